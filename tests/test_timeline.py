@@ -1,0 +1,157 @@
+"""Validation of timeline files: every problem at once, each naming file, line and field."""
+
+import datetime as dt
+
+import pytest
+
+from tests.timelines import ONGOING
+from voipdown.timeline import TimelineError, load_timeline, parse_timeline
+
+
+def problems_of(text: str, file: str = "t.toml"):
+    with pytest.raises(TimelineError) as caught:
+        parse_timeline(text.encode("utf-8"), file)
+    return caught.value.problems
+
+
+def only(problems, where):
+    matching = [problem for problem in problems if problem.where == where]
+    assert matching, f"no problem at {where}: {[str(p) for p in problems]}"
+    return matching[0]
+
+
+def test_valid_file_loads_with_every_part(ongoing_path):
+    timeline = load_timeline(ongoing_path)
+    assert list(timeline.counters) == ["shutdown", "lifted", "future"]
+    shutdown = timeline.counters["shutdown"]
+    assert shutdown.start == dt.date(2024, 3, 1) and shutdown.end is None
+    assert shutdown.events[0].sources[1].url is None
+    assert shutdown.participants[0].kind == "blog"
+    assert timeline.find("old-shutdown") == (shutdown, True)
+    assert timeline.find("shutdown") == (shutdown, False)
+    assert timeline.find("nothing") == (None, False)
+    assert timeline.default_slug == "shutdown"
+
+
+def test_default_counter_is_first_when_not_named():
+    timeline = parse_timeline(ONGOING.replace('default_counter = "shutdown"\n', "").encode())
+    assert timeline.default_slug == "shutdown"
+
+
+def test_version_changes_with_the_bytes():
+    first = parse_timeline(ONGOING.encode())
+    second = parse_timeline((ONGOING + "\n# a comment\n").encode())
+    assert first.version != second.version
+
+
+def test_title_falls_back_to_default_language(ongoing_path):
+    lifted = load_timeline(ongoing_path).counters["lifted"]
+    assert lifted.title_in("ar") == "Lifted example"
+
+
+def test_toml_syntax_error_names_file_and_line():
+    text = ONGOING.replace('timezone = "Europe/Paris"', "timezone = Europe/Paris")
+    (problem,) = problems_of(text, "broken.toml")
+    line = text.splitlines().index("timezone = Europe/Paris") + 1
+    assert problem.file == "broken.toml" and problem.line == line
+    assert str(problem).startswith(f"broken.toml:{line}: invalid TOML")
+
+
+def test_every_problem_is_reported_at_once_with_field_and_line():
+    text = ONGOING.replace('timezone = "Africa/Casablanca"', 'timezone = "Mars/Olympus"')
+    text = text.replace("end = 2020-04-10", "end = 2019-12-31")
+    text = text.replace('kind = "blog"', 'kind = "forum"')
+    text = text.replace('url = "https://news.example.org/a"', 'url = "javascript:alert(1)"')
+    text = text.replace('default_lang = "ar"', 'default_lang = "de"')
+    text = text.replace("[counters.future]", "[counters.future]\ncolour = 3")
+    problems = problems_of(text)
+    lines = text.splitlines()
+
+    def line_of(fragment):
+        return next(number for number, line in enumerate(lines, 1) if fragment in line)
+
+    zone = only(problems, "counters.shutdown.timezone")
+    assert zone.line == line_of("Mars/Olympus") and "time zone" in zone.message
+    end = only(problems, "counters.lifted.end")
+    assert end.line == line_of("end = 2019-12-31") and "before start" in end.message
+    kind = only(problems, "counters.shutdown.participants[0].kind")
+    assert kind.line == line_of('kind = "forum"') and "blog, company, media, other" in kind.message
+    source = only(problems, "counters.shutdown.events[0].sources[0].url")
+    assert source.line == line_of("javascript:") and "http" in source.message
+    assert "unsupported language" in only(problems, "counters.future.default_lang").message
+    unknown = only(problems, "counters.future.colour")
+    assert unknown.line == line_of("colour = 3") and "unknown key" in unknown.message
+    assert all(problem.file == "t.toml" for problem in problems)
+
+
+@pytest.mark.parametrize(
+    "old, new, where, words",
+    [
+        ("start = 2024-03-01", 'start = "2024-03-01"', "counters.shutdown.start", "without quotes"),
+        ("start = 2024-03-01", "start = 2024-03-01T10:00:00", "counters.shutdown.start", "without a time"),
+        ("start = 2024-03-01\n", "", "counters.shutdown.start", "missing"),
+        ("[counters.lifted]", "[counters.Lifted_X]", "counters.Lifted_X", "bad slug"),
+        ("[counters.lifted]", "[counters.badge]", "counters.badge", "reserved"),
+        ('aliases = ["old-shutdown"]', 'aliases = ["lifted"]', "counters.shutdown.aliases", "already the slug"),
+        ('aliases = ["old-shutdown"]', 'aliases = ["api"]', "counters.shutdown.aliases", "reserved"),
+        ('fr = "Coupure d’exemple"\n', "", "counters.shutdown.title", "default language (fr)"),
+        ('zgh = "ⴰⴳⴷⴰⵍ"', 'kab = "x"', "counters.shutdown.title.kab", "unsupported language"),
+        ('url = "https://campaign.example.org"', 'url = "campaign.example.org"', "counters.shutdown.url", "http"),
+        ('url = "https://blog.example.org"', 'url = "ftp://blog.example.org"', "counters.shutdown.participants[0].url", "http"),
+        ('default_counter = "shutdown"', 'default_counter = "nope"', "default_counter", "names no counter"),
+        ("sources = [{", "sourcez = [{", "counters.shutdown.events[0].sourcez", "unknown key"),
+        ('title = { en = "Lifted example" }', 'title = { en = "" }', "counters.lifted.title.en", "empty"),
+    ],
+)
+def test_each_kind_of_problem(old, new, where, words):
+    assert old in ONGOING
+    problem = only(problems_of(ONGOING.replace(old, new, 1)), where)
+    assert words in problem.message
+    assert problem.line is not None
+
+
+def test_event_without_sources_is_rejected():
+    text = ONGOING.replace(
+        'sources = [{ name = "Example Times", url = "https://news.example.org/a" }, { name = "Radio" }]', "sources = []"
+    )
+    assert "at least one source" in only(problems_of(text), "counters.shutdown.events[0].sources").message
+
+
+def test_duplicate_alias_across_counters():
+    text = ONGOING.replace('title = { en = "Lifted example" }', 'title = { en = "L" }\naliases = ["old-shutdown"]')
+    assert "already an alias of counters.shutdown" in only(problems_of(text), "counters.lifted.aliases").message
+
+
+def test_duplicate_slug_is_a_toml_error_with_line():
+    text = ONGOING + '\n[counters.lifted]\ntimezone = "UTC"\n'
+    (problem,) = problems_of(text)
+    assert problem.line == len(text.splitlines()) - 1
+    assert "invalid TOML" in problem.message
+
+
+def test_duplicate_site_is_rejected_whatever_www_and_case():
+    text = ONGOING + '\n[[counters.shutdown.participants]]\nname = "Again"\nurl = "http://WWW.Blog.example.org/"\nkind = "blog"\n'
+    problem = only(problems_of(text), "counters.shutdown.participants[1].url")
+    assert "participants[0]" in problem.message
+
+
+def test_no_counter_at_all():
+    assert "missing" in only(problems_of('default_counter = "x"\n'), "counters").message
+
+
+def test_unreadable_and_non_utf8_files(tmp_path):
+    with pytest.raises(TimelineError) as caught:
+        load_timeline(tmp_path / "absent.toml")
+    assert "absent.toml" in str(caught.value) and "cannot read" in str(caught.value)
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes(b'# ok\n# caf\xe9\n')
+    with pytest.raises(TimelineError) as caught:
+        load_timeline(bad)
+    assert caught.value.problems[0].line == 2 and "UTF-8" in str(caught.value)
+
+
+def test_example_ongoing_timeline_in_docs_is_valid():
+    from pathlib import Path
+
+    timeline = load_timeline(Path(__file__).parent.parent / "docs" / "examples" / "ongoing.toml")
+    assert timeline.default_counter.end is None

@@ -1,0 +1,43 @@
+"""Timeline texts for tests: small, valid, and easy to break one field at a time."""
+
+ONGOING = """\
+default_counter = "shutdown"
+
+[counters.shutdown]
+timezone = "Africa/Casablanca"
+start = 2024-03-01
+default_lang = "fr"
+url = "https://campaign.example.org"
+aliases = ["old-shutdown"]
+
+[counters.shutdown.title]
+fr = "Coupure d’exemple"
+ar = "قطع تجريبي"
+zgh = "ⴰⴳⴷⴰⵍ"
+en = "Example shutdown"
+
+[[counters.shutdown.events]]
+date = 2024-03-01
+sources = [{ name = "Example Times", url = "https://news.example.org/a" }, { name = "Radio" }]
+[counters.shutdown.events.title]
+fr = "Début"
+en = "Start"
+
+[[counters.shutdown.participants]]
+name = "Blog"
+url = "https://blog.example.org"
+kind = "blog"
+
+[counters.lifted]
+timezone = "Europe/Paris"
+start = 2020-01-01
+end = 2020-04-10
+default_lang = "en"
+title = { en = "Lifted example" }
+
+[counters.future]
+timezone = "Asia/Tokyo"
+start = 2099-01-01
+default_lang = "ar"
+title = { ar = "قريبًا" }
+"""

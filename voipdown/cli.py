@@ -1,0 +1,121 @@
+"""The `voipdown` command: serve, check a timeline, ask for a count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from voipdown import __version__
+from voipdown.counting import now
+from voipdown.languages import SUPPORTED
+from voipdown.settings import PREFIX, Settings, SettingsError
+from voipdown.summary import describe
+from voipdown.timeline import Timeline, TimelineError, load_timeline
+
+TIMELINE_HELP = f"Timeline file (default: ${PREFIX}TIMELINE, else the bundled one)."
+
+
+def _timeline_path(path: str | None) -> Path:
+    if path:
+        return Path(path)
+    try:
+        return Settings.load(os.environ).timeline
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _load_or_exit(path: Path) -> Timeline:
+    try:
+        return load_timeline(path)
+    except TimelineError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="voipdown")
+def cli() -> None:
+    """Count the days since a digital-rights event, and serve the count."""
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+def check(path: str | None) -> None:
+    """Validate a timeline file: print every problem, exit 1 if there is any."""
+    timeline_path = _timeline_path(path)
+    timeline = _load_or_exit(timeline_path)
+    events = sum(len(counter.events) for counter in timeline.counters.values())
+    click.echo(f"{timeline_path}: OK, {len(timeline.counters)} counter(s), {events} event(s)")
+
+
+def _instant(value: str | None) -> dt.datetime:
+    if value is None:
+        return now()
+    try:
+        instant = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use an ISO 8601 instant such as 2016-06-05T00:30:00+01:00") from None
+    if instant.tzinfo is None:
+        raise click.BadParameter("give the instant's UTC offset, e.g. 2016-06-05T00:30:00Z or +01:00")
+    return instant
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--at", "at", metavar="INSTANT", help="An ISO 8601 instant with offset (default: now).")
+@click.option("--lang", type=click.Choice(SUPPORTED), help="Language (default: the counter's).")
+@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print what GET /api/v1/counters/SLUG returns.")
+def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None, as_json: bool) -> None:
+    """Print the count of counter SLUG and the message the API gives."""
+    instant = _instant(at)
+    timeline = _load_or_exit(_timeline_path(timeline_path))
+    counter, _ = timeline.find(slug)
+    if counter is None:
+        raise click.BadParameter(f"no such counter; known: {', '.join(timeline.counters)}", param_hint="SLUG")
+    summary = describe(counter, instant, lang or counter.default_lang)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{summary['days']} ({summary['status']}, as of {summary['as_of']} in {summary['timezone']})")
+    click.echo(f"{summary['label']}: {summary['message']}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=os.cpu_count() or 1,
+    show_default="one per core",
+    help="Worker processes.",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the service on a production WSGI server (gunicorn)."""
+    from voipdown.server import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run(host=host, port=port, workers=workers)
+    except TimelineError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise SystemExit(1) from None
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def main() -> None:
+    cli(prog_name="voipdown")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""How many days: the count at an instant, in the counter's own time zone.
+
+A day begins at midnight where the event happened (Africa/Casablanca for Morocco,
+with its Ramadan clock changes), never at the server's or the visitor's midnight.
+Everything here takes an aware instant and returns plain values: no clock is read
+except by `now()`, so tests and the CLI can ask about any instant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+
+from voipdown.timeline import Counter
+from voipdown.zones import load_zone
+
+
+class Status(str, Enum):
+    UPCOMING = "upcoming"
+    ONGOING = "ongoing"
+    ENDED = "ended"
+
+
+@dataclass(frozen=True)
+class Count:
+    status: Status
+    days: int
+    as_of: dt.date
+    """Today's date in the counter's time zone."""
+    next_change: dt.datetime | None
+    """The next local midnight, as an aware instant in the counter's zone; None once ended."""
+
+
+def now() -> dt.datetime:
+    """The current instant, aware, in UTC: the only clock the service reads."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def local_date(instant: dt.datetime, timezone: str) -> dt.date:
+    """The calendar date at `instant` in `timezone`."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("instant must be timezone-aware")
+    return instant.astimezone(load_zone(timezone)).date()
+
+
+def start_of_day(day: dt.date, timezone: str) -> dt.datetime:
+    """The first instant of `day` in `timezone`.
+
+    That is local midnight, except where a clock change skips midnight: then the
+    day starts at the transition (with fold=0, zoneinfo maps a skipped wall time
+    through the offset in force before the gap, which is exactly that instant).
+    """
+    zone = load_zone(timezone)
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    return midnight.astimezone(dt.timezone.utc).astimezone(zone)
+
+
+def count_at(counter: Counter, instant: dt.datetime) -> Count:
+    """The count of `counter` at `instant`.
+
+    Before `start`: upcoming, 0 days. From `end` on: ended, frozen at end - start.
+    Otherwise: ongoing, today - start.
+    """
+    today = local_date(instant, counter.timezone)
+    tomorrow = start_of_day(today + dt.timedelta(days=1), counter.timezone)
+    if counter.end is not None and today >= counter.end:
+        return Count(Status.ENDED, (counter.end - counter.start).days, today, None)
+    if today < counter.start:
+        return Count(Status.UPCOMING, 0, today, tomorrow)
+    return Count(Status.ONGOING, (today - counter.start).days, today, tomorrow)

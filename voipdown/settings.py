@@ -1,0 +1,80 @@
+"""Settings: environment variables prefixed VOIPDOWN_, or the same names in a dict.
+
+Every setting has a default that runs the service with nothing to configure: the
+bundled timeline and an in-process cache.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from voipdown.timeline import is_http_url
+
+PREFIX = "VOIPDOWN_"
+log = logging.getLogger(__name__)
+
+
+def bundled_timeline() -> Path:
+    """The timeline shipped in the package (the 2016 Moroccan history)."""
+    return Path(str(resources.files("voipdown") / "data" / "timeline.toml"))
+
+
+class SettingsError(ValueError):
+    """A setting with a value the service cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    timeline: Path
+    """VOIPDOWN_TIMELINE: the timeline file (default: the bundled one)."""
+    public_url: str | None = None
+    """VOIPDOWN_PUBLIC_URL: the public base URL written in absolute links (default: the request's host)."""
+    trust_proxy: int = 0
+    """VOIPDOWN_TRUST_PROXY: how many reverse proxies to trust for X-Forwarded-* (default 0: none)."""
+    reload_interval: float = 1.0
+    """VOIPDOWN_RELOAD_INTERVAL: seconds between two checks of the timeline file for edits."""
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
+        """Read VOIPDOWN_* from `environ`, then `overrides` (same names) on top."""
+        known = {PREFIX + name.upper() for name in cls.__dataclass_fields__}
+        values: dict[str, Any] = {key: value for key, value in environ.items() if key in known}
+        for key in environ:
+            if key.startswith(PREFIX) and key not in known:
+                log.warning("ignoring unknown setting %s (known: %s)", key, ", ".join(sorted(known)))
+        for key, value in (overrides or {}).items():
+            if key not in known:
+                raise SettingsError(f"unknown setting {key} (known: {', '.join(sorted(known))})")
+            values[key] = value
+        return cls(
+            timeline=Path(values.get(PREFIX + "TIMELINE") or bundled_timeline()),
+            public_url=_public_url(values.get(PREFIX + "PUBLIC_URL")),
+            trust_proxy=_number(values, PREFIX + "TRUST_PROXY", 0, int),
+            reload_interval=_number(values, PREFIX + "RELOAD_INTERVAL", 1.0, float),
+        )
+
+
+def _public_url(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not is_http_url(value):
+        raise SettingsError(f"{PREFIX}PUBLIC_URL must be an http:// or https:// URL")
+    return str(value).rstrip("/")
+
+
+def _number(values: Mapping[str, Any], key: str, default, kind):
+    raw = values.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        number = kind(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{key} must be a number") from None
+    if number < 0:
+        raise SettingsError(f"{key} must not be negative")
+    return number

@@ -1,0 +1,54 @@
+"""What the service says about one counter at one instant, in one language.
+
+The JSON API, the CLI and (later) the badges and pages all start from this one
+dictionary, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from voipdown.counting import Count, Status, count_at
+from voipdown.languages import LANGUAGES
+from voipdown.texts import count_message
+from voipdown.timeline import Counter
+
+# shields.io colour names: red while blocked, green once lifted, blue before it starts.
+STATUS_COLORS = {Status.ONGOING: "red", Status.ENDED: "green", Status.UPCOMING: "blue"}
+
+
+def describe(counter: Counter, instant: dt.datetime, lang: str) -> dict[str, Any]:
+    """The counter's state at `instant`, with its texts in `lang`."""
+    count = count_at(counter, instant)
+    return describe_count(counter, count, lang)
+
+
+def describe_count(counter: Counter, count: Count, lang: str) -> dict[str, Any]:
+    title = counter.title_in(lang)
+    return {
+        "slug": counter.slug,
+        "status": count.status.value,
+        "days": count.days,
+        "start": counter.start.isoformat(),
+        "end": counter.end.isoformat() if counter.end else None,
+        "timezone": counter.timezone,
+        "as_of": count.as_of.isoformat(),
+        "next_change": count.next_change.isoformat() if count.next_change else None,
+        "lang": lang,
+        "dir": LANGUAGES[lang].direction,
+        "label": title,
+        "message": count_message(count, lang, counter.start),
+        "title": title,
+        "url": counter.url,
+    }
+
+
+def shields_endpoint(counter: Counter, count: Count, lang: str) -> dict[str, Any]:
+    """shields.io's endpoint-badge schema, so a shields.io badge can show our count."""
+    return {
+        "schemaVersion": 1,
+        "label": counter.title_in(lang),
+        "message": count_message(count, lang, counter.start),
+        "color": STATUS_COLORS[count.status],
+    }

@@ -1,0 +1,89 @@
+"""The words the service says, from gettext catalogs, with CLDR plurals, numbers and dates.
+
+Which plural form to use is decided in one place, `plural_category`, by CLDR's rules
+through Babel; catalog entries are keyed by that category (see locales/README.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from importlib import resources
+
+from babel.dates import format_date
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from voipdown.counting import Count, Status
+from voipdown.languages import DEFAULT_LANGUAGE, LANGUAGES
+
+SOURCE_LANGUAGE = "en"
+"""The catalogs' msgids are English: the last fallback."""
+
+ONGOING = "for {days} days"
+ENDED = "lifted after {days} days"
+UPCOMING = "starts on {date}"
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> Catalog:
+    """The parsed catalog of `lang`, read once from the package."""
+    path = resources.files("voipdown") / "locales" / lang / "LC_MESSAGES" / "voipdown.po"
+    with path.open("rb") as po:
+        return read_po(po, locale=LANGUAGES[lang].locale)
+
+
+def plural_category(lang: str, number: int) -> str:
+    """CLDR's plural category (zero, one, two, few, many, other) of `number` in `lang`."""
+    return LANGUAGES[lang].locale.plural_form(number)
+
+
+def format_number(number: int, lang: str) -> str:
+    return format_decimal(number, locale=LANGUAGES[lang].locale)
+
+
+def format_day(day: dt.date, lang: str) -> str:
+    """A date as written in running text, e.g. « 4 novembre 2016 »."""
+    return format_date(day, format="long", locale=LANGUAGES[lang].locale)
+
+
+def _lookup(lang: str, msgid: str, count: int | None) -> str | None:
+    context = plural_category(lang, count) if count is not None else None
+    message = catalog(lang).get(msgid, context=context)
+    return message.string if message is not None and message.string else None
+
+
+def translate(lang: str, msgid: str, count: int | None = None) -> tuple[str, str]:
+    """The template for `msgid` in `lang` (for the plural category of `count`), and
+    the language it was found in: `lang`, else French, else the English source."""
+    for candidate in dict.fromkeys((lang, DEFAULT_LANGUAGE)):
+        template = _lookup(candidate, msgid, count)
+        if template is not None:
+            return template, candidate
+    return msgid, SOURCE_LANGUAGE
+
+
+def phrase(lang: str, msgid: str, *, days: int | None = None, date: dt.date | None = None) -> str:
+    """`msgid` in `lang`, with `{days}` and `{date}` filled in and formatted for the
+    language the text was actually found in (so a fallback reads consistently)."""
+    template, found_in = translate(lang, msgid, days)
+    values = {}
+    if days is not None:
+        values["days"] = format_number(days, found_in)
+    if date is not None:
+        values["date"] = format_day(date, found_in)
+    # Only named placeholders are replaced: a catalog cannot reach attributes as str.format would.
+    return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+
+
+def count_message(count: Count, lang: str, start: dt.date) -> str:
+    """What a badge says after its label: « depuis 304 jours », « levé après 304 jours »."""
+    if count.status is Status.UPCOMING:
+        return phrase(lang, UPCOMING, date=start)
+    if count.status is Status.ENDED:
+        return phrase(lang, ENDED, days=count.days)
+    return phrase(lang, ONGOING, days=count.days)

@@ -1,0 +1,478 @@
+"""The timeline file: what maintainers edit, read into immutable objects.
+
+`load_timeline` parses and validates in one pass and reports *every* problem at
+once, each naming the file, the line where it can, and the field, so that a
+maintainer fixes a file in one round instead of one error at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+
+from voipdown.languages import SUPPORTED
+from voipdown.toml_lines import LineIndex
+from voipdown.zones import UnknownZone, load_zone
+
+# Route names of the web layer: a counter with one of these slugs would hide a route.
+RESERVED_SLUGS = frozenset(
+    {"api", "badge", "badges", "embed", "healthz", "static", "feed", "feeds", "docs", "about", "assets", "favicon"}
+)
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX_LENGTH = 64
+PARTICIPANT_KINDS = ("blog", "company", "media", "other")
+TEXT_MAX_LENGTH = 500
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact was reported; `url` is None when only the outlet is known."""
+
+    name: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    date: dt.date
+    title: Mapping[str, str]
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class PressArticle:
+    date: dt.date
+    title: str
+    outlet: str
+    url: str
+    lang: str | None = None
+    """The article's own language (any BCP 47 tag), so pages can set `lang`/`dir` on it."""
+
+
+@dataclass(frozen=True)
+class Participant:
+    name: str
+    url: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Counter:
+    slug: str
+    timezone: str
+    start: dt.date
+    end: dt.date | None
+    title: Mapping[str, str]
+    default_lang: str
+    url: str | None = None
+    aliases: tuple[str, ...] = ()
+    events: tuple[Event, ...] = ()
+    press: tuple[PressArticle, ...] = ()
+    participants: tuple[Participant, ...] = ()
+
+    def title_in(self, lang: str) -> str:
+        """The title in `lang`, else in the counter's default language (always present)."""
+        return self.title.get(lang) or self.title[self.default_lang]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    counters: Mapping[str, Counter]
+    default_slug: str
+    aliases: Mapping[str, str]
+    """Old slug -> current slug."""
+    version: str
+    """A short hash of the file's bytes: changes whenever the file does."""
+    path: str = ""
+
+    @property
+    def default_counter(self) -> Counter:
+        return self.counters[self.default_slug]
+
+    def find(self, slug: str) -> tuple[Counter | None, bool]:
+        """The counter known as `slug`, and whether `slug` is an old alias of it."""
+        counter = self.counters.get(slug)
+        if counter is not None:
+            return counter, False
+        current = self.aliases.get(slug)
+        if current is not None:
+            return self.counters[current], True
+        return None, False
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a timeline file."""
+
+    file: str
+    line: int | None
+    where: str
+    """The field, as a dotted path: ``counters.voip-ma.events[3].date``."""
+    message: str
+
+    def __str__(self) -> str:
+        place = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{place}: {self.where}: {self.message}" if self.where else f"{place}: {self.message}"
+
+
+class TimelineError(ValueError):
+    """A timeline file that cannot be used; `problems` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def load_timeline(path: str | Path) -> Timeline:
+    """Read and validate the timeline at `path`; raise `TimelineError` listing every problem."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise TimelineError([Problem(str(path), None, "", f"cannot read the file ({error.strerror or error})")])
+    return parse_timeline(data, str(path))
+
+
+def parse_timeline(data: bytes, file: str = "<timeline>") -> Timeline:
+    """Validate the bytes of a timeline file; `file` names it in problems."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise TimelineError([Problem(file, line, "", "the file is not valid UTF-8")])
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
+        line = int(match.group(1)) if match else None
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+        column = f" (column {match.group(2)})" if match else ""
+        raise TimelineError([Problem(file, line, "", f"invalid TOML: {message}{column}")])
+    version = hashlib.sha256(data).hexdigest()[:16]
+    return _Reader(file, LineIndex(text)).timeline(document, version)
+
+
+def is_http_url(value: Any) -> bool:
+    if not isinstance(value, str) or _CONTROL.search(value) or " " in value:
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _site_key(url: str) -> str:
+    """Two links to one site compare equal: host case, `www.` and a trailing slash ignored."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}"
+
+
+_MISSING = object()
+
+
+@dataclass
+class _Reader:
+    """Walks the parsed document, building objects and collecting problems."""
+
+    file: str
+    lines: LineIndex
+    problems: list[Problem] = field(default_factory=list)
+
+    # -- reporting -------------------------------------------------------
+
+    def problem(self, path: tuple, message: str) -> None:
+        where = ""
+        for part in path:
+            where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else part)
+        self.problems.append(Problem(self.file, self.lines.line_of(path), where, message))
+
+    def check_keys(self, table: dict, path: tuple, allowed: set[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                self.problem(path + (key,), f"unknown key (allowed here: {', '.join(sorted(allowed))})")
+
+    # -- typed fields ------------------------------------------------------
+
+    def table(self, value: Any, path: tuple) -> dict | None:
+        if not isinstance(value, dict):
+            self.problem(path, "must be a table")
+            return None
+        return value
+
+    def text(self, table: dict, key: str, path: tuple, required: bool = True) -> str | None:
+        value = table.get(key, _MISSING)
+        if value is _MISSING:
+            if required:
+                self.problem(path + (key,), "missing")
+            return None
+        return self.text_value(value, path + (key,))
+
+    def text_value(self, value: Any, path: tuple) -> str | None:
+        if not isinstance(value, str):
+            self.problem(path, "must be a string")
+            return None
+        value = value.strip()
+        if not value:
+            self.problem(path, "must not be empty")
+            return None
+        if _CONTROL.search(value):
+            self.problem(path, "must not contain control characters")
+            return None
+        if len(value) > TEXT_MAX_LENGTH:
+            self.problem(path, f"is longer than {TEXT_MAX_LENGTH} characters")
+            return None
+        return value
+
+    def date(self, table: dict, key: str, path: tuple, required: bool = True) -> dt.date | None:
+        value = table.get(key, _MISSING)
+        if value is _MISSING:
+            if required:
+                self.problem(path + (key,), "missing (a date such as 2016-01-05)")
+            return None
+        if isinstance(value, dt.datetime) or isinstance(value, dt.time):
+            self.problem(path + (key,), "must be a date without a time, such as 2016-01-05")
+            return None
+        if isinstance(value, str):
+            self.problem(path + (key,), "must be a TOML date: write 2016-01-05 without quotes")
+            return None
+        if not isinstance(value, dt.date):
+            self.problem(path + (key,), "must be a date such as 2016-01-05")
+            return None
+        return value
+
+    def url(self, table: dict, key: str, path: tuple, required: bool = True) -> str | None:
+        value = self.text(table, key, path, required)
+        if value is not None and not is_http_url(value):
+            self.problem(path + (key,), "must be an http:// or https:// address")
+            return None
+        return value
+
+    def translations(self, table: dict, key: str, path: tuple, default_lang: str | None) -> dict[str, str]:
+        value = table.get(key, _MISSING)
+        if value is _MISSING:
+            self.problem(path + (key,), "missing (a table of language = text)")
+            return {}
+        texts = self.table(value, path + (key,))
+        if texts is None:
+            return {}
+        result = {}
+        for lang, text in texts.items():
+            if lang not in SUPPORTED:
+                self.problem(path + (key, lang), f"unsupported language (supported: {', '.join(SUPPORTED)})")
+                continue
+            text = self.text_value(text, path + (key, lang))
+            if text is not None:
+                result[lang] = text
+        if default_lang and default_lang not in texts:
+            self.problem(path + (key,), f"missing the text in the default language ({default_lang})")
+        return result
+
+    def array_of_tables(self, table: dict, key: str, path: tuple) -> list[tuple[tuple, dict]]:
+        value = table.get(key, [])
+        if not isinstance(value, list):
+            self.problem(path + (key,), f"must be an array of tables ([[...{key}]])")
+            return []
+        items = []
+        for index, item in enumerate(value):
+            item_path = path + (key, index)
+            if self.table(item, item_path) is not None:
+                items.append((item_path, item))
+        return items
+
+    # -- the document ------------------------------------------------------
+
+    def timeline(self, document: dict, version: str) -> Timeline:
+        self.check_keys(document, (), {"default_counter", "counters"})
+        raw_counters = document.get("counters", _MISSING)
+        counters: dict[str, Counter] = {}
+        aliases: dict[str, str] = {}
+        if raw_counters is _MISSING:
+            self.problem(("counters",), "missing: add at least one [counters.<slug>] table")
+        elif self.table(raw_counters, ("counters",)) is not None:
+            if not raw_counters:
+                self.problem(("counters",), "no counter: add at least one [counters.<slug>] table")
+            for slug, raw in raw_counters.items():
+                self.slug(slug, ("counters", slug))
+                table = self.table(raw, ("counters", slug))
+                if table is None:
+                    continue
+                counter = self.counter(slug, table, ("counters", slug))
+                if counter is not None:
+                    counters[slug] = counter
+            self.aliases(raw_counters, aliases)
+
+        default_slug = None
+        if "default_counter" in document:
+            default_slug = self.text(document, "default_counter", ())
+            if default_slug is not None and isinstance(raw_counters, dict) and default_slug not in raw_counters:
+                self.problem(("default_counter",), "names no counter of this file")
+        elif counters:
+            default_slug = next(iter(counters))
+
+        if self.problems:
+            raise TimelineError(self.problems)
+        return Timeline(
+            counters=MappingProxyType(counters),
+            default_slug=default_slug,
+            aliases=MappingProxyType(aliases),
+            version=version,
+            path=self.file,
+        )
+
+    def slug(self, slug: str, path: tuple) -> bool:
+        if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX_LENGTH:
+            self.problem(
+                path,
+                f"bad slug: use lowercase ASCII letters, digits and single hyphens, at most {SLUG_MAX_LENGTH}",
+            )
+            return False
+        if slug in RESERVED_SLUGS:
+            self.problem(path, f"reserved slug (the service uses /{slug} itself)")
+            return False
+        return True
+
+    def aliases(self, raw_counters: dict, aliases: dict[str, str]) -> None:
+        """Aliases must be unique across every slug and alias of the file."""
+        for slug, raw in raw_counters.items():
+            if not isinstance(raw, dict) or "aliases" not in raw:
+                continue
+            path = ("counters", slug, "aliases")
+            value = raw["aliases"]
+            if not isinstance(value, list):
+                self.problem(path, "must be a list of old slugs")
+                continue
+            for index, alias in enumerate(value):
+                if not isinstance(alias, str):
+                    self.problem(path, f"item {index + 1} must be a string")
+                elif not self.slug(alias, path):
+                    continue
+                elif alias in raw_counters:
+                    self.problem(path, f"'{alias}' is already the slug of a counter")
+                elif alias in aliases:
+                    self.problem(path, f"'{alias}' is already an alias of counters.{aliases[alias]}")
+                else:
+                    aliases[alias] = slug
+
+    def counter(self, slug: str, table: dict, path: tuple) -> Counter | None:
+        self.check_keys(
+            table,
+            path,
+            {"timezone", "start", "end", "title", "default_lang", "url", "aliases", "events", "press", "participants"},
+        )
+        default_lang = self.text(table, "default_lang", path)
+        if default_lang is not None and default_lang not in SUPPORTED:
+            self.problem(path + ("default_lang",), f"unsupported language (supported: {', '.join(SUPPORTED)})")
+            default_lang = None
+
+        timezone = self.text(table, "timezone", path)
+        if timezone is not None:
+            try:
+                load_zone(timezone)
+            except UnknownZone:
+                self.problem(path + ("timezone",), "unknown time zone (use an IANA name such as Africa/Casablanca)")
+                timezone = None
+
+        start = self.date(table, "start", path)
+        end = self.date(table, "end", path, required=False)
+        if start and end and end < start:
+            self.problem(path + ("end",), f"is before start ({start.isoformat()})")
+
+        title = self.translations(table, "title", path, default_lang)
+        url = self.url(table, "url", path, required=False)
+        events = tuple(self.event(item, item_path, default_lang) for item_path, item in self.array_of_tables(table, "events", path))
+        press = tuple(self.press(item, item_path) for item_path, item in self.array_of_tables(table, "press", path))
+        participants = self.participants(table, path)
+        aliases = table.get("aliases", [])
+
+        if None in (default_lang, timezone, start) or not title or None in events or None in press:
+            return None
+        return Counter(
+            slug=slug,
+            timezone=timezone,
+            start=start,
+            end=end,
+            title=MappingProxyType(title),
+            default_lang=default_lang,
+            url=url,
+            aliases=tuple(a for a in aliases if isinstance(a, str)) if isinstance(aliases, list) else (),
+            events=tuple(sorted(events, key=lambda event: event.date)),
+            press=tuple(sorted(press, key=lambda article: article.date)),
+            participants=participants,
+        )
+
+    def event(self, table: dict, path: tuple, default_lang: str | None) -> Event | None:
+        self.check_keys(table, path, {"date", "title", "sources"})
+        date = self.date(table, "date", path)
+        title = self.translations(table, "title", path, default_lang)
+        sources = self.sources(table, path)
+        if date is None or not title or sources is None:
+            return None
+        return Event(date=date, title=MappingProxyType(title), sources=sources)
+
+    def sources(self, table: dict, path: tuple) -> tuple[Source, ...] | None:
+        value = table.get("sources", _MISSING)
+        if value is _MISSING or value == []:
+            self.problem(path + ("sources",), "missing: every event needs at least one source ({ name, url })")
+            return None
+        if not isinstance(value, list):
+            self.problem(path + ("sources",), "must be a list of { name = ..., url = ... }")
+            return None
+        sources = []
+        for index, item in enumerate(value):
+            item_path = path + ("sources", index)
+            if self.table(item, item_path) is None:
+                continue
+            self.check_keys(item, item_path, {"name", "url"})
+            name = self.text(item, "name", item_path)
+            url = self.url(item, "url", item_path, required=False)
+            if name is not None and (url is not None or "url" not in item):
+                sources.append(Source(name=name, url=url))
+        return tuple(sources) if len(sources) == len(value) else None
+
+    def press(self, table: dict, path: tuple) -> PressArticle | None:
+        self.check_keys(table, path, {"date", "title", "outlet", "url", "lang"})
+        date = self.date(table, "date", path)
+        title = self.text(table, "title", path)
+        outlet = self.text(table, "outlet", path)
+        url = self.url(table, "url", path)
+        lang = self.text(table, "lang", path, required=False)
+        if lang is not None and not _LANGUAGE_TAG.match(lang):
+            self.problem(path + ("lang",), "must be a language tag such as fr, ar or en-GB")
+            lang = None
+        if None in (date, title, outlet, url) or ("lang" in table and lang is None):
+            return None
+        return PressArticle(date=date, title=title, outlet=outlet, url=url, lang=lang)
+
+    def participants(self, table: dict, path: tuple) -> tuple[Participant, ...]:
+        participants = []
+        seen: dict[str, int] = {}
+        for item_path, item in self.array_of_tables(table, "participants", path):
+            self.check_keys(item, item_path, {"name", "url", "kind"})
+            name = self.text(item, "name", item_path)
+            url = self.url(item, "url", item_path)
+            kind = self.text(item, "kind", item_path)
+            if kind is not None and kind not in PARTICIPANT_KINDS:
+                self.problem(item_path + ("kind",), f"must be one of: {', '.join(PARTICIPANT_KINDS)}")
+                kind = None
+            if url is not None:
+                key = _site_key(url)
+                if key in seen:
+                    self.problem(item_path + ("url",), f"duplicate site: participants[{seen[key]}] has the same address")
+                    url = None
+                else:
+                    seen[key] = item_path[-1]
+            if None not in (name, url, kind):
+                participants.append(Participant(name=name, url=url, kind=kind))
+        return tuple(participants)

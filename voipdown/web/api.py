@@ -1,0 +1,96 @@
+"""The JSON API, `/api/v1/...`: the count and its texts, for other tools."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from voipdown.counting import count_at, now
+from voipdown.summary import describe_count, shields_endpoint
+from voipdown.timeline import Counter
+from voipdown.web.errors import ApiError
+from voipdown.web.negotiation import requested_language
+from voipdown.web.state import service
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+SHIELDS_MIN_CACHE_SECONDS = 300  # shields.io's own floor
+
+
+@blueprint.after_request
+def api_headers(response):
+    if request.method in ("GET", "HEAD"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept-Language")
+    return response
+
+
+def _absolute(endpoint: str, **values) -> str:
+    public = service().settings.public_url
+    if public:
+        return public + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+@blueprint.get("/counters")
+def list_counters():
+    timeline = service().timelines.current()
+    lang = requested_language(timeline.default_counter.default_lang)
+    instant = now()
+    items = []
+    for counter in timeline.counters.values():
+        count = count_at(counter, instant)
+        items.append(
+            {
+                "slug": counter.slug,
+                "title": counter.title_in(lang),
+                "status": count.status.value,
+                "days": count.days,
+                "url": _absolute("api.show_counter", slug=counter.slug),
+            }
+        )
+    return jsonify(lang=lang, default_counter=timeline.default_slug, counters=items)
+
+
+@blueprint.get("/counters/<slug>")
+def show_counter(slug: str):
+    return _respond(slug, "api.show_counter", _counter_body)
+
+
+@blueprint.get("/counters/<slug>/shields.json")
+def shields(slug: str):
+    return _respond(slug, "api.shields", _shields_body)
+
+
+def _respond(slug: str, endpoint: str, body):
+    timeline = service().timelines.current()
+    counter, is_alias = timeline.find(slug)
+    # The language is read first, so that a bad parameter is a 400 whatever the slug.
+    lang = requested_language((counter or timeline.default_counter).default_lang)
+    if counter is None:
+        raise ApiError(404, "unknown_counter", "No counter has this name; GET /api/v1/counters lists them.")
+    if is_alias:
+        # Rebuilt from canonical parameters only: nothing of the query string is reflected.
+        params = {"lang": lang} if request.args.get("lang") else {}
+        location = url_for(endpoint, slug=counter.slug, **params)
+        return Response(status=301, mimetype="text/plain", headers={"Location": location})
+    return jsonify(body(counter, lang))
+
+
+def _counter_body(counter: Counter, lang: str) -> dict:
+    body = describe_count(counter, count_at(counter, now()), lang)
+    body["links"] = {"self": _absolute("api.show_counter", slug=counter.slug, lang=lang)}
+    return body
+
+
+def _shields_body(counter: Counter, lang: str) -> dict:
+    instant = now()
+    count = count_at(counter, instant)
+    body = shields_endpoint(counter, count, lang)
+    if count.next_change is not None:
+        seconds = math.ceil((count.next_change - instant).total_seconds())
+        body["cacheSeconds"] = max(SHIELDS_MIN_CACHE_SECONDS, seconds)
+    else:
+        body["cacheSeconds"] = 86_400
+    return body

@@ -1,0 +1,32 @@
+"""`/healthz`: always 200, saying what works and what does not."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from voipdown.web.state import service
+from voipdown.zones import database_version
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz():
+    state = service()
+    timelines = state.timelines
+    timeline = timelines.current()
+    body = {
+        "status": "degraded" if timelines.stale else "ok",
+        "version": state.version,
+        "timeline": "stale" if timelines.stale else "ok",
+        "timeline_version": timeline.version,
+        "tzdata": database_version(),
+    }
+    if timelines.stale:
+        # Named by file name only: the server's directories are nobody's business.
+        body["timeline_errors"] = [
+            str(problem).replace(str(timelines.path), timelines.path.name, 1) for problem in timelines.problems
+        ]
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
