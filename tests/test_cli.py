@@ -1,0 +1,84 @@
+"""The `voipdown` command, invoked in-process with click's runner."""
+
+import datetime as dt
+import json
+
+import time_machine
+from click.testing import CliRunner
+
+from tests.timelines import ONGOING
+from voipdown.cli import cli
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def test_days_of_the_bundled_counter():
+    result = run("days", "voip-ma")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0].startswith("304 (ended")
+    assert "levé après 304 jours" in result.output
+
+
+def test_days_in_arabic_at_an_instant():
+    result = run("days", "voip-ma", "--lang", "ar", "--at", "2016-06-04T23:30:00Z")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "152 (ongoing, as of 2016-06-05 in Africa/Casablanca)"
+    assert "منذ 152 يومًا" in result.output
+
+
+def test_days_refuses_an_instant_without_offset():
+    result = CliRunner().invoke(cli, ["days", "voip-ma", "--at", "2016-06-04T23:30:00"])
+    assert result.exit_code == 2 and "offset" in result.output
+
+
+def test_days_unknown_counter():
+    result = CliRunner().invoke(cli, ["days", "nope"])
+    assert result.exit_code == 2 and "voip-ma" in result.output
+
+
+def test_days_reads_the_timeline_setting(ongoing_path):
+    result = run("days", "shutdown", "--at", "2024-03-02T12:00:00+00:00", env={"VOIPDOWN_TIMELINE": str(ongoing_path)})
+    assert result.exit_code == 0 and result.output.startswith("1 (ongoing")
+
+
+def test_cli_and_api_agree_at_the_same_travelled_instant(ongoing_path, app):
+    client = app.test_client()
+    for instant in ("2024-03-09T22:59:59+00:00", "2024-03-09T23:00:00+00:00", "2024-10-27T01:30:00+00:00"):
+        with time_machine.travel(dt.datetime.fromisoformat(instant), tick=False):
+            cli_result = run("days", "shutdown", "--lang", "ar", "--json", "--timeline", str(ongoing_path))
+            api_body = client.get("/api/v1/counters/shutdown?lang=ar").get_json()
+        from_cli = json.loads(cli_result.output)
+        api_body.pop("links")
+        assert from_cli == api_body, instant
+
+
+def test_check_valid_file(ongoing_path):
+    result = run("check", str(ongoing_path))
+    assert result.exit_code == 0 and "OK, 3 counter(s)" in result.output
+
+
+def test_check_bundled_file_by_default():
+    result = run("check")
+    assert result.exit_code == 0 and "timeline.toml: OK" in result.output
+
+
+def test_check_prints_every_problem_and_exits_1(write_timeline):
+    path = write_timeline(
+        ONGOING.replace('timezone = "Europe/Paris"', 'timezone = "Nowhere"').replace("[counters.future]", "[counters.API]"),
+        "bad.toml",
+    )
+    result = CliRunner().invoke(cli, ["check", str(path)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2
+    assert all(str(path) in line for line in lines)
+    assert any("counters.lifted.timezone" in line for line in lines)
+    assert any("counters.API" in line and "bad slug" in line for line in lines)
+
+
+def test_version():
+    from voipdown import __version__
+
+    assert __version__ in run("--version").output

@@ -1,0 +1,102 @@
+"""`voipdown serve` answers real HTTP from a real production server process."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def start_server():
+    """Start `voipdown serve` in a subprocess; return its base URL and process once it answers."""
+    port = free_port()
+    env = {**os.environ, "TZ": "Pacific/Kiritimati"}  # a server far from Casablanca
+    env.pop("VOIPDOWN_TIMELINE", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if get(base + "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(process.stdout.read().decode())
+        time.sleep(0.2)
+    return base, process
+
+
+@pytest.fixture(scope="module")
+def server():
+    base, process = start_server()
+    yield base, process
+    process.terminate()
+    process.wait(timeout=15)
+
+
+def test_serves_the_bundled_timeline(server):
+    base, _ = server
+    status, headers, body = get(base + "/api/v1/counters/voip-ma", {"Accept-Language": "ar"})
+    assert status == 200
+    data = json.loads(body)
+    assert (data["days"], data["status"], data["lang"]) == (304, "ended", "ar")
+    assert headers["Server"].startswith("gunicorn")
+    assert "Set-Cookie" not in headers
+
+
+def test_errors_over_http(server):
+    base, _ = server
+    status, _, body = get(base + "/api/v1/counters/voip-ma?lang=%3Cb%3E")
+    assert status == 400 and b"<b>" not in body
+    assert get(base + "/api/v1/counters/unknown")[0] == 404
+
+
+def test_no_access_log_of_visitors():
+    base, process = start_server()
+    try:
+        assert get(base + "/api/v1/counters", {"X-Forwarded-For": "203.0.113.77"})[0] == 200
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=15)
+    assert b"Listening at" in output  # the log was captured...
+    assert b"/api/v1/counters" not in output and b"203.0.113.77" not in output  # ...and holds no request
+
+
+def test_serve_refuses_an_invalid_timeline(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[counters.x]\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "voipdown", "serve", "--port", str(free_port())],
+        env={**os.environ, "VOIPDOWN_TIMELINE": str(bad)},
+        capture_output=True,
+        timeout=30,
+    )
+    assert result.returncode == 1
+    assert b"bad.toml" in result.stderr and b"counters.x.timezone" in result.stderr
