@@ -157,3 +157,31 @@ def test_healthz(client):
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["timeline"] == "ok"
     assert body["version"]
+
+
+def test_texts_are_computed_once_per_local_day_and_timeline_version(client, ongoing_path, monkeypatch):
+    from tests.test_reload import rewrite
+    from tests.timelines import ONGOING
+    from voipdown.web import api
+
+    calls = []
+
+    def counting(*args):
+        calls.append(args[1].as_of)
+        return real(*args)
+
+    real = api.describe_count
+    monkeypatch.setattr(api, "describe_count", counting)
+    day = dt.datetime(2024, 3, 9, 12, tzinfo=dt.timezone.utc)
+    with time_machine.travel(day, tick=False) as traveller:
+        first = client.get("/api/v1/counters/shutdown?lang=en").get_json()
+        assert client.get("/api/v1/counters/shutdown?lang=en").get_json() == first
+        assert len(calls) == 1
+        client.get("/api/v1/counters/shutdown?lang=ar")
+        assert len(calls) == 2
+        traveller.move_to(dt.datetime(2024, 3, 9, 23, 0, 1, tzinfo=dt.timezone.utc))  # Casablanca's next day
+        after_midnight = client.get("/api/v1/counters/shutdown?lang=en").get_json()
+        assert after_midnight["days"] == first["days"] + 1 and len(calls) == 3
+        rewrite(ongoing_path, ONGOING.replace('en = "Example shutdown"', 'en = "Edited"'))
+        assert client.get("/api/v1/counters/shutdown?lang=en").get_json()["title"] == "Edited"
+        assert len(calls) == 4

@@ -11,16 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
-from flask_caching import Cache
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voipdown import __version__
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, errors, health
+from voipdown.web.caching import cache
 from voipdown.web.state import ServiceState
-
-cache = Cache()
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:

@@ -6,9 +6,10 @@ import math
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from voipdown.counting import count_at, now
+from voipdown.counting import Count, count_at, now
 from voipdown.summary import describe_count, shields_endpoint
 from voipdown.timeline import Counter
+from voipdown.web.caching import texts_of_the_day
 from voipdown.web.errors import ApiError
 from voipdown.web.negotiation import requested_language
 from voipdown.web.state import service
@@ -75,19 +76,19 @@ def _respond(slug: str, endpoint: str, body):
         params = {"lang": lang} if request.args.get("lang") else {}
         location = url_for(endpoint, slug=counter.slug, **params)
         return Response(status=301, mimetype="text/plain", headers={"Location": location})
-    return jsonify(body(counter, lang))
+    instant = now()
+    count = count_at(counter, instant)
+    return jsonify(body(counter, count, lang, instant, timeline.version))
 
 
-def _counter_body(counter: Counter, lang: str) -> dict:
-    body = describe_count(counter, count_at(counter, now()), lang)
+def _counter_body(counter: Counter, count: Count, lang: str, instant, version: str) -> dict:
+    body = texts_of_the_day("counter", counter, count, lang, version, describe_count)
     body["links"] = {"self": _absolute("api.show_counter", slug=counter.slug, lang=lang)}
     return body
 
 
-def _shields_body(counter: Counter, lang: str) -> dict:
-    instant = now()
-    count = count_at(counter, instant)
-    body = shields_endpoint(counter, count, lang)
+def _shields_body(counter: Counter, count: Count, lang: str, instant, version: str) -> dict:
+    body = texts_of_the_day("shields", counter, count, lang, version, shields_endpoint)
     if count.next_change is not None:
         seconds = math.ceil((count.next_change - instant).total_seconds())
         body["cacheSeconds"] = max(SHIELDS_MIN_CACHE_SECONDS, seconds)

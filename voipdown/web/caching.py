@@ -1,0 +1,33 @@
+"""The server-side cache (flask-caching; in-process unless configured otherwise).
+
+What a counter says changes once a day, so it is kept per local date and timeline
+version: a new day or an edited timeline simply makes new keys, and old ones expire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask_caching import Cache
+
+from voipdown.counting import Count
+from voipdown.timeline import Counter
+
+cache = Cache()
+
+DAY_SECONDS = 86_400
+
+
+def texts_of_the_day(
+    kind: str, counter: Counter, count: Count, lang: str, version: str, build: Callable[[Counter, Count, str], dict]
+) -> dict:
+    """`build(counter, count, lang)`, computed once per counter, language, local date and timeline version.
+
+    Every part of the key is canonical (a known slug, a supported language, a date, a
+    hash), so no request can grow the key space."""
+    key = f"{kind}:{counter.slug}:{lang}:{count.as_of.isoformat()}:{version}"
+    value = cache.get(key)
+    if value is None:
+        value = build(counter, count, lang)
+        cache.set(key, value, timeout=DAY_SECONDS)
+    return dict(value)
