@@ -38,6 +38,8 @@ class Settings:
     """VOIPDOWN_TRUST_PROXY: how many reverse proxies to trust for X-Forwarded-* (default 0: none)."""
     reload_interval: float = 1.0
     """VOIPDOWN_RELOAD_INTERVAL: seconds between two checks of the timeline file for edits."""
+    font: str | None = None
+    """VOIPDOWN_FONT: the font file badges are drawn with (default: DejaVu Sans from the system)."""
 
     @classmethod
     def load(cls, environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -56,6 +58,7 @@ class Settings:
             public_url=_public_url(values.get(PREFIX + "PUBLIC_URL")),
             trust_proxy=_number(values, PREFIX + "TRUST_PROXY", 0, int),
             reload_interval=_number(values, PREFIX + "RELOAD_INTERVAL", 1.0, float),
+            font=values.get(PREFIX + "FONT") or None,
         )
 
 

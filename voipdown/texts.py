@@ -25,6 +25,10 @@ SOURCE_LANGUAGE = "en"
 ONGOING = "for {days} days"
 ENDED = "lifted after {days} days"
 UPCOMING = "starts on {date}"
+ERROR_LABEL = "counter"
+NOT_FOUND = "not found"
+BAD_PARAMETER = "invalid {parameter}"
+UNAVAILABLE = "unavailable"
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -67,11 +71,12 @@ def translate(lang: str, msgid: str, count: int | None = None) -> tuple[str, str
     return msgid, SOURCE_LANGUAGE
 
 
-def phrase(lang: str, msgid: str, *, days: int | None = None, date: dt.date | None = None) -> str:
+def phrase(lang: str, msgid: str, *, days: int | None = None, date: dt.date | None = None, **words: str) -> str:
     """`msgid` in `lang`, with `{days}` and `{date}` filled in and formatted for the
-    language the text was actually found in (so a fallback reads consistently)."""
+    language the text was actually found in (so a fallback reads consistently), and
+    any other `{name}` from `words` (our own identifiers, such as a parameter's name)."""
     template, found_in = translate(lang, msgid, days)
-    values = {}
+    values = dict(words)
     if days is not None:
         values["days"] = format_number(days, found_in)
     if date is not None:

@@ -15,9 +15,9 @@ from voipdown.render.layout import BadgeLayout
 from voipdown.render.styles import SHADOW_COLOR, SHADOW_OPACITY, TEXT_COLOR
 
 
-def _number(value: float) -> str:
-    """Shortest faithful form: 2 decimals at most, no trailing zeros."""
-    text = f"{value:.2f}".rstrip("0").rstrip(".")
+def _number(value: float, decimals: int = 2) -> str:
+    """Shortest faithful form: `decimals` at most, no trailing zeros, no leading zero."""
+    text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
     if text in ("-0", ""):
         return "0"
     return text.replace("0.", ".", 1) if text.startswith(("0.", "-0.")) else text
@@ -38,7 +38,7 @@ def render_svg(layout: BadgeLayout, font: Font) -> str:
     style = layout.style
     width, height = layout.width, layout.height
     units = font.units_per_em / OUTLINE_UNITS_PER_EM  # font units per outline unit
-    scale = _number(layout.px_per_unit * units)
+    scale = _number(layout.px_per_unit * units, 7)  # px per outline unit: exact, errors would add up
 
     defs: list[str] = []
     ids: dict[int, str] = {}

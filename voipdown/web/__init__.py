@@ -6,6 +6,7 @@ validation logic lives here.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -14,9 +15,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voipdown import __version__
+from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
-from voipdown.web import api, errors, health
+from voipdown.web import api, badges, errors, health
 from voipdown.web.caching import cache
 from voipdown.web.state import ServiceState
 
@@ -33,10 +35,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # Arabic and Tifinagh stay readable in JSON
     app.json.sort_keys = False
+    font, font_problem = _open_font(settings)
     app.extensions["voipdown"] = ServiceState(
         settings=settings,
         timelines=TimelineSource(settings.timeline, interval=settings.reload_interval),
         version=__version__,
+        font=font,
+        font_problem=font_problem,
     )
     cache.init_app(app)
     if settings.trust_proxy:
@@ -45,5 +50,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     errors.register(app)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(badges.blueprint)
     app.register_blueprint(health.blueprint)
     return app
+
+
+def _open_font(settings: Settings) -> tuple[Font | None, str | None]:
+    """The badge font, or why there is none: the service runs without it, degraded."""
+    try:
+        return open_font(find_font(settings.font)), None
+    except FontUnavailable as error:
+        logging.getLogger(__name__).error("badges will have no words: %s", error)
+        return None, str(error)

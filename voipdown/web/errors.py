@@ -13,11 +13,13 @@ log = logging.getLogger(__name__)
 class ApiError(Exception):
     """An error the client can act on; `message` is ours, never the client's input."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, parameter: str | None = None):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.parameter = parameter
+        """For `bad_parameter`: the name of the parameter (ours, never the client's)."""
 
 
 def error_response(status: int, code: str, message: str):

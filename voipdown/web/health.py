@@ -16,12 +16,15 @@ def healthz():
     timelines = state.timelines
     timeline = timelines.current()
     body = {
-        "status": "degraded" if timelines.stale else "ok",
+        "status": "degraded" if timelines.stale or state.font is None else "ok",
         "version": state.version,
         "timeline": "stale" if timelines.stale else "ok",
         "timeline_version": timeline.version,
         "tzdata": database_version(),
+        "font": state.font.name if state.font else "missing",
     }
+    if state.font is None:
+        body["font_error"] = state.font_problem
     if timelines.stale:
         # Named by file name only: the server's directories are nobody's business.
         body["timeline_errors"] = [

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from voipdown.render.font import Font
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 
@@ -15,6 +16,9 @@ class ServiceState:
     settings: Settings
     timelines: TimelineSource
     version: str
+    font: Font | None
+    """None when no usable font was found: badges are then drawn without words."""
+    font_problem: str | None = None
 
 
 def service() -> ServiceState:
