@@ -1,6 +1,8 @@
 import pytest
 
-from tests.timelines import ONGOING
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
+
+from tests.timelines import EVERY_STATUS, ONGOING
 
 
 @pytest.fixture
@@ -32,3 +34,31 @@ def app(ongoing_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One real Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def every_status_app(tmp_path_factory):
+    from voipdown import create_app
+
+    path = tmp_path_factory.mktemp("timeline") / "every-status.toml"
+    path.write_text(EVERY_STATUS, encoding="utf-8")
+    application = create_app({"VOIPDOWN_TIMELINE": str(path)})
+    application.testing = True
+    return application
+
+
+@pytest.fixture(scope="session")
+def live_server(every_status_app):
+    with LiveServer(every_status_app) as server:
+        yield server

@@ -41,3 +41,27 @@ start = 2099-01-01
 default_lang = "ar"
 title = { ar = "قريبًا" }
 """
+
+# One counter per status, each titled in every language, for badge and page tests.
+EVERY_STATUS = """\
+default_counter = "ongoing"
+
+[counters.ongoing]
+timezone = "Africa/Casablanca"
+start = 2016-01-05
+default_lang = "fr"
+title = { fr = "Blocage de la VoIP au Maroc", ar = "حجب المكالمات عبر الإنترنت في المغرب", zgh = "ⴰⴳⴷⴰⵍ ⵏ VoIP ⴳ ⵍⵎⵖⵔⵉⴱ", en = "VoIP block in Morocco" }
+
+[counters.ended]
+timezone = "Africa/Casablanca"
+start = 2016-01-05
+end = 2016-11-04
+default_lang = "fr"
+title = { fr = "Blocage de la VoIP au Maroc", ar = "حجب المكالمات عبر الإنترنت في المغرب", zgh = "ⴰⴳⴷⴰⵍ ⵏ VoIP ⴳ ⵍⵎⵖⵔⵉⴱ", en = "VoIP block in Morocco" }
+
+[counters.upcoming]
+timezone = "Africa/Casablanca"
+start = 2099-01-05
+default_lang = "fr"
+title = { fr = "Blocage annoncé", ar = "حجب مرتقب", zgh = "ⴰⴳⴷⴰⵍ ⵉⵜⵜⵓⵙⵏⵜⵉⵏ", en = "Announced block" }
+"""

@@ -36,9 +36,12 @@ def _levels(text: str, rtl: bool) -> list[int]:
     uba.resolve_weak_types(storage)
     uba.resolve_neutral_types(storage, False)
     uba.resolve_implicit_levels(storage, False)
-    levels = [char["level"] for char in storage["chars"]]
-    if len(levels) != len(text):  # characters outside the BMP on a narrow build; not on CPython 3
-        raise ValueError("bidi levels do not match the text")
+    resolved = iter(char["level"] for char in storage["chars"])
+    # Rule X9 removed formatting characters (joiners, embeddings): they take their neighbour's level.
+    levels = []
+    for char in text:
+        previous = levels[-1] if levels else storage["base_level"]
+        levels.append(previous if bidirectional(char) in uba.X9_REMOVED else next(resolved))
     return levels
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import math
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 
 from voipdown.badges import counter_badge, error_badge
 from voipdown.counting import count_at, now
+from voipdown.languages import SUPPORTED
 from voipdown.render.png import MAX_SCALE, render_png
 from voipdown.render.styles import DEFAULT_STYLE, PALETTE, STYLES
 from voipdown.render.svg import render_svg
@@ -24,7 +25,7 @@ from voipdown.web.negotiation import accepted_language, bad_parameter, choice, r
 from voipdown.web.state import service
 
 log = logging.getLogger(__name__)
-blueprint = Blueprint("badges", __name__, url_prefix="/badge")
+blueprint = Blueprint("badges", __name__)
 
 CONTENT_TYPES = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png"}
 DEFAULT_SCALE = 2
@@ -60,7 +61,7 @@ def _error(fmt: str, status: int, lang: str, style: str, scale: int, **problem) 
     return _image(body, fmt, status)
 
 
-@blueprint.get("/<path:name>")
+@blueprint.get("/badge/<path:name>")
 def badge(name: str):
     slug, dot, fmt = name.rpartition(".")
     if not dot or fmt not in CONTENT_TYPES:
@@ -103,3 +104,34 @@ def badge(name: str):
         return _error(fmt, 500, lang, style, scale)
     max_age = DAY if count.next_change is None else min(DAY, math.ceil((count.next_change - instant).total_seconds()))
     return _image(body, fmt, 200, max_age)
+
+
+@blueprint.get("/badges")
+def gallery():
+    """Every style in every language for the default counter: for choosing, and for reviewing."""
+    state = service()
+    if state.font is None:
+        abort(503)
+    counter = state.timelines.current().default_counter
+    count = count_at(counter, now())
+    sizes = {}
+    for style in STYLES:
+        for lang in SUPPORTED:
+            layout = counter_badge(state.font, counter, count, lang, style, None)
+            sizes[(style, lang)] = (layout.width, layout.height)
+    response = Response(
+        render_template(
+            "gallery.html",
+            slug=counter.slug,
+            title=counter.title_in("en"),
+            languages=SUPPORTED,
+            styles=tuple(STYLES),
+            colors=tuple(PALETTE),
+            sizes=sizes,
+        )
+    )
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
