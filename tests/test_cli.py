@@ -82,3 +82,18 @@ def test_version():
     from voipdown import __version__
 
     assert __version__ in run("--version").output
+
+
+def test_doctor_reports_font_and_libraries():
+    result = run("doctor")
+    assert result.exit_code == 0, result.output
+    assert "DejaVu Sans" in result.output
+    assert "every badge text of every language has its glyphs" in result.output
+    for name in ("harfbuzz", "freetype", "bidi", "tzdata"):
+        assert name in result.output
+
+
+def test_doctor_fails_without_a_font(tmp_path):
+    result = CliRunner().invoke(cli, ["doctor"], env={"VOIPDOWN_FONT": str(tmp_path / "none.ttf")})
+    assert result.exit_code == 1
+    assert "FAIL" in result.output and "VOIPDOWN_FONT" in result.output

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from PIL import Image
 
-from voipdown.badges import counter_badge, error_badge
+from voipdown.badges import counter_badge, error_badge, every_badge_text, missing_glyphs
 from voipdown.counting import count_at
 from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.bidi import visual_runs
@@ -20,7 +20,6 @@ from voipdown.render.shaping import shape_line
 from voipdown.render.styles import LABEL_COLOR, PALETTE, STYLES, TEXT_COLOR
 from voipdown.render.svg import render_svg
 from voipdown.settings import bundled_timeline
-from voipdown.texts import catalog
 from voipdown.timeline import parse_timeline
 from tests.timelines import EVERY_STATUS
 
@@ -77,27 +76,29 @@ def test_tifinagh_has_no_missing_glyph_boxes(font):
     assert all(glyph.glyph_id != 0 for glyph in line.glyphs)
 
 
-def badge_strings():
-    """Every string our catalogs and the bundled timeline can put on a badge, in every language."""
-    timeline = parse_timeline(bundled_timeline().read_bytes())
-    for lang in SUPPORTED:
-        for message in catalog(lang):
-            if message.id and message.string:
-                yield lang, message.string.replace("{days}", "1\u202f234\u00a0567,89").replace("{parameter}", "scale")
-        for counter in timeline.counters.values():
-            yield lang, counter.title_in(lang)
-        for month in range(1, 13):
-            from voipdown.texts import format_day
-
-            yield lang, format_day(dt.date(2016, month, 28), lang)
-
-
 def test_every_badge_string_has_all_its_glyphs(font):
-    for lang, text in badge_strings():
-        for shown in (text, text.upper()):
-            assert font.missing_characters(shown) == set(), (lang, shown)
-            line = shape_line(font, shown, LANGUAGES[lang].direction == "rtl")
-            assert all(glyph.glyph_id != 0 for glyph in line.glyphs), (lang, shown)
+    timeline = parse_timeline(bundled_timeline().read_bytes())
+    texts = list(every_badge_text(timeline))
+    assert {lang for lang, _ in texts} == set(SUPPORTED)
+    assert ("ar", "رُفع بعد 1.234.567 يوم") in texts and ("fr", "LEVÉ APRÈS 1 234 567 JOURS") in texts
+    assert missing_glyphs(font, timeline) == {}
+
+
+def test_a_font_without_tifinagh_is_caught(font, tmp_path):
+    from fontTools.ttLib import TTFont
+
+    from voipdown.render.font import open_font as reopen
+
+    latin_only = tmp_path / "latin.ttf"
+    subset = TTFont(font.path)
+    cmap = subset.getBestCmap()
+    for table in subset["cmap"].tables:
+        table.cmap = {code: name for code, name in table.cmap.items() if code < 0x0600}
+    subset.save(latin_only)
+    assert len(cmap) > 1000
+    missing = missing_glyphs(reopen(latin_only), parse_timeline(bundled_timeline().read_bytes()))
+    assert set(missing) == {"ar", "zgh"}
+    assert "ⵙ" in missing["zgh"]
 
 
 def contrast(foreground, background):

@@ -6,13 +6,29 @@ among them (counter, language, style, colour) but can never add its own.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
+
 from voipdown.counting import Count
 from voipdown.languages import LANGUAGES
 from voipdown.render.font import Font
 from voipdown.render.layout import BadgeLayout, layout_badge
 from voipdown.render.styles import ERROR_COLOR, PALETTE, STATUS_COLORS
-from voipdown.texts import BAD_PARAMETER, ERROR_LABEL, NOT_FOUND, UNAVAILABLE, count_message, phrase
-from voipdown.timeline import Counter
+from voipdown.languages import SUPPORTED
+from voipdown.render.shaping import shape_line
+from voipdown.render.styles import STYLES
+from voipdown.texts import (
+    BAD_PARAMETER,
+    ERROR_LABEL,
+    NOT_FOUND,
+    UNAVAILABLE,
+    catalog,
+    count_message,
+    format_day,
+    format_number,
+    phrase,
+)
+from voipdown.timeline import Counter, Timeline
 
 BADGE_PARAMETERS = ("lang", "style", "color", "scale")
 """The only names an error badge may quote: ours, never the request's."""
@@ -50,3 +66,34 @@ def error_badge(font: Font, lang: str, style: str, *, not_found: bool = False, p
         lang=lang,
         rtl=LANGUAGES[lang].direction == "rtl",
     )
+
+
+def every_badge_text(timeline: Timeline) -> Iterator[tuple[str, str]]:
+    """(language, text) for every text a badge can show: each catalog entry with a large
+    formatted number and every month's date, and every counter's title; upper-cased too
+    where a style shows capitals."""
+    uppercase = any(style.uppercase for style in STYLES.values())
+    for lang in SUPPORTED:
+        texts = [counter.title_in(lang) for counter in timeline.counters.values()]
+        number = format_number(1_234_567, lang)
+        for message in catalog(lang):
+            if message.id and message.string:
+                texts.append(message.string.replace("{days}", number).replace("{parameter}", "scale"))
+        texts += [format_day(dt.date(2016, month, 28), lang) for month in range(1, 13)]
+        for text in texts:
+            yield lang, text
+            if uppercase and text.upper() != text:
+                yield lang, text.upper()
+
+
+def missing_glyphs(font: Font, timeline: Timeline) -> dict[str, set[str]]:
+    """Characters, by language, that some badge would need and `font` cannot draw."""
+    missing: dict[str, set[str]] = {}
+    for lang, text in every_badge_text(timeline):
+        absent = font.missing_characters(text)
+        line = shape_line(font, text, LANGUAGES[lang].direction == "rtl")
+        if any(glyph.glyph_id == 0 for glyph in line.glyphs):
+            absent.add("(a glyph the shaper could not find)")
+        if absent:
+            missing.setdefault(lang, set()).update(absent)
+    return missing

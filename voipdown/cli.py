@@ -89,6 +89,25 @@ def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None,
 
 
 @cli.command()
+@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
+def doctor(timeline_path: str | None) -> None:
+    """Report the font and text libraries badges are drawn with; exit 1 if badges cannot be drawn well."""
+    from voipdown.doctor import diagnose
+
+    try:
+        settings = Settings.load(os.environ)
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+    timeline = _load_or_exit(_timeline_path(timeline_path))
+    report = diagnose(settings, timeline)
+    width = max(len(name) for name, _, _ in report.lines)
+    for name, value, good in report.lines:
+        click.echo(f"{name:<{width}}  {'ok  ' if good else 'FAIL'}  {value}")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(

@@ -67,6 +67,8 @@ class Font:
     ascender: int
     descender: int
     cmap: dict[int, str]
+    description: str
+    """Family and version from the font's name table, e.g. "DejaVu Sans, Version 2.37"."""
     glyph_set: object = field(repr=False)
     """fontTools' glyph set, which pens need to draw composite glyphs."""
     _glyph_order: list[str] = field(repr=False)
@@ -122,6 +124,7 @@ def open_font(path: Path) -> Font:
             ascender=hhea.ascent,
             descender=hhea.descent,
             cmap=tt.getBestCmap() or {},
+            description=f"{tt['name'].getBestFamilyName()}, {tt['name'].getDebugName(5) or 'no version'}",
             glyph_set=tt.getGlyphSet(),
             _glyph_order=tt.getGlyphOrder(),
         )
