@@ -6,7 +6,7 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from voipdown.counting import Status, count_at, local_date, start_of_day
@@ -127,21 +127,25 @@ counter_zones = st.sampled_from([CASABLANCA, "Europe/Paris", "America/Santiago",
 
 @settings(max_examples=300, deadline=None)
 @given(instant=instants, server=server_zones, zone=counter_zones)
+@example(instant=dt.datetime(2020, 9, 6, tzinfo=UTC), server="UTC", zone="America/Santiago")  # midnight skipped
+@example(instant=dt.datetime(2016, 1, 1, tzinfo=UTC), server="UTC", zone="America/Santiago")  # the eve of start
 def test_the_day_changes_exactly_at_next_change(instant, server, zone):
     c = counter(start=dt.date(2016, 1, 1), timezone=zone)
     with server_timezone(server):
         now = count_at(c, instant)
-        change = now.next_change
+        # Arithmetic in UTC: on an aware datetime in its own zone, Python subtracts wall-clock time.
+        change = now.next_change.astimezone(UTC)
         assert change > instant
         just_before = count_at(c, change - dt.timedelta(microseconds=1))
         after = count_at(c, change)
     assert just_before.as_of == now.as_of and just_before.days == now.days
     assert after.as_of == now.as_of + dt.timedelta(days=1)
-    assert after.days == now.days + 1
+    assert after.days == (now.days + 1 if now.status is Status.ONGOING else 0)
     # The new day begins at local midnight unless a clock change skipped it.
-    local = change.astimezone(change.tzinfo)
+    local = now.next_change
+    offset_before = (change - dt.timedelta(seconds=1)).astimezone(local.tzinfo).utcoffset()
     assert local.date() == after.as_of
-    assert local.time() == dt.time(0) or change.utcoffset() != (change - dt.timedelta(seconds=1)).utcoffset()
+    assert local.time() == dt.time(0) or local.utcoffset() != offset_before
 
 
 @settings(max_examples=200, deadline=None)
@@ -160,3 +164,14 @@ def test_the_count_never_goes_back(first, second):
     c = counter(end=dt.date(2030, 6, 1))
     early, late = sorted((first, second))
     assert count_at(c, early).days <= count_at(c, late).days
+
+
+@pytest.mark.parametrize("zone", [CASABLANCA, "America/Santiago", "America/Havana", "Asia/Beirut"])
+def test_every_day_from_2016_to_2040_starts_where_the_previous_ends(zone):
+    # Zones whose clocks change at or near midnight; every day, not a sample.
+    day = dt.date(2016, 1, 1)
+    while day < dt.date(2041, 1, 1):
+        start = start_of_day(day, zone).astimezone(UTC)
+        assert local_date(start, zone) == day
+        assert local_date(start - dt.timedelta(microseconds=1), zone) == day - dt.timedelta(days=1)
+        day += dt.timedelta(days=1)
