@@ -121,10 +121,10 @@ def test_shields_endpoint_schema(client, travel):
     body = client.get("/api/v1/counters/shutdown/shields.json?lang=en").get_json()
     assert body["schemaVersion"] == 1
     assert body["label"] == "Example shutdown" and body["message"] == "for 9 days"
-    assert body["color"] == "red"
+    assert body["color"] == "#b91c1c"  # our palette's red, as on our badge
     # until the next Casablanca midnight: 00:00+00:00 on the 11th, from 23:30Z on the 9th
     assert body["cacheSeconds"] == 24 * 3600 + 30 * 60
-    assert client.get("/api/v1/counters/lifted/shields.json").get_json()["color"] == "green"
+    assert client.get("/api/v1/counters/lifted/shields.json").get_json()["color"] == "#15803d"
 
 
 def test_public_url_makes_absolute_links(ongoing_path):

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from voipdown.counting import Count, Status, count_at
+from voipdown.counting import Count, count_at
 from voipdown.languages import LANGUAGES
+from voipdown.render.styles import PALETTE, STATUS_COLORS
 from voipdown.texts import count_message
 from voipdown.timeline import Counter
 
-# shields.io colour names: red while blocked, green once lifted, blue before it starts.
-STATUS_COLORS = {Status.ONGOING: "red", Status.ENDED: "green", Status.UPCOMING: "blue"}
 
 
 def describe(counter: Counter, instant: dt.datetime, lang: str) -> dict[str, Any]:
@@ -50,5 +49,5 @@ def shields_endpoint(counter: Counter, count: Count, lang: str) -> dict[str, Any
         "schemaVersion": 1,
         "label": counter.title_in(lang),
         "message": count_message(count, lang, counter.start),
-        "color": STATUS_COLORS[count.status],
+        "color": PALETTE[STATUS_COLORS[count.status.value]],  # the colour of our own badge
     }
