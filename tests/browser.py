@@ -34,3 +34,73 @@ class LiveServer:
     def __exit__(self, *exc):
         self._server.shutdown()
         self._thread.join(timeout=10)
+
+
+HOST_SCRIPT = """
+// The host page's own code: globals our embed must leave alone, and two probes.
+var initCalls = 0;
+function init() { initCalls += 1; return 'host init'; }
+function updateCounter() { return 'host updateCounter'; }
+window.hostOriginals = { init: init, updateCounter: updateCounter };
+window.layoutShift = 0;
+window.globalsBefore = Object.getOwnPropertyNames(window).concat(['globalsBefore']);
+new PerformanceObserver(function (list) {
+  list.getEntries().forEach(function (entry) { if (!entry.hadRecentInput) window.layoutShift += entry.value; });
+}).observe({ type: 'layout-shift', buffered: true });
+document.addEventListener('DOMContentLoaded', function () { init(); });
+"""
+
+# Styles that break careless widgets: every div, a, span and img restyled.
+HOST_STYLE = """
+div, a, span { all: unset; }
+div { display: block; padding: 13px; margin: 7px; border: 4px dashed #0a0; font: italic 29px/2 serif; color: #f0f; background: #ff0; }
+a { color: lime !important; font-size: 40px; text-decoration: line-through; letter-spacing: 9px; }
+span { display: block; transform: rotate(3deg); font-family: monospace; color: red; }
+img { border: 6px solid red; padding: 4px; margin: 0 5px; opacity: .5; filter: blur(1px); max-width: 100%; height: auto; vertical-align: middle; }
+body { font: 18px/1.6 serif; }
+"""
+
+
+class HostSite:
+    """Another origin, with its own strict Content-Security-Policy, that embeds our counter."""
+
+    def __init__(self, service_origin: str):
+        from werkzeug.wrappers import Request, Response
+
+        self.pages: dict[str, str] = {}
+        policy = (
+            f"default-src 'self'; style-src 'self'; script-src 'self' {service_origin}; img-src 'self' {service_origin}"
+        )
+
+        @Request.application
+        def app(request):
+            if request.path == "/host.js":
+                return Response(HOST_SCRIPT, mimetype="text/javascript")
+            if request.path == "/host.css":
+                return Response(HOST_STYLE, mimetype="text/css")
+            body = self.pages.get(request.path)
+            if body is None:
+                return Response("not found", status=404)
+            response = Response(body, mimetype="text/html")
+            response.headers["Content-Security-Policy"] = policy
+            return response
+
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def page(self, path: str, body: str, lang: str = "fr") -> str:
+        self.pages[path] = (
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Host</title>'
+            '<link rel="stylesheet" href="/host.css"><script src="/host.js"></script></head>'
+            f"<body><div><p>Un blog marocain.</p>{body}<p>Fin du billet.</p></div></body></html>"
+        )
+        return self.url + path
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._thread.join(timeout=10)

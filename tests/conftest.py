@@ -61,4 +61,5 @@ def every_status_app(tmp_path_factory):
 @pytest.fixture(scope="session")
 def live_server(every_status_app):
     with LiveServer(every_status_app) as server:
+        every_status_app.config["LIVE_URL"] = server.url
         yield server

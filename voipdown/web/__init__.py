@@ -18,7 +18,7 @@ from voipdown import __version__
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
-from voipdown.web import api, badges, errors, health
+from voipdown.web import api, badges, embed, errors, health, site
 from voipdown.web.caching import cache
 from voipdown.web.state import ServiceState
 
@@ -51,6 +51,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.register(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(badges.blueprint)
+    app.register_blueprint(embed.blueprint)
+    app.register_blueprint(site.blueprint)
     app.register_blueprint(health.blueprint)
     return app
 

@@ -11,6 +11,7 @@ from voipdown.summary import describe_count, shields_endpoint
 from voipdown.timeline import Counter
 from voipdown.web.caching import texts_of_the_day
 from voipdown.web.errors import ApiError
+from voipdown.web.links import absolute
 from voipdown.web.negotiation import requested_language
 from voipdown.web.state import service
 
@@ -27,13 +28,6 @@ def api_headers(response):
     return response
 
 
-def _absolute(endpoint: str, **values) -> str:
-    public = service().settings.public_url
-    if public:
-        return public + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
 @blueprint.get("/counters")
 def list_counters():
     timeline = service().timelines.current()
@@ -48,7 +42,7 @@ def list_counters():
                 "title": counter.title_in(lang),
                 "status": count.status.value,
                 "days": count.days,
-                "url": _absolute("api.show_counter", slug=counter.slug),
+                "url": absolute("api.show_counter", slug=counter.slug),
             }
         )
     return jsonify(lang=lang, default_counter=timeline.default_slug, counters=items)
@@ -83,7 +77,7 @@ def _respond(slug: str, endpoint: str, body):
 
 def _counter_body(counter: Counter, count: Count, lang: str, instant, version: str) -> dict:
     body = texts_of_the_day("counter", counter, count, lang, version, describe_count)
-    body["links"] = {"self": _absolute("api.show_counter", slug=counter.slug, lang=lang)}
+    body["links"] = {"self": absolute("api.show_counter", slug=counter.slug, lang=lang)}
     return body
 
 

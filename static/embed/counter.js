@@ -1,0 +1,94 @@
+/* VoIP Down counter embed. Served as /embed/<slug>.js with the counter's texts in
+ * place of DATA below; this file alone draws nothing.
+ *
+ * Safe by design: one closure and no global name; everything it draws lives in a
+ * shadow root appended where the tag stands (or in a corner), styled by a
+ * constructable stylesheet that a strict style-src allows; text set with textContent,
+ * never innerHTML; no cookie, no storage, no request but the badge image.
+ * Options, as data- attributes of the script tag: lang (fr, ar, zgh, en), position
+ * (bottom-left, bottom-right, inline), theme (light, dark, auto). */
+(function (data) {
+  'use strict';
+  var tag = document.currentScript;
+  if (!data || !tag || !tag.parentNode || !Element.prototype.attachShadow) return;
+  try {
+    var opt = tag.dataset;
+    var pageLang = (document.documentElement.lang || '').toLowerCase().split('-')[0];
+    var lang = [opt.lang, pageLang, data.lang].filter(function (l) { return Object.prototype.hasOwnProperty.call(data.texts, l); })[0];
+    var text = data.texts[lang];
+    var position = ['bottom-left', 'bottom-right', 'inline'].indexOf(opt.position) >= 0 ? opt.position : 'bottom-left';
+    var theme = ['light', 'dark', 'auto'].indexOf(opt.theme) >= 0 ? opt.theme : 'auto';
+
+    var make = function (name, cls, content) {
+      var node = document.createElement(name);
+      if (cls) node.className = cls;
+      if (content) node.textContent = content;
+      return node;
+    };
+    // A custom element name: no host rule for div, a, span or img can reach it; and
+    // inline !important styles (set through the CSSOM, which a strict CSP allows) win over
+    // any the host may still aim at it.
+    var host = document.createElement('voipdown-counter');
+    host.style.setProperty('all', 'initial', 'important');
+    host.style.setProperty('display', position === 'inline' ? 'inline' : 'contents', 'important');
+    var root = host.attachShadow({ mode: 'open' });
+    if (root.adoptedStyleSheets && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(data.css);
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.appendChild(make('style', '', data.css));
+    }
+
+    var box = make('span', 'vd ' + theme + (position === 'inline' ? ' inline' : ' corner ' + position));
+    box.lang = lang;
+    box.dir = text.dir;
+    var link = make('a', 'link');
+    link.href = text.page;
+    link.setAttribute('aria-label', text.sentence);
+    box.appendChild(link);
+    root.appendChild(box);
+
+    if (position === 'inline') {
+      var image = make('img');
+      image.src = text.badge;
+      image.width = text.width;
+      image.height = text.height;
+      image.alt = '';
+      link.appendChild(image);
+      var fallback = tag.previousElementSibling;
+      var held = fallback && fallback.hasAttribute('data-voipdown') && fallback.querySelector('img');
+      if (held) {
+        // Take exactly the place the fallback held, whatever the host's CSS made of it:
+        // the same inline box (font, line height, alignment, side spacing) around a box
+        // of the image's size, so that nothing on the page moves.
+        var outer = getComputedStyle(fallback);
+        var inner = getComputedStyle(held);
+        var rect = held.getBoundingClientRect();
+        ['font-family', 'font-size', 'line-height', 'vertical-align', 'margin-left', 'margin-right',
+          'padding-left', 'padding-right', 'border-left-width', 'border-right-width', 'letter-spacing', 'word-spacing'].forEach(function (name) {
+          host.style.setProperty(name, outer.getPropertyValue(name), 'important');
+        });
+        host.style.setProperty('border-style', 'solid', 'important');
+        host.style.setProperty('border-color', 'transparent', 'important');
+        box.style.width = rect.width + parseFloat(inner.marginLeft) + parseFloat(inner.marginRight) + 'px';
+        box.style.height = rect.height + parseFloat(inner.marginTop) + parseFloat(inner.marginBottom) + 'px';
+        box.style.verticalAlign = inner.verticalAlign;
+        fallback.parentNode.replaceChild(host, fallback);
+      } else {
+        tag.parentNode.insertBefore(host, tag);
+      }
+    } else {
+      link.appendChild(make('span', 'title', text.label));
+      link.appendChild(make('span', 'message', text.message));
+      var close = make('button', 'close', '\u00d7');
+      close.type = 'button';
+      close.setAttribute('aria-label', text.close);
+      close.addEventListener('click', function () { host.remove(); });
+      box.appendChild(close);
+      (document.body || document.documentElement).appendChild(host);
+    }
+  } catch (error) {
+    // Never break the host page: whatever failed, the fallback image (if any) stays.
+  }
+})(/*DATA*/null);

@@ -1,0 +1,135 @@
+"""The embed script, frame and builder, without a browser."""
+
+import gzip
+import html
+import json
+import re
+
+import pytest
+
+from tests.test_render import contrast
+from voipdown.embed import asset
+
+
+@pytest.fixture
+def embed_client(every_status_app):
+    return every_status_app.test_client()
+
+
+def data_of(script: str) -> dict:
+    match = re.search(r"\}\)\((\{.*\})\);\s*$", script, re.S)
+    return json.loads(match.group(1))
+
+
+def test_script_carries_every_language_and_caches_until_midnight(embed_client):
+    response = embed_client.get("/embed/ongoing.js")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert 0 < int(response.headers["Cache-Control"].split("max-age=")[1]) <= 86_400
+    data = data_of(response.get_data(as_text=True))
+    assert set(data["texts"]) == {"fr", "ar", "zgh", "en"}
+    api = embed_client.get("/api/v1/counters/ongoing?lang=ar").get_json()
+    assert data["texts"]["ar"]["message"] == api["message"] and data["texts"]["ar"]["dir"] == "rtl"
+    assert data["texts"]["ar"]["badge"].endswith("/badge/ongoing.svg?lang=ar")
+    assert data["texts"]["fr"]["width"] > 100 and data["texts"]["fr"]["height"] == 20
+
+
+def test_script_is_small():
+    from voipdown import create_app
+
+    body = create_app().test_client().get("/embed/voip-ma.js").data
+    assert len(gzip.compress(body, 9)) <= 3 * 1024
+
+
+def test_script_data_cannot_close_the_script(tmp_path):
+    from tests.timelines import ONGOING
+    from voipdown import create_app
+
+    path = tmp_path / "t.toml"
+    path.write_text(ONGOING.replace('en = "Example shutdown"', 'en = "</script><script>alert(1)</script>\u2028"'))
+    body = create_app({"VOIPDOWN_TIMELINE": str(path)}).test_client().get("/embed/shutdown.js").get_data(as_text=True)
+    assert "</script>" not in body and "<script>" not in body and "\u2028" not in body
+    assert data_of(body)["texts"]["en"]["label"] == "</script><script>alert(1)</script>\u2028".strip()
+
+
+def test_source_defines_no_global_and_uses_no_inner_html():
+    source = asset("counter.js")
+    code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
+    assert "innerHTML" not in code and "document.write" not in code and "eval(" not in code
+    assert "localStorage" not in code and "cookie" not in code and "fetch(" not in code
+    assert code.strip().startswith("(function (data) {") and code.strip().endswith("})(null);")  # one closure
+    assert source.rstrip().endswith("})(/*DATA*/null);")
+    for word in ("ad-", "banner", "sponsor", "advert", "promo", "popup"):
+        assert word not in code.lower() and word not in asset("counter.css").lower()
+
+
+def test_css_colours_are_readable():
+    css = asset("counter.css")
+    for theme in (r"\.vd\{", r"\.dark\{"):
+        block = re.search(theme + r"[^}]*", css).group(0)
+        colors = dict(re.findall(r"--(bg|fg|accent):(#[0-9a-f]{3,6})", block))
+        assert contrast(colors["fg"], colors["bg"]) >= 4.5
+        assert contrast(colors["accent"], colors["bg"]) >= 4.5
+
+
+def test_unknown_and_renamed_counters(embed_client, tmp_path):
+    assert embed_client.get("/embed/nothing.js").status_code == 404
+    assert embed_client.get("/embed/ongoing.css").status_code == 404
+    from tests.timelines import ONGOING
+    from voipdown import create_app
+
+    path = tmp_path / "t.toml"
+    path.write_text(ONGOING)
+    client = create_app({"VOIPDOWN_TIMELINE": str(path)}).test_client()
+    response = client.get("/embed/old-shutdown.js?x=<y>")
+    assert response.status_code == 301 and response.headers["Location"] == "/embed/shutdown.js"
+    frame = client.get("/embed/old-shutdown/frame?lang=ar&theme=<b>")
+    assert frame.status_code == 301 and frame.headers["Location"] == "/embed/shutdown/frame?lang=ar"
+
+
+def test_frame_is_html_without_script_allowed_in_any_frame(embed_client):
+    response = embed_client.get("/embed/ended/frame?lang=ar&theme=dark")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "<script" not in page.lower()
+    assert 'dir="rtl"' in page and 'lang="ar"' in page and "رُفع بعد 304 أيام" in page
+    assert "frame-ancestors" not in response.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in response.headers
+    assert embed_client.get("/embed/ended/frame?theme=neon").status_code == 400
+
+
+def snippet_texts(page: str) -> dict:
+    return {
+        key: html.unescape(value)
+        for key, value in re.findall(r'<textarea id="snippet-(\w+)"[^>]*>(.*?)</textarea>', page, re.S)
+    }
+
+
+def test_builder_offers_every_snippet_without_javascript(every_status_app):
+    from voipdown import create_app
+
+    app = create_app({"VOIPDOWN_TIMELINE": every_status_app.extensions["voipdown"].settings.timeline.as_posix(),
+                      "VOIPDOWN_PUBLIC_URL": "https://count.example.org"})
+    page = app.test_client().get("/embed?counter=ended&lang=ar&position=inline&theme=dark").get_data(as_text=True)
+    found = snippet_texts(page)
+    assert set(found) == {"script", "iframe", "html", "markdown", "bbcode"}
+    assert '<script async src="https://count.example.org/embed/ended.js" data-lang="ar" data-position="inline" data-theme="dark"></script>' in found["script"]
+    assert found["script"].startswith('<a href="https://count.example.org/ended?lang=ar" data-voipdown><img src="https://count.example.org/badge/ended.svg?lang=ar" width=')
+    assert 'alt="حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام"' in found["html"]
+    assert found["iframe"].startswith('<iframe src="https://count.example.org/embed/ended/frame?lang=ar"')
+    assert found["markdown"] == "[![حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام](https://count.example.org/badge/ended.svg?lang=ar)](https://count.example.org/ended?lang=ar)"
+    assert found["bbcode"] == "[url=https://count.example.org/ended?lang=ar][img]https://count.example.org/badge/ended.png?lang=ar[/img][/url]"
+    assert 'lang="ar" dir="rtl"' in page
+
+
+def test_builder_corner_snippet_has_a_noscript_image(embed_client):
+    found = snippet_texts(embed_client.get("/embed?counter=ongoing&position=bottom-right").get_data(as_text=True))
+    assert 'data-position="bottom-right"' in found["script"] and "<noscript><a href=" in found["script"]
+
+
+@pytest.mark.parametrize("query", ["position=top", "theme=neon", "lang=de", "counter=<script>"])
+def test_builder_bad_parameters(embed_client, query):
+    response = embed_client.get(f"/embed?{query}")
+    assert response.status_code == 400 and b"<script>" not in response.data

@@ -1,0 +1,174 @@
+"""The embed on a hostile host page, in a real Chromium: another origin, a strict CSP,
+aggressive CSS, globals of its own, two instances, and a service that may be down."""
+
+import html
+import os
+import re
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.browser import HostSite
+
+DOCS = Path(__file__).parent.parent / "docs"
+LANGS = ("fr", "ar", "zgh", "en")
+
+
+@pytest.fixture(scope="module")
+def host(live_server):
+    with HostSite(live_server.url) as site:
+        yield site
+
+
+def builder_snippet(client, **params) -> str:
+    """The script snippet the builder offers, with the live server's absolute addresses."""
+    base = client.application.config["LIVE_URL"]
+    page = client.get("/embed", query_string=params, base_url=base).get_data(as_text=True)
+    return html.unescape(re.search(r'<textarea id="snippet-script"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+
+
+def watch(page):
+    """Collect the page's uncaught errors and console errors (but for the browser's own favicon request)."""
+    problems = {"errors": [], "console": []}
+
+    def console(message):
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            problems["console"].append(message.text)
+
+    page.on("pageerror", lambda error: problems["errors"].append(str(error)))
+    page.on("console", console)
+    return problems
+
+
+def shadow(page, selector_js: str):
+    return page.evaluate(f"""() => [...document.querySelectorAll('voipdown-counter')].map(h => {{
+        const r = h.shadowRoot; return {selector_js};
+    }})""")
+
+
+def widgets_ready(page, count):
+    # A function, not an expression: Playwright would eval() an expression, which the host's CSP forbids.
+    page.wait_for_function(
+        f"() => document.querySelectorAll('voipdown-counter').length === {count} && "
+        "[...document.querySelectorAll('voipdown-counter')].every(h => [...h.shadowRoot.querySelectorAll('img')].every(i => i.complete))"
+    )
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_embed_on_a_hostile_page(browser, host, live_server, every_status_app, lang):
+    client = every_status_app.test_client()
+    inline = builder_snippet(client, counter="ended", lang=lang, position="inline", theme="light")
+    corner = builder_snippet(client, counter="ongoing", lang=lang, position="bottom-left", theme="dark")
+    corner_right = builder_snippet(client, counter="upcoming", lang=lang, position="bottom-right", theme="light")
+    url = host.page(f"/post-{lang}.html", f"<p>Avant le compteur : {inline} après.</p>{corner}{corner_right}")
+
+    context = browser.new_context(viewport={"width": 900, "height": 420})
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(url)
+    widgets_ready(page, 3)
+    page.wait_for_timeout(600)  # the corner cards' entrance animation ends
+
+    expected = {
+        name: client.get(f"/api/v1/counters/{name}?lang={lang}").get_json() for name in ("ended", "ongoing", "upcoming")
+    }
+    found = shadow(page, "({dir: r.querySelector('.vd').dir, lang: r.querySelector('.vd').lang, "
+                         "name: r.querySelector('a').getAttribute('aria-label'), text: r.querySelector('a').textContent, "
+                         "img: (r.querySelector('img') || {}).src || '', position: getComputedStyle(r.querySelector('.vd')).position})")
+    by_kind = {("inline" if item["img"] else item["position"]): item for item in found}
+    inline_item = next(item for item in found if item["img"])
+    assert inline_item["name"] == f"{expected['ended']['title']}: {expected['ended']['message']}"
+    assert f"/badge/ended.svg?lang={lang}" in inline_item["img"]
+    corners = [item for item in found if not item["img"]]
+    assert {item["text"] for item in corners} == {
+        expected["ongoing"]["title"] + expected["ongoing"]["message"],
+        expected["upcoming"]["title"] + expected["upcoming"]["message"],
+    }
+    assert all(item["position"] == "fixed" for item in corners)  # our stylesheet applied under style-src 'self'
+    assert all(item["dir"] == ("rtl" if lang == "ar" else "ltr") and item["lang"] == lang for item in found)
+    assert by_kind
+
+    # The host page is untouched: its functions, its globals, its layout.
+    assert page.evaluate("init === hostOriginals.init && updateCounter === hostOriginals.updateCounter")
+    assert page.evaluate("init()") == "host init" and page.evaluate("initCalls") == 2
+    assert page.evaluate("Object.getOwnPropertyNames(window).filter(n => !globalsBefore.includes(n))") == []
+    assert page.evaluate("window.layoutShift") == 0
+    assert problems == {"errors": [], "console": []}
+
+    page.screenshot(path=str(DOCS / f"embed-{lang}.png") if os.environ.get("VOIPDOWN_UPDATE_DOCS") else None)
+    context.close()
+
+
+def test_close_button_and_keyboard_focus(browser, host, every_status_app):
+    client = every_status_app.test_client()
+    url = host.page("/close.html", builder_snippet(client, counter="ongoing", lang="fr", position="bottom-right"))
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(url)
+    widgets_ready(page, 1)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.tagName + ':' + document.activeElement.shadowRoot.activeElement.className")
+    assert focused == "VOIPDOWN-COUNTER:link"
+    outline = page.evaluate("getComputedStyle(document.querySelector('voipdown-counter').shadowRoot.activeElement).outlineStyle")
+    assert outline == "solid"  # visible focus
+    page.evaluate("document.querySelector('voipdown-counter').shadowRoot.querySelector('.close').click()")
+    assert page.evaluate("document.querySelectorAll('voipdown-counter').length") == 0
+    context.close()
+
+
+def test_reduced_motion_is_respected(browser, host, every_status_app):
+    client = every_status_app.test_client()
+    url = host.page("/motion.html", builder_snippet(client, counter="ongoing", lang="en", position="bottom-left"))
+    for motion, animated in (("reduce", False), ("no-preference", True)):
+        context = browser.new_context(reduced_motion=motion)
+        page = context.new_page()
+        page.goto(url)
+        widgets_ready(page, 1)
+        name = page.evaluate("getComputedStyle(document.querySelector('voipdown-counter').shadowRoot.querySelector('.corner')).animationName")
+        assert (name != "none") is animated
+        context.close()
+
+
+def test_host_page_works_when_the_service_is_down(browser, every_status_app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"  # nothing listens there
+    snippet = builder_snippet(every_status_app.test_client(), counter="ended", lang="fr", position="inline")
+    snippet = re.sub(r"http://127\.0\.0\.1:\d+", dead, snippet)
+    with HostSite(dead) as down_host:
+        url = down_host.page("/down.html", snippet + snippet.replace('data-position="inline"', 'data-position="bottom-left"'))
+        context = browser.new_context()
+        page = context.new_page()
+        problems = watch(page)
+        page.goto(url, wait_until="load")
+        page.wait_for_timeout(300)
+        assert page.evaluate("init()") == "host init"
+        assert page.text_content("body").startswith("Un blog marocain.")
+        assert problems["errors"] == []
+        # The only lines: the browser's own, for the script and the fallback image that could not load.
+        assert problems["console"] and all(line.startswith("Failed to load resource") for line in problems["console"])
+        context.close()
+
+
+def test_frame_embeds_anywhere(browser, live_server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content(f'<iframe src="{live_server.url}/embed/ended/frame?lang=zgh" width="340" height="90"></iframe>')
+    frame = page.frame_locator("iframe")
+    assert "304" in frame.locator("a").text_content()
+    assert frame.locator("html").get_attribute("lang") == "zgh"
+    context.close()
+
+
+def test_builder_preview_runs_under_its_own_policy(browser, live_server):
+    context = browser.new_context(viewport={"width": 1000, "height": 1400})
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(live_server.url + "/embed?counter=ended&lang=ar&position=inline")
+    widgets_ready(page, 1)
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert problems == {"errors": [], "console": []}
+    if os.environ.get("VOIPDOWN_UPDATE_DOCS"):
+        page.screenshot(path=str(DOCS / "embed-builder-ar.png"), full_page=True)
+    context.close()

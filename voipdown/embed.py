@@ -1,0 +1,122 @@
+"""The embed: the counter's script, and the snippets a blogger pastes.
+
+The script is generated per counter: the static source in static/embed/ with the
+counter's texts in every language put in place of its DATA marker. One request, one
+directive for a strict host policy (script-src), and cacheable until the next local
+midnight, when its texts change (docs/embed.md says why this beats a static script
+fetching JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
+from importlib import resources
+
+from voipdown.counting import Count
+from voipdown.languages import LANGUAGES
+from voipdown.texts import count_message, phrase
+from voipdown.timeline import Counter
+
+DATA_MARKER = "/*DATA*/null"
+POSITIONS = ("bottom-left", "bottom-right", "inline")
+THEMES = ("auto", "light", "dark")
+
+
+@lru_cache(maxsize=None)
+def asset(name: str) -> str:
+    """A file of static/embed/ (shipped in the package as voipdown/embed_assets/)."""
+    return (resources.files("voipdown") / "embed_assets" / name).read_text(encoding="utf-8")
+
+
+def _compact(source: str) -> str:
+    """The source without its header comment, indentation and comment lines: smaller to send.
+    (Our own file, written so that this is safe: no multi-line strings or templates.)"""
+    if source.startswith("/*"):
+        source = source[source.index("*/") + 2 :]
+    lines = (line.strip() for line in source.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//"))
+
+
+@dataclass(frozen=True)
+class Links:
+    """Absolute addresses for one language, made by the web layer."""
+
+    page: str
+    badge_svg: str
+    badge_png: str
+    frame: str
+    script: str
+
+
+def embed_texts(counter: Counter, count: Count, lang: str, links: Links, size: tuple[int, int]) -> dict:
+    label = counter.title_in(lang)
+    message = count_message(count, lang, counter.start)
+    return {
+        "dir": LANGUAGES[lang].direction,
+        "label": label,
+        "message": message,
+        "sentence": f"{label}: {message}",
+        "page": links.page,
+        "badge": links.badge_svg,
+        "width": size[0],
+        "height": size[1],
+        "close": phrase(lang, "Close"),
+    }
+
+
+def _json_for_script(value) -> str:
+    """JSON that stays inert inside a script: no `</script>`, no line separators."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def embed_script(counter: Counter, texts: dict[str, dict]) -> str:
+    """The script of `counter`, carrying `texts` (language -> embed_texts) and our CSS."""
+    data = {"slug": counter.slug, "lang": counter.default_lang, "texts": texts, "css": asset("counter.css")}
+    source = _compact(asset("counter.js"))
+    if DATA_MARKER not in source:
+        raise RuntimeError("static/embed/counter.js lost its DATA marker")
+    return source.replace(DATA_MARKER, _json_for_script(data), 1)
+
+
+@dataclass(frozen=True)
+class Snippets:
+    script: str
+    iframe: str
+    html: str
+    markdown: str
+    bbcode: str
+
+
+def snippets(sentence: str, links: Links, lang: str, position: str, theme: str, size: tuple[int, int]) -> Snippets:
+    """What a blogger pastes, one per kind of platform; every value escaped for where it goes."""
+    width, height = size
+    image = (
+        f'<a href="{escape(links.page)}" data-voipdown>'
+        f'<img src="{escape(links.badge_svg)}" width="{width}" height="{height}" alt="{escape(sentence)}"></a>'
+    )
+    script = (
+        f'<script async src="{escape(links.script)}" data-lang="{lang}" data-position="{position}"'
+        f' data-theme="{theme}"></script>'
+    )
+    if position == "inline":
+        script = image + script  # the image holds the place (and is what readers without JavaScript see)
+    else:
+        script += f"\n<noscript>{image}</noscript>"
+    markdown_text = sentence.replace("[", "(").replace("]", ")")
+    return Snippets(
+        script=script,
+        iframe=(
+            f'<iframe src="{escape(links.frame)}" title="{escape(sentence)}" width="340" height="90"'
+            ' loading="lazy" style="border:0"></iframe>'
+        ),
+        html=image,
+        markdown=f"[![{markdown_text}]({links.badge_svg})]({links.page})",
+        bbcode=f"[url={links.page}][img]{links.badge_png}[/img][/url]",
+    )
+

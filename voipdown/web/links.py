@@ -1,0 +1,25 @@
+"""Absolute addresses, from VOIPDOWN_PUBLIC_URL when set, else from the request."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from voipdown.embed import Links
+from voipdown.web.state import service
+
+
+def absolute(endpoint: str, **values) -> str:
+    public = service().settings.public_url
+    if public:
+        return public + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def counter_links(slug: str, lang: str) -> Links:
+    return Links(
+        page=absolute("site.counter_page", slug=slug, lang=lang),
+        badge_svg=absolute("badges.badge", name=f"{slug}.svg", lang=lang),
+        badge_png=absolute("badges.badge", name=f"{slug}.png", lang=lang),
+        frame=absolute("embed.frame", slug=slug, lang=lang),
+        script=absolute("embed.script", name=f"{slug}.js"),
+    )
