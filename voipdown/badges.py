@@ -19,9 +19,12 @@ from voipdown.render.shaping import shape_line
 from voipdown.render.styles import STYLES
 from voipdown.texts import (
     BAD_PARAMETER,
+    ENDED,
     ERROR_LABEL,
     NOT_FOUND,
+    ONGOING,
     UNAVAILABLE,
+    UPCOMING,
     catalog,
     count_message,
     format_day,
@@ -31,6 +34,8 @@ from voipdown.texts import (
 from voipdown.timeline import Counter, Timeline
 
 BADGE_PARAMETERS = ("lang", "style", "color", "scale")
+BADGE_MESSAGES = (ONGOING, ENDED, UPCOMING, ERROR_LABEL, NOT_FOUND, BAD_PARAMETER, UNAVAILABLE)
+"""Every catalog message a badge can show."""
 """The only names an error badge may quote: ours, never the request's."""
 
 
@@ -77,7 +82,7 @@ def every_badge_text(timeline: Timeline) -> Iterator[tuple[str, str]]:
         texts = [counter.title_in(lang) for counter in timeline.counters.values()]
         number = format_number(1_234_567, lang)
         for message in catalog(lang):
-            if message.id and message.string:
+            if message.id in BADGE_MESSAGES and message.string:
                 texts.append(message.string.replace("{days}", number).replace("{parameter}", "scale"))
         texts += [format_day(dt.date(2016, month, 28), lang) for month in range(1, 13)]
         for text in texts:
