@@ -29,6 +29,10 @@ ERROR_LABEL = "counter"
 NOT_FOUND = "not found"
 BAD_PARAMETER = "invalid {parameter}"
 UNAVAILABLE = "unavailable"
+LIFTED = "The block was lifted on {date}, after {days} days."
+BLOCKED_SINCE = "Blocked since {date}."
+MILESTONE = "{days} days of blocking"
+SITES_COUNT = "{count} sites showed the counter."
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -71,14 +75,25 @@ def translate(lang: str, msgid: str, count: int | None = None) -> tuple[str, str
     return msgid, SOURCE_LANGUAGE
 
 
-def phrase(lang: str, msgid: str, *, days: int | None = None, date: dt.date | None = None, **words: str) -> str:
-    """`msgid` in `lang`, with `{days}` and `{date}` filled in and formatted for the
-    language the text was actually found in (so a fallback reads consistently), and
-    any other `{name}` from `words` (our own identifiers, such as a parameter's name)."""
-    template, found_in = translate(lang, msgid, days)
+def phrase(
+    lang: str,
+    msgid: str,
+    *,
+    days: int | None = None,
+    count: int | None = None,
+    date: dt.date | None = None,
+    **words: str,
+) -> str:
+    """`msgid` in `lang`, with `{days}`, `{count}` and `{date}` filled in and formatted for
+    the language the text was actually found in (so a fallback reads consistently), and
+    any other `{name}` from `words` (our own identifiers, such as a parameter's name).
+    The plural form follows `days`, or else `count`."""
+    template, found_in = translate(lang, msgid, days if days is not None else count)
     values = dict(words)
     if days is not None:
         values["days"] = format_number(days, found_in)
+    if count is not None:
+        values["count"] = format_number(count, found_in)
     if date is not None:
         values["date"] = format_day(date, found_in)
     # Only named placeholders are replaced: a catalog cannot reach attributes as str.format would.
