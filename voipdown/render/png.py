@@ -18,6 +18,7 @@ from PIL import Image, ImageChops
 
 from voipdown.render.font import Font
 from voipdown.render.layout import BadgeLayout
+from voipdown.render.shaping import ShapedLine
 from voipdown.render.styles import SHADOW_COLOR, SHADOW_OPACITY, TEXT_COLOR
 
 MAX_SCALE = 4
@@ -48,7 +49,7 @@ def _rounded_rect(pen, width: float, height: float, radius: float) -> None:
     pen.closePath()
 
 
-def _layer(size: tuple[int, int], color: str, mask: Image.Image, opacity: float = 1.0) -> Image.Image:
+def layer(size: tuple[int, int], color: str, mask: Image.Image, opacity: float = 1.0) -> Image.Image:
     layer = Image.new("RGBA", size, _rgb(color) + (0,))
     if opacity != 1.0:
         mask = mask.point(lambda value: round(value * opacity))
@@ -80,35 +81,46 @@ def _gradient(size: tuple[int, int], stops, clip: Image.Image) -> Image.Image:
     return layer
 
 
-def _text_mask(layout: BadgeLayout, font: Font, scale: int) -> Image.Image:
-    """The text's coverage, in device pixels.
+def draw_line(mask: Image.Image, font: Font, line: ShapedLine, x: float, baseline: float, size: float) -> None:
+    """Fill the glyphs of `line` into `mask`, its left edge at `x` and its baseline at
+    `baseline` (device pixels from the top left), at `size` pixels per em.
 
     Each glyph is rendered by FreeType, unhinted, at its exact fractional position, and
-    laid over the others as a browser composites the SVG's separate glyph paths
-    (alpha "over": 1 - (1 - a)(1 - b), which is Pillow's `screen`).
+    laid over the others as a browser composites separate glyph paths (alpha "over":
+    1 - (1 - a)(1 - b), which is Pillow's `screen`).
     """
-    size = (layout.width * scale, layout.height * scale)
-    mask = Image.new("L", size, 0)
     face = font.freetype_face()
-    face.set_char_size(round(layout.style.font_size * scale * 64))
-    k = layout.px_per_unit * scale
-    for box in layout.boxes:
-        for glyph in box.line.glyphs:
-            x = box.text_x * scale + glyph.x * k
-            y = layout.style.baseline * scale - glyph.y * k  # the glyph's origin, in rows from the top
-            column, row = math.floor(x), math.floor(y)
-            face.set_transform(_IDENTITY, freetype.FT_Vector(round((x - column) * 64), -round((y - row) * 64)))
-            face.load_glyph(glyph.glyph_id, _LOAD_FLAGS)
-            bitmap = face.glyph.bitmap
-            if not bitmap.width or not bitmap.rows:
-                continue  # spaces
-            data = ctypes.string_at(bitmap._FT_Bitmap.buffer, bitmap.rows * bitmap.pitch)
-            image = Image.frombuffer("L", (bitmap.width, bitmap.rows), data, "raw", "L", bitmap.pitch, 1)
-            left, top = column + face.glyph.bitmap_left, row - face.glyph.bitmap_top
-            area = (left, top, left + bitmap.width, top + bitmap.rows)
-            mask.paste(ImageChops.screen(mask.crop(area), image), area[:2])
+    face.set_char_size(round(size * 64))
+    k = size / font.units_per_em
+    for glyph in line.glyphs:
+        gx = x + glyph.x * k
+        gy = baseline - glyph.y * k  # the glyph's origin, in rows from the top
+        column, row = math.floor(gx), math.floor(gy)
+        face.set_transform(_IDENTITY, freetype.FT_Vector(round((gx - column) * 64), -round((gy - row) * 64)))
+        face.load_glyph(glyph.glyph_id, _LOAD_FLAGS)
+        bitmap = face.glyph.bitmap
+        if not bitmap.width or not bitmap.rows:
+            continue  # spaces
+        data = ctypes.string_at(bitmap._FT_Bitmap.buffer, bitmap.rows * bitmap.pitch)
+        image = Image.frombuffer("L", (bitmap.width, bitmap.rows), data, "raw", "L", bitmap.pitch, 1)
+        left, top = column + face.glyph.bitmap_left, row - face.glyph.bitmap_top
+        area = (left, top, left + bitmap.width, top + bitmap.rows)
+        mask.paste(ImageChops.screen(mask.crop(area), image), area[:2])
     face.set_transform(_IDENTITY, freetype.FT_Vector(0, 0))
+
+
+def _text_mask(layout: BadgeLayout, font: Font, scale: int) -> Image.Image:
+    """The coverage of every text of the badge, in device pixels."""
+    mask = Image.new("L", (layout.width * scale, layout.height * scale), 0)
+    for box in layout.boxes:
+        draw_line(mask, font, box.line, box.text_x * scale, layout.style.baseline * scale, layout.style.font_size * scale)
     return mask
+
+
+def encode_png(image: Image.Image) -> bytes:
+    output = io.BytesIO()
+    image.save(output, format="PNG", compress_level=3)  # measured: faster and smaller than 6 here
+    return output.getvalue()
 
 
 def render_png(layout: BadgeLayout, font: Font, scale: int = 2) -> bytes:
@@ -127,16 +139,14 @@ def render_png(layout: BadgeLayout, font: Font, scale: int = 2) -> bytes:
         mask = Image.new("L", size, 0)
         area = (box.x * scale, 0, (box.x + box.width) * scale, size[1])
         mask.paste(clip.crop(area), area[:2])
-        canvas.alpha_composite(_layer(size, box.fill, mask))
+        canvas.alpha_composite(layer(size, box.fill, mask))
     if style.gradient:
         canvas.alpha_composite(_gradient(size, style.gradient, clip))
     text = _text_mask(layout, font, scale)
     if style.shadow:
         shadow = Image.new("L", size, 0)
         shadow.paste(text, (0, scale))  # 1 px lower, as the SVG's <use y="1">
-        canvas.alpha_composite(_layer(size, SHADOW_COLOR, shadow, SHADOW_OPACITY))
-    canvas.alpha_composite(_layer(size, TEXT_COLOR, text))
+        canvas.alpha_composite(layer(size, SHADOW_COLOR, shadow, SHADOW_OPACITY))
+    canvas.alpha_composite(layer(size, TEXT_COLOR, text))
 
-    output = io.BytesIO()
-    canvas.save(output, format="PNG", compress_level=3)  # measured: faster and smaller than 6 here
-    return output.getvalue()
+    return encode_png(canvas)

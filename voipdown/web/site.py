@@ -1,16 +1,57 @@
-"""The campaign site: `/` and `/<slug>`, server-rendered, in every language."""
+"""The campaign site: `/` and `/<slug>` (server-rendered, every language, no JavaScript),
+`/<slug>/share.png` (the share image) and the Atom feeds."""
 
 from __future__ import annotations
 
+import math
+from itertools import groupby
+
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
-from voipdown.counting import count_at, now
+from voipdown.counting import Status, count_at, now
+from voipdown.embed import snippets
+from voipdown.feed import atom_feed
 from voipdown.languages import LANGUAGES, SUPPORTED
-from voipdown.texts import count_message, format_number, phrase
+from voipdown.render.card import render_share_card
+from voipdown.texts import BLOCKED_SINCE, LIFTED, SITES_COUNT, UPCOMING, count_message, format_day, phrase
+from voipdown.timeline import PARTICIPANT_KINDS
+from voipdown.web.caching import cached
+from voipdown.web.links import absolute, counter_links
 from voipdown.web.negotiation import requested_language
 from voipdown.web.state import service
 
 blueprint = Blueprint("site", __name__)
+DAY = 86_400
+KIND_HEADINGS = {"blog": "Blogs", "company": "Companies", "media": "Media", "other": "Other sites"}
+PAGE_POLICY = (
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none';"
+    " form-action 'self'"
+)
+
+
+def _counter_or_redirect(slug: str, endpoint: str):
+    counter, is_alias = service().timelines.current().find(slug)
+    if counter is None:
+        abort(404)
+    if is_alias:
+        params = {"lang": request.args["lang"]} if request.args.get("lang") in SUPPORTED else {}
+        location = url_for(endpoint, slug=counter.slug, **params)
+        return None, Response(status=301, mimetype="text/plain", headers={"Location": location})
+    return counter, None
+
+
+def _max_age(count, instant) -> int:
+    if count.next_change is None:
+        return DAY
+    return max(1, min(DAY, math.ceil((count.next_change - instant).total_seconds())))
+
+
+def status_sentence(counter, count, lang: str) -> str:
+    if count.status is Status.ENDED:
+        return phrase(lang, LIFTED, days=count.days, date=counter.end)
+    if count.status is Status.UPCOMING:
+        return phrase(lang, UPCOMING, date=counter.start)
+    return phrase(lang, BLOCKED_SINCE, date=counter.start)
 
 
 @blueprint.get("/")
@@ -20,30 +61,103 @@ def home():
 
 @blueprint.get("/<slug>")
 def counter_page(slug: str):
-    counter, is_alias = service().timelines.current().find(slug)
-    if counter is None:
-        abort(404)
-    if is_alias:
-        params = {"lang": request.args["lang"]} if request.args.get("lang") in SUPPORTED else {}
-        return Response(status=301, mimetype="text/plain", headers={"Location": url_for("site.counter_page", slug=counter.slug, **params)})
+    counter, redirection = _counter_or_redirect(slug, "site.counter_page")
+    if redirection is not None:
+        return redirection
     lang = requested_language(counter.default_lang)
-    count = count_at(counter, now())
+    instant = now()
+    count = count_at(counter, instant)
+    links = counter_links(counter.slug, lang)
+    title = counter.title_in(lang)
+    message = count_message(count, lang, counter.start)
+    sentence = f"{title}: {message}"
+    kinds = {kind: list(group) for kind, group in groupby(sorted(counter.participants, key=lambda p: PARTICIPANT_KINDS.index(p.kind)), key=lambda p: p.kind)}
     html = render_template(
         "counter.html",
         t=lambda msgid: phrase(lang, msgid),
         lang=lang,
         dir=LANGUAGES[lang].direction,
+        locale=str(LANGUAGES[lang].locale),
         counter=counter,
-        title=counter.title_in(lang),
-        days=format_number(count.days, lang),
-        message=count_message(count, lang, counter.start),
-        languages=[(code, LANGUAGES[code].autonym) for code in SUPPORTED],
+        title=title,
+        message=message,
+        status=status_sentence(counter, count, lang),
+        events=[(event, format_day(event.date, lang), event.title.get(lang) or event.title[counter.default_lang], event.title.get(lang) is not None) for event in counter.events],
+        press=[(article, format_day(article.date, lang)) for article in counter.press],
+        kinds=[(KIND_HEADINGS[kind], kinds[kind]) for kind in PARTICIPANT_KINDS if kind in kinds],
+        sites_count=phrase(lang, SITES_COUNT, count=len(counter.participants)),
+        snippet=snippets(sentence, links, lang, "bottom-left", "auto", (0, 0)).script.split("\n")[0],
+        links=links,
+        languages=[(code, LANGUAGES[code].autonym, LANGUAGES[code].direction) for code in SUPPORTED],
+        page_url=links.page,
+        alternate=lambda code: absolute("site.counter_page", slug=counter.slug, lang=code),
+        share_image=absolute("site.share_image", slug=counter.slug, lang=lang),
+        feed=absolute("site.counter_feed", slug=counter.slug, lang=lang),
+        api=absolute("api.show_counter", slug=counter.slug, lang=lang),
     )
     response = Response(html)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
-    )
+    response.headers["Content-Security-Policy"] = PAGE_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["Cache-Control"] = f"public, max-age={_max_age(count, instant)}"
+    response.vary.add("Accept-Language")
+    return response
+
+
+@blueprint.get("/<slug>/share.png")
+def share_image(slug: str):
+    counter, redirection = _counter_or_redirect(slug, "site.share_image")
+    if redirection is not None:
+        return redirection
+    state = service()
+    if state.font is None:
+        abort(503)
+    lang = requested_language(counter.default_lang)
+    instant = now()
+    count = count_at(counter, instant)
+    key = f"share:{counter.slug}:{lang}:{count.as_of.isoformat()}:{state.timelines.current().version}"
+
+    def build() -> bytes:
+        return render_share_card(
+            state.font,
+            title=counter.title_in(lang),
+            message=count_message(count, lang, counter.start),
+            status=status_sentence(counter, count, lang),
+            rtl=LANGUAGES[lang].direction == "rtl",
+        )
+
+    response = Response(cached(key, build, DAY), mimetype="image/png")
+    response.headers["Cache-Control"] = f"public, max-age={_max_age(count, instant)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept-Language")
+    return response
+
+
+@blueprint.get("/feed.atom")
+def default_feed():
+    return counter_feed(service().timelines.current().default_slug)
+
+
+@blueprint.get("/<slug>/feed.atom")
+def counter_feed(slug: str):
+    counter, redirection = _counter_or_redirect(slug, "site.counter_feed")
+    if redirection is not None:
+        return redirection
+    lang = requested_language(counter.default_lang)
+    instant = now()
+    count = count_at(counter, instant)
+    body = atom_feed(
+        counter,
+        count,
+        lang,
+        self_url=absolute("site.counter_feed", slug=counter.slug, lang=lang),
+        page_url=absolute("site.counter_page", slug=counter.slug, lang=lang),
+    )
+    response = Response(body, mimetype="application/atom+xml")
+    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
+    response.headers["Cache-Control"] = f"public, max-age={_max_age(count, instant)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     response.vary.add("Accept-Language")
     return response

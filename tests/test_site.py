@@ -1,0 +1,141 @@
+"""The campaign site: pages, share image, feeds."""
+
+import io
+import xml.etree.ElementTree as ElementTree
+
+import html5lib
+import pytest
+from PIL import Image
+
+from voipdown.languages import SUPPORTED
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+@pytest.fixture(scope="module")
+def site():
+    from voipdown import create_app
+
+    return create_app({"VOIPDOWN_PUBLIC_URL": "https://count.example.org"}).test_client()
+
+
+def parse(html: str):
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=True)
+    return parser.parse(html)  # raises on any parse error
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_page_parses_and_has_everything(site, lang):
+    response = site.get(f"/voip-ma?lang={lang}")
+    assert response.status_code == 200
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src" not in response.headers["Content-Security-Policy"]  # default-src 'none': no script runs
+    assert "Set-Cookie" not in response.headers
+    html = response.get_data(as_text=True)
+    document = parse(html)
+    root = document.getroot() if hasattr(document, "getroot") else document
+    assert root.get("lang") == lang and root.get("dir") == ("rtl" if lang == "ar" else "ltr")
+    assert "<script" not in html
+    for landmark in ("header", "nav", "main", "footer"):
+        assert root.find(f".//{XHTML}{landmark}") is not None
+    assert len(root.findall(f".//{XHTML}h1")) == 1
+    api = site.get(f"/api/v1/counters/voip-ma?lang={lang}").get_json()
+    assert api["message"] in html and api["title"] in html
+
+
+def test_every_event_links_its_sources(site):
+    from voipdown.settings import bundled_timeline
+    from voipdown.timeline import load_timeline
+
+    counter = load_timeline(bundled_timeline()).default_counter
+    root = parse(site.get("/voip-ma?lang=fr").get_data(as_text=True))
+    items = root.findall(f".//{XHTML}ol/{XHTML}li")
+    assert len(items) == len(counter.events)
+    for item, event in zip(items, counter.events):
+        assert item.find(f"{XHTML}time").get("datetime") == event.date.isoformat()
+        hrefs = [a.get("href") for a in item.iter(f"{XHTML}a")]
+        assert hrefs == [source.url for source in event.sources if source.url]
+        text = "".join(item.itertext())
+        assert all(source.name in text for source in event.sources)
+
+
+def test_dates_are_formatted_for_the_language(site):
+    assert "4 نونبر 2016" in site.get("/voip-ma?lang=ar").get_data(as_text=True)
+    assert "4 novembre 2016" in site.get("/voip-ma?lang=fr").get_data(as_text=True)
+    assert "November 4, 2016" in site.get("/voip-ma?lang=en").get_data(as_text=True)
+
+
+def test_press_and_participants(site):
+    html = site.get("/voip-ma?lang=en").get_data(as_text=True)
+    assert "190 sites showed the counter." in html
+    assert html.count('rel="nofollow noopener"') == 190
+    assert "<h3>Blogs</h3>" in html and "<h3>Companies</h3>" in html
+    assert 'lang="ar" dir="rtl">المواقع الإلكترونية المغربية تطلق حملة VoIPDown</a>' in html
+
+
+def test_language_links_and_alternates(site):
+    html = site.get("/voip-ma?lang=fr").get_data(as_text=True)
+    for lang in SUPPORTED:
+        assert f'<link rel="alternate" hreflang="{lang}" href="https://count.example.org/voip-ma?lang={lang}">' in html
+        assert f'href="/voip-ma?lang={lang}"' in html
+    assert 'aria-current="page"' in html
+
+
+def test_open_graph_and_share_image(site):
+    html = site.get("/voip-ma?lang=ar").get_data(as_text=True)
+    assert '<meta property="og:image" content="https://count.example.org/voip-ma/share.png?lang=ar">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    image = site.get("/voip-ma/share.png?lang=ar")
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert Image.open(io.BytesIO(image.data)).size == (1200, 630)
+
+
+def test_share_image_is_shaped(site):
+    arabic = Image.open(io.BytesIO(site.get("/voip-ma/share.png?lang=ar").data))
+    french = Image.open(io.BytesIO(site.get("/voip-ma/share.png?lang=fr").data))
+    assert arabic.tobytes() != french.tobytes()
+
+
+def test_home_is_the_default_counter_and_aliases_redirect(site):
+    assert site.get("/?lang=en").get_data(as_text=True) == site.get("/voip-ma?lang=en").get_data(as_text=True)
+    response = site.get("/maroc?lang=zgh&x=<y>")
+    assert response.status_code == 301 and response.headers["Location"] == "/voip-ma?lang=zgh"
+    assert site.get("/no-such-counter").status_code == 404
+    assert site.get("/voip-ma?lang=xx").status_code == 400
+
+
+def feed_of(site, path):
+    response = site.get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    return ElementTree.fromstring(response.data)
+
+
+def test_feed_has_events_and_milestones(site):
+    feed = feed_of(site, "/feed.atom?lang=fr")
+    titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
+    assert "100 jours de blocage" in titles and "300 jours de blocage" in titles
+    assert not any(title.startswith("400") for title in titles)  # it ended at 304
+    assert len(titles) == 12 + 3
+    self_link = feed.find(f"{ATOM}link[@rel='self']").get("href")
+    assert self_link == "https://count.example.org/voip-ma/feed.atom?lang=fr"
+    ids = [entry.find(f"{ATOM}id").text for entry in feed.findall(f"{ATOM}entry")]
+    assert len(set(ids)) == len(ids) and all(i.startswith("tag:count.example.org,2016:voip-ma/") for i in ids)
+
+
+def test_feed_of_an_ongoing_counter_marks_years(ongoing_path):
+    import datetime as dt
+
+    import time_machine
+
+    from voipdown import create_app
+
+    client = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path)}).test_client()
+    with time_machine.travel(dt.datetime(2026, 3, 2, 12, tzinfo=dt.timezone.utc), tick=False):
+        feed = feed_of(client, "/shutdown/feed.atom?lang=en")
+    titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
+    assert "365 days of blocking" in titles and "730 days of blocking" in titles and "700 days of blocking" in titles
+    assert "800 days of blocking" not in titles
+    updated = [entry.find(f"{ATOM}updated").text for entry in feed.findall(f"{ATOM}entry") if entry.find(f"{ATOM}title").text == "365 days of blocking"]
+    assert updated == ["2025-03-01T00:00:00+00:00"]  # local midnight in Casablanca (UTC+0 in Ramadan 2025)

@@ -1,0 +1,34 @@
+"""The share image (1200 x 630, for Open Graph and Twitter cards): the counter in large
+type, drawn with the same shaping and rasterizer as the badges, so Arabic is joined
+and Tifinagh has its glyphs here too."""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from voipdown.render.font import Font
+from voipdown.render.png import encode_png, draw_line, layer
+from voipdown.render.shaping import shape_line
+
+WIDTH, HEIGHT = 1200, 630
+MARGIN = 60
+BACKGROUND = "#7f1d1d"
+TEXT = "#ffffff"
+SOFT_TEXT = "#fee2e2"  # 11:1 on the background
+
+
+def render_share_card(font: Font, title: str, message: str, status: str, rtl: bool) -> bytes:
+    """Title, the count's message (largest), the status sentence and the service's name,
+    each centred and shrunk if needed to fit the width."""
+    canvas = Image.new("RGBA", (WIDTH, HEIGHT), BACKGROUND)
+    rows = [(title, 56, 190, SOFT_TEXT), (message, 104, 350, TEXT), (status, 34, 450, SOFT_TEXT), ("VoIP Down", 30, 570, SOFT_TEXT)]
+    for text, size, baseline, color in rows:
+        line = shape_line(font, text, rtl)
+        width = line.advance * size / font.units_per_em
+        if width > WIDTH - 2 * MARGIN:
+            size *= (WIDTH - 2 * MARGIN) / width
+            width = WIDTH - 2 * MARGIN
+        mask = Image.new("L", (WIDTH, HEIGHT), 0)
+        draw_line(mask, font, line, (WIDTH - width) / 2, baseline, size)
+        canvas.alpha_composite(layer((WIDTH, HEIGHT), color, mask))
+    return encode_png(canvas.convert("RGB"))
