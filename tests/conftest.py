@@ -1,8 +1,14 @@
+import os
+import tempfile
+
 import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
 
 from tests.timelines import EVERY_STATUS, ONGOING
+
+# Whatever the tests discover is written under a scratch directory, never the user's own.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="voipdown-tests-")
 
 
 @pytest.fixture

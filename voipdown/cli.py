@@ -89,6 +89,33 @@ def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None,
 
 
 @cli.command()
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only sites seen on or after this day (UTC).")
+@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
+def participants(since: dt.datetime | None, timeline_path: str | None) -> None:
+    """List sites seen showing a counter that the timeline does not list yet."""
+    from voipdown.participants import open_store, site_host
+
+    try:
+        settings = Settings.load(os.environ)
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+    timeline = _load_or_exit(_timeline_path(timeline_path))
+    listed = {site_host(p.url) for counter in timeline.counters.values() for p in counter.participants}
+    since_utc = since.replace(tzinfo=dt.timezone.utc) if since else None
+    try:
+        found = open_store(settings).sightings(since_utc)
+    except Exception as error:
+        raise click.ClickException(f"cannot read the participants store: {error}") from None
+    new = [s for s in found if s.host.removeprefix("www.") not in listed]
+    if not new:
+        click.echo("No new site.", err=True)
+        return
+    click.echo("host\tfirst seen\tlast seen\trequests")
+    for s in new:
+        click.echo(f"{s.host}\t{s.first_seen.date().isoformat()}\t{s.last_seen.date().isoformat()}\t{s.count}")
+
+
+@cli.command()
 @click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
 def doctor(timeline_path: str | None) -> None:
     """Report the font and text libraries badges are drawn with; exit 1 if badges cannot be drawn well."""

@@ -24,6 +24,13 @@ def bundled_timeline() -> Path:
     return Path(str(resources.files("voipdown") / "data" / "timeline.toml"))
 
 
+def default_store() -> Path:
+    """$XDG_STATE_HOME/voipdown/participants.sqlite3 (~/.local/state by default)."""
+    import os
+
+    return Path(os.environ.get("XDG_STATE_HOME") or "~/.local/state").expanduser() / "voipdown" / "participants.sqlite3"
+
+
 class SettingsError(ValueError):
     """A setting with a value the service cannot use; the message names it."""
 
@@ -40,6 +47,12 @@ class Settings:
     """VOIPDOWN_RELOAD_INTERVAL: seconds between two checks of the timeline file for edits."""
     font: str | None = None
     """VOIPDOWN_FONT: the font file badges are drawn with (default: DejaVu Sans from the system)."""
+    store: Path | None = None
+    """VOIPDOWN_STORE: the SQLite file of discovered participating sites."""
+    redis_url: str | None = None
+    """VOIPDOWN_REDIS_URL: a Redis server for several workers or hosts (then the store is Redis)."""
+    discovery: bool = True
+    """VOIPDOWN_DISCOVERY: `off` keeps no trace at all of which sites show the counter."""
 
     @classmethod
     def load(cls, environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -59,6 +72,9 @@ class Settings:
             trust_proxy=_number(values, PREFIX + "TRUST_PROXY", 0, int),
             reload_interval=_number(values, PREFIX + "RELOAD_INTERVAL", 1.0, float),
             font=values.get(PREFIX + "FONT") or None,
+            store=Path(values.get(PREFIX + "STORE") or default_store()),
+            redis_url=_redis_url(values.get(PREFIX + "REDIS_URL")),
+            discovery=_switch(values, PREFIX + "DISCOVERY"),
         )
 
 
@@ -68,6 +84,23 @@ def _public_url(value: Any) -> str | None:
     if not is_http_url(value):
         raise SettingsError(f"{PREFIX}PUBLIC_URL must be an http:// or https:// URL")
     return str(value).rstrip("/")
+
+
+def _redis_url(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not str(value).startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"{PREFIX}REDIS_URL must start with redis://, rediss:// or unix://")
+    return str(value)
+
+
+def _switch(values: Mapping[str, Any], key: str) -> bool:
+    raw = str(values.get(key, "on")).strip().lower()
+    if raw in ("on", "1", "true", "yes", ""):
+        return True
+    if raw in ("off", "0", "false", "no"):
+        return False
+    raise SettingsError(f"{key} must be on or off")
 
 
 def _number(values: Mapping[str, Any], key: str, default, kind):

@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voipdown import __version__
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
+from voipdown.participants import Recorder, open_store
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, site
@@ -42,6 +43,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         version=__version__,
         font=font,
         font_problem=font_problem,
+        recorder=Recorder(open_store(settings)) if settings.discovery else None,
     )
     cache.init_app(app)
     if settings.trust_proxy:

@@ -15,8 +15,10 @@ def healthz():
     state = service()
     timelines = state.timelines
     timeline = timelines.current()
+    recorder = state.recorder
+    store_error = recorder.error if recorder is not None else None
     body = {
-        "status": "degraded" if timelines.stale or state.font is None else "ok",
+        "status": "degraded" if timelines.stale or state.font is None or store_error else "ok",
         "version": state.version,
         "timeline": "stale" if timelines.stale else "ok",
         "timeline_version": timeline.version,
@@ -25,6 +27,9 @@ def healthz():
     }
     if state.font is None:
         body["font_error"] = state.font_problem
+    body["participants"] = "off" if recorder is None else ("error" if store_error else "ok")
+    if store_error:
+        body["participants_error"] = store_error
     if timelines.stale:
         # Named by file name only: the server's directories are nobody's business.
         body["timeline_errors"] = [
