@@ -1,0 +1,59 @@
+"""The campaign site in a real Chromium: accessibility (axe-core) and how it looks."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from voipdown.languages import SUPPORTED
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+@pytest.fixture(scope="module")
+def bundled_server():
+    from tests.browser import LiveServer
+    from voipdown import create_app
+
+    with LiveServer(create_app()) as server:
+        yield server
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_no_serious_accessibility_violation(browser, bundled_server, lang):
+    assert AXE.is_file(), "axe-core is missing: scripts/test installs it with npm"
+    # axe is injected by the test itself; the page's own policy allows no script at all.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{bundled_server.url}/voip-ma?lang={lang}")
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))")
+    violations = [v for v in json.loads(result)["violations"] if v["impact"] in ("serious", "critical")]
+    assert violations == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"][:3]]) for v in violations]
+    context.close()
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_readable_at_320_pixels_and_on_desktop(browser, bundled_server, lang):
+    for width in (1280, 320):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.goto(f"{bundled_server.url}/voip-ma?lang={lang}")
+        # Nothing wider than the screen: no horizontal scrolling.
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        if os.environ.get("VOIPDOWN_UPDATE_DOCS"):
+            page.screenshot(path=str(DOCS / f"site-{lang}-{width}.png"))
+        context.close()
+
+
+def test_prints_without_navigation(browser, bundled_server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{bundled_server.url}/voip-ma?lang=fr")
+    page.emulate_media(media="print")
+    assert page.evaluate("getComputedStyle(document.querySelector('header nav')).display") == "none"
+    assert page.evaluate("getComputedStyle(document.getElementById('get')).display") == "none"
+    assert len(page.pdf(format="A4")) > 10_000
+    context.close()
