@@ -7,6 +7,7 @@ being served: a typo never takes the counters down.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
@@ -27,6 +28,12 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
+def _modified(signature: tuple[int, int, int] | None) -> dt.datetime:
+    if signature is None:
+        return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.fromtimestamp(signature[0] / 1e9, dt.timezone.utc)
+
+
 class TimelineSource:
     """Holds the last good timeline of one file and checks the file for edits.
 
@@ -41,6 +48,7 @@ class TimelineSource:
         self._lock = threading.Lock()
         self._signature = _signature(self.path)
         self._timeline: Timeline = load_timeline(self.path)  # no last good one yet: fail loudly
+        self._modified = _modified(self._signature)
         self._problems: tuple[Problem, ...] = ()
         self._checked = clock()
 
@@ -48,6 +56,11 @@ class TimelineSource:
     def problems(self) -> tuple[Problem, ...]:
         """Why the file on disk is not being served; empty when it is."""
         return self._problems
+
+    @property
+    def modified(self) -> dt.datetime:
+        """When the file now served was last edited (its modification time), in UTC."""
+        return self._modified
 
     @property
     def stale(self) -> bool:
@@ -80,6 +93,7 @@ class TimelineSource:
             if self._problems or timeline.version != self._timeline.version:
                 log.info("timeline %s loaded (version %s)", self.path, timeline.version)
             self._timeline = timeline
+            self._modified = _modified(signature)
             self._problems = ()
         finally:
             self._lock.release()

@@ -11,6 +11,7 @@ from voipdown.summary import describe_count, shields_endpoint
 from voipdown.timeline import Counter
 from voipdown.web.caching import texts_of_the_day
 from voipdown.web.errors import ApiError
+from voipdown.web.http_cache import cache_for, conditional, count_response, lifetime
 from voipdown.web.links import absolute
 from voipdown.web.negotiation import requested_language
 from voipdown.web.state import service
@@ -45,7 +46,9 @@ def list_counters():
                 "url": absolute("api.show_counter", slug=counter.slug),
             }
         )
-    return jsonify(lang=lang, default_counter=timeline.default_slug, counters=items)
+    response = jsonify(lang=lang, default_counter=timeline.default_slug, counters=items)
+    cache_for(response, min(lifetime(count_at(c, instant), instant) for c in timeline.counters.values()))
+    return conditional(response, service().timelines.modified)
 
 
 @blueprint.get("/counters/<slug>")
@@ -72,7 +75,8 @@ def _respond(slug: str, endpoint: str, body):
         return Response(status=301, mimetype="text/plain", headers={"Location": location})
     instant = now()
     count = count_at(counter, instant)
-    return jsonify(body(counter, count, lang, instant, timeline.version))
+    response = jsonify(body(counter, count, lang, instant, timeline.version))
+    return count_response(response, counter, count, instant, service().timelines.modified)
 
 
 def _counter_body(counter: Counter, count: Count, lang: str, instant, version: str) -> dict:

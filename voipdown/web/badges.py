@@ -8,7 +8,6 @@ in words, so the host page shows a badge and not a broken image.
 from __future__ import annotations
 
 import logging
-import math
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
@@ -22,6 +21,7 @@ from voipdown.render.wordless import wordless_png, wordless_svg
 from voipdown.web.caching import cached
 from voipdown.web.discovery import note_referring_site
 from voipdown.web.errors import ApiError
+from voipdown.web.http_cache import cache_error, count_response
 from voipdown.web.negotiation import accepted_language, bad_parameter, choice, requested_language
 from voipdown.web.state import service
 
@@ -32,19 +32,17 @@ blueprint.after_request(note_referring_site)
 CONTENT_TYPES = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png"}
 DEFAULT_SCALE = 2
 SCALES = tuple(str(n) for n in range(1, MAX_SCALE + 1))
-ERROR_MAX_AGE = 300
 DAY = 86_400
 
 
-def _image(body: bytes, fmt: str, status: int = 200, max_age: int = ERROR_MAX_AGE) -> Response:
+def _image(body: bytes, fmt: str, status: int) -> Response:
     response = Response(body, status=status)
     response.headers["Content-Type"] = CONTENT_TYPES[fmt]
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.vary.add("Accept-Language")
-    return response
+    return response if status == 200 else cache_error(response)
 
 
 def _draw(layout, fmt: str, scale: int) -> bytes:
@@ -104,8 +102,7 @@ def badge(name: str):
     except Exception:
         log.exception("badge %s failed", name)
         return _error(fmt, 500, lang, style, scale)
-    max_age = DAY if count.next_change is None else min(DAY, math.ceil((count.next_change - instant).total_seconds()))
-    return _image(body, fmt, 200, max_age)
+    return count_response(_image(body, fmt, 200), counter, count, instant, service().timelines.modified)
 
 
 @blueprint.get("/badges")

@@ -4,7 +4,6 @@ iframe), `/embed` (the builder) and `/static/embed/<file>` (the builder's own sc
 from __future__ import annotations
 
 import hashlib
-import math
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
 
@@ -16,6 +15,7 @@ from voipdown.texts import count_message, phrase
 from voipdown.web.caching import cached
 from voipdown.web.discovery import note_referring_site
 from voipdown.web.errors import ApiError
+from voipdown.web.http_cache import cache_error, count_response
 from voipdown.web.links import counter_links
 from voipdown.web.negotiation import accepted_language, choice, requested_language
 from voipdown.web.state import service
@@ -24,12 +24,6 @@ blueprint = Blueprint("embed", __name__)
 blueprint.after_request(note_referring_site)
 DAY = 86_400
 BUILDER_ASSETS = {"builder.js": "text/javascript; charset=utf-8"}
-
-
-def _until_next_change(count, instant) -> int:
-    if count.next_change is None:
-        return DAY
-    return max(1, min(DAY, math.ceil((count.next_change - instant).total_seconds())))
 
 
 def _redirect(endpoint: str, **values) -> Response:
@@ -60,7 +54,7 @@ def script(name: str):
         return _redirect("embed.script", name=f"{counter.slug}.js")
     if counter is None:
         response = Response("/* VoIP Down: no counter has this name. */\n", status=404, mimetype="text/javascript")
-        return _script_headers(response, 300)
+        return cache_error(_script_headers(response))
     timeline = service().timelines.current()
     instant = now()
     count = count_at(counter, instant)
@@ -74,18 +68,18 @@ def script(name: str):
         return embed_script(counter, texts)
 
     body = cached(key, build, DAY)
-    return _script_headers(Response(body, mimetype="text/javascript"), _until_next_change(count, instant))
+    response = _script_headers(Response(body, mimetype="text/javascript"))
+    return count_response(response, counter, count, instant, service().timelines.modified)
 
 
 def _base() -> str:
     return service().settings.public_url or request.host_url
 
 
-def _script_headers(response: Response, max_age: int) -> Response:
+def _script_headers(response: Response) -> Response:
     response.headers["Content-Type"] = "text/javascript; charset=utf-8"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = f"public, max-age={max_age}"
     return response
 
 
@@ -115,9 +109,8 @@ def frame(slug: str):
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = f"public, max-age={_until_next_change(count, instant)}"
     response.vary.add("Accept-Language")
-    return response
+    return count_response(response, counter, count, instant, service().timelines.modified)
 
 
 @blueprint.get("/embed")

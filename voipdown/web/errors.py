@@ -7,6 +7,8 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from voipdown.web.http_cache import cache_error
+
 log = logging.getLogger(__name__)
 
 
@@ -25,8 +27,7 @@ class ApiError(Exception):
 def error_response(status: int, code: str, message: str):
     response = jsonify(error={"code": code, "message": message})
     response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return cache_error(response)
 
 
 def register(app: Flask) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from itertools import groupby
 
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -16,6 +15,7 @@ from voipdown.render.card import render_share_card
 from voipdown.texts import BLOCKED_SINCE, LIFTED, SITES_COUNT, UPCOMING, count_message, format_day, phrase
 from voipdown.timeline import PARTICIPANT_KINDS
 from voipdown.web.caching import cached
+from voipdown.web.http_cache import count_response
 from voipdown.web.links import absolute, counter_links
 from voipdown.web.negotiation import requested_language
 from voipdown.web.state import service
@@ -38,12 +38,6 @@ def _counter_or_redirect(slug: str, endpoint: str):
         location = url_for(endpoint, slug=counter.slug, **params)
         return None, Response(status=301, mimetype="text/plain", headers={"Location": location})
     return counter, None
-
-
-def _max_age(count, instant) -> int:
-    if count.next_change is None:
-        return DAY
-    return max(1, min(DAY, math.ceil((count.next_change - instant).total_seconds())))
 
 
 def status_sentence(counter, count, lang: str) -> str:
@@ -99,9 +93,8 @@ def counter_page(slug: str):
     response.headers["Content-Security-Policy"] = PAGE_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    response.headers["Cache-Control"] = f"public, max-age={_max_age(count, instant)}"
     response.vary.add("Accept-Language")
-    return response
+    return count_response(response, counter, count, instant, service().timelines.modified)
 
 
 @blueprint.get("/<slug>/share.png")
@@ -127,11 +120,10 @@ def share_image(slug: str):
         )
 
     response = Response(cached(key, build, DAY), mimetype="image/png")
-    response.headers["Cache-Control"] = f"public, max-age={_max_age(count, instant)}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.vary.add("Accept-Language")
-    return response
+    return count_response(response, counter, count, instant, service().timelines.modified)
 
 
 @blueprint.get("/feed.atom")
@@ -156,8 +148,7 @@ def counter_feed(slug: str):
     )
     response = Response(body, mimetype="application/atom+xml")
     response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
-    response.headers["Cache-Control"] = f"public, max-age={_max_age(count, instant)}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.vary.add("Accept-Language")
-    return response
+    return count_response(response, counter, count, instant, service().timelines.modified)
