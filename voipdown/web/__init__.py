@@ -20,7 +20,7 @@ from voipdown.participants import Recorder, open_store
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, site
-from voipdown.web.caching import cache
+from voipdown.web.caching import CacheHealth, cache
 from voipdown.web.state import ServiceState
 
 
@@ -29,11 +29,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     (``{"VOIPDOWN_TIMELINE": "..."}``) and wins over it."""
     settings = Settings.load(os.environ, overrides)
     app = Flask(__name__, static_folder=None)
-    app.config.update(
-        CACHE_TYPE="SimpleCache",
-        CACHE_DEFAULT_TIMEOUT=300,
-        CACHE_THRESHOLD=10_000,
-    )
+    app.config.update(_cache_config(settings))
+    app.extensions["voipdown_cache_health"] = CacheHealth()
     app.json.ensure_ascii = False  # Arabic and Tifinagh stay readable in JSON
     app.json.sort_keys = False
     font, font_problem = _open_font(settings)
@@ -66,3 +63,19 @@ def _open_font(settings: Settings) -> tuple[Font | None, str | None]:
     except FontUnavailable as error:
         logging.getLogger(__name__).error("badges will have no words: %s", error)
         return None, str(error)
+
+
+def _cache_config(settings: Settings) -> dict:
+    """In-process by default; Redis, shared by every worker and host, with VOIPDOWN_REDIS_URL."""
+    if not settings.redis_url:
+        return {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300, "CACHE_THRESHOLD": 10_000}
+    import redis
+
+    # Short timeouts: a slow Redis must not slow requests down (they are served uncached).
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=0.25, socket_connect_timeout=0.25)
+    return {
+        "CACHE_TYPE": "RedisCache",
+        "CACHE_REDIS_HOST": client,
+        "CACHE_KEY_PREFIX": "voipdown:cache:",
+        "CACHE_DEFAULT_TIMEOUT": 300,
+    }

@@ -58,7 +58,7 @@ def script(name: str):
     timeline = service().timelines.current()
     instant = now()
     count = count_at(counter, instant)
-    key = f"embed:{counter.slug}:{count.as_of.isoformat()}:{timeline.version}:{_base()}"
+    key = f"embed:{counter.slug}:{count.as_of.isoformat()}:{timeline.version}"
 
     def build() -> str:
         texts = {
@@ -67,7 +67,9 @@ def script(name: str):
         }
         return embed_script(counter, texts)
 
-    body = cached(key, build, DAY)
+    # Its addresses are absolute: stored only when they come from VOIPDOWN_PUBLIC_URL, never
+    # from the request's Host header, which anyone can vary to fill the cache.
+    body = cached(key, build, DAY) if service().settings.public_url else build()
     response = _script_headers(Response(body, mimetype="text/javascript"))
     return count_response(response, counter, count, instant, service().timelines.modified)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from voipdown.web.caching import cache_health
 from voipdown.web.state import service
 from voipdown.zones import database_version
 
@@ -17,8 +18,9 @@ def healthz():
     timeline = timelines.current()
     recorder = state.recorder
     store_error = recorder.error if recorder is not None else None
+    cache_error = cache_health().error
     body = {
-        "status": "degraded" if timelines.stale or state.font is None or store_error else "ok",
+        "status": "degraded" if timelines.stale or state.font is None or store_error or cache_error else "ok",
         "version": state.version,
         "timeline": "stale" if timelines.stale else "ok",
         "timeline_version": timeline.version,
@@ -28,6 +30,9 @@ def healthz():
     if state.font is None:
         body["font_error"] = state.font_problem
     body["participants"] = "off" if recorder is None else ("error" if store_error else "ok")
+    body["cache"] = "error" if cache_error else ("redis" if state.settings.redis_url else "memory")
+    if cache_error:
+        body["cache_error"] = cache_error
     if store_error:
         body["participants_error"] = store_error
     if timelines.stale:
