@@ -152,3 +152,21 @@ def test_cli_lists_new_sites_only(tmp_path):
     assert sorted(line.split("\t")[0] for line in lines[1:]) == ["new-blog.example.ma", "old-blog.example.ma"]
     recent = CliRunner().invoke(cli, ["participants", "--since", "2026-01-01"], env=env)
     assert [line.split("\t")[0] for line in recent.output.strip().splitlines()[1:]] == ["new-blog.example.ma"]
+
+
+def test_cli_imports_an_nginx_site_log(tmp_path):
+    log = tmp_path / "voipdown-sites.log"
+    log.write_text(
+        "2026-11-20T10:00:00+00:00 blog.example.ma\n"
+        "2026-11-21T10:00:00+00:00 blog.example.ma\n"
+        "2026-11-21T11:00:00+00:00 192.168.1.4\n"  # an address, not a site: skipped
+        "garbage line\n"
+        "2026-11-22T09:00:00+01:00 forum.example.dz\n",
+        encoding="utf-8",
+    )
+    env = {"VOIPDOWN_STORE": str(tmp_path / "p.sqlite3")}
+    result = CliRunner().invoke(cli, ["participants", "--import", str(log)], env=env)
+    assert result.exit_code == 0, result.output
+    rows = {line.split("\t")[0]: line.split("\t") for line in result.output.strip().splitlines()[1:]}
+    assert set(rows) == {"blog.example.ma", "forum.example.dz"}
+    assert rows["blog.example.ma"][1:] == ["2026-11-20", "2026-11-21", "2"]

@@ -91,14 +91,37 @@ def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None,
 @cli.command()
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only sites seen on or after this day (UTC).")
 @click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
-def participants(since: dt.datetime | None, timeline_path: str | None) -> None:
+@click.option(
+    "--import",
+    "import_log",
+    type=click.File("r", encoding="utf-8", errors="replace"),
+    help="First add the sightings of a log of 'ISO-8601-TIME HOST' lines (docs/deploy.md: behind nginx).",
+)
+def participants(since: dt.datetime | None, timeline_path: str | None, import_log) -> None:
     """List sites seen showing a counter that the timeline does not list yet."""
-    from voipdown.participants import open_store, site_host
+    from voipdown.participants import Recorder, host_of, open_store, site_host
 
     try:
         settings = Settings.load(os.environ)
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
+    if import_log is not None:
+        recorder = Recorder(open_store(settings))
+        imported = 0
+        for line in import_log:
+            when, _, host = line.strip().partition(" ")
+            host = host_of(f"https://{host}/") if host else None
+            try:
+                instant = dt.datetime.fromisoformat(when)
+            except ValueError:
+                continue
+            if host and instant.tzinfo is not None:
+                recorder.record(host, instant)
+                imported += 1
+        recorder.flush()
+        if recorder.error:
+            raise click.ClickException(f"cannot write the participants store: {recorder.error}")
+        click.echo(f"imported {imported} sighting(s)", err=True)
     timeline = _load_or_exit(_timeline_path(timeline_path))
     listed = {site_host(p.url) for counter in timeline.counters.values() for p in counter.participants}
     since_utc = since.replace(tzinfo=dt.timezone.utc) if since else None

@@ -1,0 +1,81 @@
+"""Debian's nginx in front of the service, with docs/deploy/nginx.conf: cache HITs and 304s."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.redis_server import free_port
+
+CONFIG = Path(__file__).parent.parent / "docs" / "deploy" / "nginx.conf"
+
+
+def get(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@pytest.fixture(scope="module")
+def nginx(live_server, tmp_path_factory):
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert os.path.exists(binary), "nginx is missing: scripts/system-packages --test installs it"
+    run = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    config = (
+        CONFIG.read_text()
+        .replace("@@USER@@", "user root;" if os.geteuid() == 0 else "")
+        .replace("@@RUN@@", str(run))
+        .replace("@@UPSTREAM@@", live_server.url.removeprefix("http://"))
+        .replace("@@LISTEN@@", f"127.0.0.1:{port}")
+    )
+    (run / "nginx.conf").write_text(config)
+    process = subprocess.Popen([binary, "-c", str(run / "nginx.conf"), "-p", str(run)], stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(process.stderr.read().decode())
+            time.sleep(0.05)
+    yield base, run
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("path", ["/badge/ongoing.svg?lang=ar", "/api/v1/counters/ongoing?lang=fr", "/embed/ongoing.js", "/ongoing?lang=zgh"])
+def test_cache_hits_and_304s(nginx, path):
+    base, _ = nginx
+    status, headers, body = get(base + path)
+    assert status == 200 and headers["X-Cache-Status"] in ("MISS", "EXPIRED", "HIT")
+    status, headers, again = get(base + path)
+    assert status == 200 and headers["X-Cache-Status"] == "HIT" and again == body
+    status, headers, empty = get(base + path, {"If-None-Match": headers["ETag"]})
+    assert status == 304 and empty == b"" and headers["X-Cache-Status"] == "HIT"
+
+
+def test_languages_are_kept_apart(nginx):
+    base, _ = nginx
+    arabic = get(base + "/badge/ended.svg", {"Accept-Language": "ar"})[2]
+    french = get(base + "/badge/ended.svg", {"Accept-Language": "fr"})[2]
+    assert arabic != french
+    assert get(base + "/badge/ended.svg", {"Accept-Language": "ar"})[2] == arabic
+
+
+def test_no_access_log_is_written(nginx):
+    base, run = nginx
+    get(base + "/badge/ended.png", {"X-Forwarded-For": "203.0.113.9"})
+    logged = " ".join(path.read_text(errors="replace") for path in run.glob("*.log"))
+    assert "203.0.113.9" not in logged and "127.0.0.1 -" not in logged
