@@ -167,6 +167,7 @@ def test_cli_imports_an_nginx_site_log(tmp_path):
     env = {"VOIPDOWN_STORE": str(tmp_path / "p.sqlite3")}
     result = CliRunner().invoke(cli, ["participants", "--import", str(log)], env=env)
     assert result.exit_code == 0, result.output
-    rows = {line.split("\t")[0]: line.split("\t") for line in result.output.strip().splitlines()[1:]}
+    assert "imported 3 sighting(s)" in result.stderr
+    rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.strip().splitlines()[1:]}
     assert set(rows) == {"blog.example.ma", "forum.example.dz"}
     assert rows["blog.example.ma"][1:] == ["2026-11-20", "2026-11-21", "2"]
