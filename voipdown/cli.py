@@ -168,7 +168,7 @@ def doctor(timeline_path: str | None) -> None:
     help="Worker processes.",
 )
 def serve(host: str, port: int, workers: int) -> None:
-    """Run the service on a production WSGI server (gunicorn)."""
+    """Run the service on a production server (granian), one worker per core."""
     from voipdown.server import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

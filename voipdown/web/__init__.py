@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from voipdown import __version__
@@ -21,6 +21,8 @@ from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, site
 from voipdown.web.caching import CacheHealth, cache
+from voipdown.web.discovery import site_noter
+from voipdown.web.replay import ReplayCache
 from voipdown.web.state import ServiceState
 
 
@@ -34,7 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Arabic and Tifinagh stay readable in JSON
     app.json.sort_keys = False
     font, font_problem = _open_font(settings)
-    app.extensions["voipdown"] = ServiceState(
+    state = ServiceState(
         settings=settings,
         timelines=TimelineSource(settings.timeline, interval=settings.reload_interval),
         version=__version__,
@@ -42,7 +44,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         font_problem=font_problem,
         recorder=Recorder(open_store(settings)) if settings.discovery else None,
     )
+    app.extensions["voipdown"] = state
     cache.init_app(app)
+    note_site = site_noter(state)
+
+    @app.after_request
+    def note_referring_site(response):
+        if response.status_code < 400:
+            note_site(request.environ)
+        return response
+
+    # Inside the proxy fix, so that a replayed response is keyed by the real host and scheme.
+    app.wsgi_app = ReplayCache(app.wsgi_app, state, note_site)
     if settings.trust_proxy:
         # Opt-in: only behind a proxy that sets X-Forwarded-* may they be believed.
         n = settings.trust_proxy

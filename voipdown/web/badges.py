@@ -19,7 +19,6 @@ from voipdown.render.styles import DEFAULT_STYLE, PALETTE, STYLES
 from voipdown.render.svg import render_svg
 from voipdown.render.wordless import wordless_png, wordless_svg
 from voipdown.web.caching import cached
-from voipdown.web.discovery import note_referring_site
 from voipdown.web.errors import ApiError
 from voipdown.web.http_cache import cache_error, count_response
 from voipdown.web.negotiation import accepted_language, bad_parameter, choice, requested_language
@@ -27,7 +26,6 @@ from voipdown.web.state import service
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("badges", __name__)
-blueprint.after_request(note_referring_site)
 
 CONTENT_TYPES = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png"}
 DEFAULT_SCALE = 2

@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import logging
 
-from flask import request
-
 from voipdown.counting import now
 from voipdown.participants import host_of
-from voipdown.web.state import service
 
 log = logging.getLogger(__name__)
+NOTED_PATHS = ("/badge/", "/embed/")
 
 
-def note_referring_site(response):
-    """After a badge, frame or script response: remember the other site's host name only."""
-    try:
-        state = service()
-        if state.recorder is not None and response.status_code < 400:
-            host = host_of(request.headers.get("Origin")) or host_of(request.headers.get("Referer"))
-            own = host_of(state.settings.public_url) or host_of(request.host_url)
-            if host and host != own:
+def site_noter(state):
+    """A function of a WSGI environ that remembers the referring site's host name only,
+    for badge, frame and script requests. It never raises: bookkeeping may not fail a request."""
+    own = host_of(state.settings.public_url)
+
+    def note(environ) -> None:
+        try:
+            if state.recorder is None or not environ.get("PATH_INFO", "").startswith(NOTED_PATHS):
+                return
+            host = host_of(environ.get("HTTP_ORIGIN")) or host_of(environ.get("HTTP_REFERER"))
+            if host and host != (own or host_of(f"http://{environ.get('HTTP_HOST', '')}/")):
                 state.recorder.record(host, now())
-    except Exception:  # never let bookkeeping fail a request
-        log.exception("could not note a referring site")
-    return response
+        except Exception:
+            log.exception("could not note a referring site")
+
+    return note

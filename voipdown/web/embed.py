@@ -13,7 +13,6 @@ from voipdown.embed import POSITIONS, THEMES, asset, embed_script, embed_texts, 
 from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.texts import count_message, phrase
 from voipdown.web.caching import cached
-from voipdown.web.discovery import note_referring_site
 from voipdown.web.errors import ApiError
 from voipdown.web.http_cache import cache_error, count_response
 from voipdown.web.links import counter_links
@@ -21,7 +20,6 @@ from voipdown.web.negotiation import accepted_language, choice, requested_langua
 from voipdown.web.state import service
 
 blueprint = Blueprint("embed", __name__)
-blueprint.after_request(note_referring_site)
 DAY = 86_400
 BUILDER_ASSETS = {"builder.js": "text/javascript; charset=utf-8"}
 

@@ -18,12 +18,13 @@ import datetime as dt
 import hashlib
 import math
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from voipdown.counting import Count, Status, start_of_day
 from voipdown.timeline import Counter
 
 MAX_LIFETIME = 3600
+REPLAY_MARK = "voipdown.replay"
 STALE_WHILE_REVALIDATE = 60
 ENDED_STALE_WHILE_REVALIDATE = 86_400
 UNKNOWN_LIFETIME = 300
@@ -77,4 +78,8 @@ def count_response(response: Response, counter: Counter, count: Count, instant: 
     """Headers of a response that tells `counter`'s count: lifetime, validators, 304."""
     stale = ENDED_STALE_WHILE_REVALIDATE if count.status is Status.ENDED else STALE_WHILE_REVALIDATE
     cache_for(response, lifetime(count, instant), stale)
+    if REPLAY_MARK in request.environ and response.status_code == 200:
+        # The whole response may be replayed until the count changes (voipdown/web/replay.py).
+        version = current_app.extensions["voipdown"].timelines.current().version
+        request.environ[REPLAY_MARK] = (count.next_change, stale, version)
     return conditional(response, last_modified(counter, count, timeline_modified))
