@@ -2,8 +2,8 @@
 
     python bench/serve.py [--seconds 10] [--connections 64] [--skip-memory]
 
-Starts, one after the other: the service (`voipdown serve`, gunicorn, one worker per
-core) and the same on granian; the floor (a bare Flask app returning the same bytes on
+Starts, one after the other: the service (`voipdown serve`: granian, one worker per
+core) and the same on gunicorn (gthread); the floor (a bare Flask app returning the same bytes on
 the same server and workers); nginx serving the same bytes from files (the limit); nginx
 caching in front of the service; and the peer, npm badge-maker rendering in a Node http
 server. Then worker memory over 100,000 requests with junk query strings, and with a
@@ -100,11 +100,10 @@ def worker_rss_kib(master: int) -> int:
     return total
 
 
-def serve_service(port: int, env: dict, server: str = "gunicorn") -> subprocess.Popen:
-    if server == "gunicorn":
+def serve_service(port: int, env: dict, server: str = "granian") -> subprocess.Popen:
+    if server == "granian":  # what `voipdown serve` runs
         return start([PY, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(CORES)], env)
-    return start(["granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(CORES),
-                  "--blocking-threads", "4", "--no-ws", "wsgi:app"], env)
+    return start([PY, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-w", str(CORES), "-b", f"127.0.0.1:{port}", "wsgi:app"], env)
 
 
 def nginx_config(run: Path, listen: int, body: str) -> Path:
@@ -127,6 +126,10 @@ def main() -> None:
     for tool in ("wrk", "nginx", "node", "npm"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             sys.exit(f"{tool} is missing (scripts/system-packages --test installs it)")
+    try:
+        import gunicorn  # noqa: F401  (the server we measured granian against)
+    except ImportError:
+        subprocess.run([PY, "-m", "pip", "install", "--quiet", "gunicorn"], check=True)
     if not (HERE / "node_modules" / "badge-maker").is_dir():
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(HERE), "badge-maker@4"], check=True)
 
@@ -137,7 +140,7 @@ def main() -> None:
 
     # The service, on both servers; and the bytes it serves, for the floor and nginx.
     bodies = {}
-    for server in ("gunicorn", "granian"):
+    for server in ("granian", "gunicorn"):
         port = free_port()
         process = serve_service(port, env, server)
         try:
@@ -148,9 +151,9 @@ def main() -> None:
                     bodies[name] = (response.headers["Content-Type"], response.read().decode("latin-1"), response.headers["ETag"])
                 measure(base + path)  # warm every worker's cache
                 results[f"service_{server}_{name}"] = measure(base + path)
-            if server == "gunicorn":
+            if server == "granian":
                 etag = bodies["badge"][2]
-                results["service_gunicorn_badge_304"] = measure(base + PATHS["badge"], headers={"If-None-Match": etag})
+                results["service_granian_badge_304"] = measure(base + PATHS["badge"], headers={"If-None-Match": etag})
         finally:
             stop(process)
 
