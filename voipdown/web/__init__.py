@@ -19,7 +19,7 @@ from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.participants import Recorder, open_store
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
-from voipdown.web import api, badges, embed, errors, health, site
+from voipdown.web import api, badges, embed, errors, health, openapi, site
 from voipdown.web.caching import CacheHealth, cache
 from voipdown.web.discovery import site_noter
 from voipdown.web.replay import ReplayCache
@@ -61,6 +61,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         n = settings.trust_proxy
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     errors.register(app)
+    app.register_blueprint(openapi.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(badges.blueprint)
     app.register_blueprint(embed.blueprint)

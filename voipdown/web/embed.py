@@ -119,7 +119,7 @@ def builder():
     default = timeline.default_counter
     ui_lang = accepted_language(default.default_lang)
     try:
-        slug = request.args.get("counter", "").strip().lower() or default.slug
+        slug = request.args.get("counter", "") or default.slug
         counter = timeline.counters.get(slug)
         if counter is None:
             raise ApiError(400, "bad_parameter", "", parameter="counter")

@@ -15,9 +15,8 @@ def bad_parameter(name: str, allowed: str) -> ApiError:
 
 def requested_language(default: str) -> str:
     """`?lang=` if given (400 if unsupported), else the best of Accept-Language, else `default`."""
-    raw = request.args.get("lang", "")
-    if raw:
-        lang = raw.strip().lower()
+    lang = request.args.get("lang", "")
+    if lang:  # empty means absent, as a form sends it; anything else must be exactly ours
         if lang not in SUPPORTED:
             raise bad_parameter("lang", f"use one of {', '.join(SUPPORTED)}")
         return lang
@@ -31,7 +30,7 @@ def accepted_language(default: str) -> str:
 
 def choice(name: str, allowed) -> str | None:
     """An optional parameter that must be one of `allowed`; None when absent or empty."""
-    raw = request.args.get(name, "").strip().lower()
+    raw = request.args.get(name, "")
     if not raw:
         return None
     if raw not in allowed:
