@@ -131,4 +131,5 @@ def gallery():
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response

@@ -1,0 +1,103 @@
+"""Hostile input to every endpoint: nothing reflected, nothing 5xx, other methods 405."""
+
+import pytest
+
+from voipdown import create_app
+
+APP = create_app({"VOIPDOWN_DISCOVERY": "off"})
+MARK = "zq9x"  # in every payload, so a reflection is easy to see
+PAYLOADS = [
+    f"<script>alert('{MARK}')</script>",
+    f'"><img src=x onerror={MARK}>',
+    f"'{MARK}' onmouseover='x",
+    f"javascript:{MARK}",
+    f"{MARK}" + "A" * 5000,
+    f"\u202e{MARK}\u200b",
+    f"ＶＯＩＰ{MARK}",
+    f"{MARK}\x00\x01",
+    f"../../etc/passwd{MARK}",
+    f"%2e%2e%2f{MARK}",
+]
+PATHS = [
+    "/api/v1/counters",
+    "/api/v1/counters/{slug}",
+    "/api/v1/counters/{slug}/shields.json",
+    "/badge/{slug}.svg",
+    "/badge/{slug}.png",
+    "/badges",
+    "/embed",
+    "/embed/{slug}.js",
+    "/embed/{slug}/frame",
+    "/",
+    "/{slug}",
+    "/{slug}/share.png",
+    "/{slug}/feed.atom",
+    "/feed.atom",
+    "/healthz",
+    "/api/openapi.json",
+]
+PARAMETERS = ["lang", "style", "color", "scale", "theme", "position", "counter", "utm_source"]
+
+
+def check(response):
+    assert response.status_code < 500, response.status_code
+    assert MARK.encode() not in response.data
+    for name, value in response.headers.items():
+        assert MARK not in value, name
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_payloads_in_parameters_and_headers(path, payload):
+    client = APP.test_client()
+    url = path.format(slug="voip-ma")
+    for name in PARAMETERS:
+        check(client.get(url, query_string={name: payload}))
+    headers = {"Accept-Language": payload, "Origin": payload, "Referer": payload, "If-None-Match": payload}
+    check(client.get(url, headers={k: v.encode("utf-8").decode("latin-1") for k, v in headers.items()}))
+
+
+@pytest.mark.parametrize("path", [p for p in PATHS if "{slug}" in p])
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_payloads_as_slugs(path, payload):
+    response = APP.test_client().get(path.format(slug=payload))
+    check(response)
+    assert response.status_code in (400, 404, 405)
+
+
+@pytest.mark.parametrize("raw", ["/badge/%ff%fe.svg", "/voip-ma?lang=%ff", "/api/v1/counters/%c0%af", "/%zz", "/embed/%00.js", "/badge/voip-ma.svg?style=%e2%80%ae"])
+def test_invalid_utf8_and_percent_encoding(raw):
+    response = APP.test_client().get(raw)
+    assert response.status_code < 500
+
+
+@pytest.mark.parametrize("path", [p.format(slug="voip-ma") for p in PATHS])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE"])
+def test_unsupported_methods_are_405(path, method):
+    response = APP.test_client().open(path, method=method, data=f"<b>{MARK}</b>")
+    assert response.status_code == 405
+    assert MARK.encode() not in response.data
+
+
+@pytest.mark.parametrize("path", [p.format(slug="voip-ma") for p in PATHS])
+def test_head_and_options(path):
+    client = APP.test_client()
+    assert client.head(path).status_code in (200, 400)
+    assert client.options(path).status_code == 200
+
+
+HTML_PAGES = ["/", "/voip-ma", "/embed", "/badges", "/embed/voip-ma/frame"]
+
+
+@pytest.mark.parametrize("path", HTML_PAGES)
+def test_html_security_headers(path):
+    response = APP.test_client().get(path)
+    policy = response.headers["Content-Security-Policy"]
+    script = next((part for part in policy.split(";") if part.strip().startswith("script-src")), "")
+    assert "unsafe-inline" not in script and "unsafe-eval" not in script
+    if path.endswith("/frame"):
+        assert "frame-ancestors" not in policy  # framed anywhere, by design
+    else:
+        assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] in ("no-referrer", "strict-origin-when-cross-origin")
