@@ -1,0 +1,123 @@
+"""Load and soak: wrk at high concurrency against the badge, JSON, script and page at
+once, while the timeline file is rewritten every second (one rewrite in five invalid)
+and Redis is restarted once. Reports errors, statuses and worker memory.
+
+    python bench/soak.py [--seconds 60] [--connections 128]
+
+tests/test_soak.py runs a short, bounded version of the same on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.serve import free_port, stop, wait_http, worker_rss_kib  # noqa: E402
+from tests.redis_server import RedisServer  # noqa: E402
+
+TARGETS = ("/badge/voip-ma.svg?lang=ar", "/api/v1/counters/voip-ma?lang=fr", "/embed/voip-ma.js", "/voip-ma?lang=zgh")
+
+
+def _wrk(url: str, seconds: int, connections: int, results: dict) -> None:
+    output = subprocess.run(
+        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", url], capture_output=True, text=True
+    ).stdout
+    total = re.search(r"(\d+) requests in", output)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    results[url] = {
+        "requests": int(total.group(1)) if total else 0,
+        "non_2xx_3xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+    }
+
+
+def soak(seconds: int = 60, connections: int = 128, workers: int | None = None) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="voipdown-soak-"))
+    bundled = (HERE.parent / "voipdown" / "data" / "timeline.toml").read_text(encoding="utf-8")
+    timeline = work / "timeline.toml"
+    timeline.write_text(bundled, encoding="utf-8")
+    redis = RedisServer().start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "VOIPDOWN_TIMELINE": str(timeline),
+        "VOIPDOWN_REDIS_URL": redis.url,
+        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
+        "XDG_STATE_HOME": str(work / "state"),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(workers or os.cpu_count() or 1)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    results: dict = {}
+    try:
+        wait_http(base + "/healthz")
+        for target in TARGETS:
+            urllib.request.urlopen(base + target).read()
+        rss_before = worker_rss_kib(server.pid)
+        stop_edits = threading.Event()
+
+        def edit() -> None:
+            n = 0
+            while not stop_edits.wait(1.0):
+                n += 1
+                if n % 5 == 0:
+                    text = bundled.replace('timezone = "Africa/Casablanca"', "timezone = ", 1)  # invalid
+                else:
+                    text = bundled.replace("VoIP block in Morocco", f"VoIP block in Morocco ({n})")
+                timeline.write_text(text, encoding="utf-8")
+                if n == max(2, seconds // 2):
+                    redis.stop()
+                    time.sleep(0.5)
+                    redis.start()
+
+        editor = threading.Thread(target=edit)
+        editor.start()
+        loads = [threading.Thread(target=_wrk, args=(base + t, seconds, max(1, connections // len(TARGETS)), results)) for t in TARGETS]
+        for load in loads:
+            load.start()
+        for load in loads:
+            load.join()
+        stop_edits.set()
+        editor.join()
+        rss_after = worker_rss_kib(server.pid)
+        health = json.load(urllib.request.urlopen(base + "/healthz"))
+    finally:
+        stop(server)
+        redis.stop()
+    return {
+        "seconds": seconds,
+        "connections": connections,
+        "targets": results,
+        "requests": sum(r["requests"] for r in results.values()),
+        "errors": sum(r["non_2xx_3xx"] + r["socket_errors"] for r in results.values()),
+        "rss_before_kib": rss_before,
+        "rss_after_kib": rss_after,
+        "health_after": health["status"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--connections", type=int, default=128)
+    args = parser.parse_args()
+    print(json.dumps(soak(args.seconds, args.connections), indent=2))
+
+
+if __name__ == "__main__":
+    main()
