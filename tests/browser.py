@@ -20,7 +20,7 @@ CHROMIUM_ARGS = [
 
 
 class LiveServer:
-    """The app on a real loopback HTTP server, in a thread, for the browser to load."""
+    """A WSGI app on a real loopback HTTP server, in a thread, for the browser to load."""
 
     def __init__(self, app):
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -61,7 +61,7 @@ body { font: 18px/1.6 serif; }
 """
 
 
-class HostSite:
+class HostSite(LiveServer):
     """Another origin, with its own strict Content-Security-Policy, that embeds our counter."""
 
     def __init__(self, service_origin: str):
@@ -85,9 +85,7 @@ class HostSite:
             response.headers["Content-Security-Policy"] = policy
             return response
 
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(app)
 
     def page(self, path: str, body: str, lang: str = "fr") -> str:
         self.pages[path] = (
@@ -96,11 +94,3 @@ class HostSite:
             f"<body><div><p>Un blog marocain.</p>{body}<p>Fin du billet.</p></div></body></html>"
         )
         return self.url + path
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._thread.join(timeout=10)

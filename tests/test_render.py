@@ -11,7 +11,7 @@ from PIL import Image
 
 from voipdown.badges import counter_badge, error_badge, every_badge_text, missing_glyphs
 from voipdown.counting import count_at
-from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.languages import SUPPORTED
 from voipdown.render.bidi import visual_runs
 from voipdown.render.font import FontUnavailable, find_font, open_font
 from voipdown.render.layout import layout_badge

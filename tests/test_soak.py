@@ -3,7 +3,6 @@ every second (some rewrites invalid) and Redis restarts once: zero errors."""
 
 import shutil
 
-import pytest
 
 from bench.soak import soak
 

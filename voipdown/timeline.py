@@ -139,7 +139,7 @@ def load_timeline(path: str | Path) -> Timeline:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise TimelineError([Problem(str(path), None, "", f"cannot read the file ({error.strerror or error})")])
+        raise TimelineError([Problem(str(path), None, "", f"cannot read the file ({error.strerror or error})")]) from None
     return parse_timeline(data, str(path))
 
 
@@ -149,7 +149,7 @@ def parse_timeline(data: bytes, file: str = "<timeline>") -> Timeline:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise TimelineError([Problem(file, line, "", "the file is not valid UTF-8")])
+        raise TimelineError([Problem(file, line, "", "the file is not valid UTF-8")]) from None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -157,7 +157,7 @@ def parse_timeline(data: bytes, file: str = "<timeline>") -> Timeline:
         line = int(match.group(1)) if match else None
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
         column = f" (column {match.group(2)})" if match else ""
-        raise TimelineError([Problem(file, line, "", f"invalid TOML: {message}{column}")])
+        raise TimelineError([Problem(file, line, "", f"invalid TOML: {message}{column}")]) from None
     version = hashlib.sha256(data).hexdigest()[:16]
     return _Reader(file, LineIndex(text)).timeline(document, version)
 

@@ -68,7 +68,7 @@ def _gradient_column(stops: tuple, height: int) -> Image.Image:
         span = after[0] - before[0]
         mix = (t - before[0]) / span if span else 0.0
         rgb_before, rgb_after = _rgb(before[1]), _rgb(after[1])
-        rgb = tuple(round(a + (b - a) * mix) for a, b in zip(rgb_before, rgb_after))
+        rgb = tuple(round(a + (b - a) * mix) for a, b in zip(rgb_before, rgb_after, strict=True))
         alpha = round(255 * (before[2] + (after[2] - before[2]) * mix))
         column.putpixel((0, row), rgb + (alpha,))
     return column

@@ -38,7 +38,7 @@ def shape_line(font: Font, text: str, rtl: bool) -> ShapedLine:
         buffer.direction = "rtl" if run.rtl else "ltr"
         hb.shape(font.hb_font, buffer, {"kern": True, "liga": True})
         # HarfBuzz returns the glyphs of a right-to-left run already in visual order.
-        for info, position in zip(buffer.glyph_infos, buffer.glyph_positions):
+        for info, position in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
             glyphs.append(PlacedGlyph(info.codepoint, pen_x + position.x_offset, position.y_offset))
             pen_x += position.x_advance
     return ShapedLine(text=text, glyphs=tuple(glyphs), advance=pen_x)

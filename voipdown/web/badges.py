@@ -21,7 +21,7 @@ from voipdown.render.wordless import wordless_png, wordless_svg
 from voipdown.web.caching import cached
 from voipdown.web.errors import ApiError
 from voipdown.web.http_cache import cache_error, count_response
-from voipdown.web.negotiation import accepted_language, bad_parameter, choice, requested_language
+from voipdown.web.negotiation import accepted_language, choice, requested_language
 from voipdown.web.state import service
 
 log = logging.getLogger(__name__)

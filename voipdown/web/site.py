@@ -29,15 +29,28 @@ PAGE_POLICY = (
 )
 
 
-def _counter_or_redirect(slug: str, endpoint: str):
+def _asked(slug: str, endpoint: str):
+    """The counter named `slug`, the language asked for, the instant and the count then.
+    An old slug is answered with a 301 to the current one; an unknown one with a 404."""
     counter, is_alias = service().timelines.current().find(slug)
     if counter is None:
         abort(404)
     if is_alias:
         params = {"lang": request.args["lang"]} if request.args.get("lang") in SUPPORTED else {}
         location = url_for(endpoint, slug=counter.slug, **params)
-        return None, Response(status=301, mimetype="text/plain", headers={"Location": location})
-    return counter, None
+        abort(Response(status=301, mimetype="text/plain", headers={"Location": location}))
+    lang = requested_language(counter.default_lang)
+    instant = now()
+    return counter, lang, instant, count_at(counter, instant)
+
+
+def _finish(response: Response, counter, count, instant, shared: bool = False) -> Response:
+    """Headers every counter response of the site carries; `shared` ones may be read by any origin."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if shared:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept-Language")
+    return count_response(response, counter, count, instant, service().timelines.modified)
 
 
 def status_sentence(counter, count, lang: str) -> str:
@@ -55,12 +68,7 @@ def home():
 
 @blueprint.get("/<slug>")
 def counter_page(slug: str):
-    counter, redirection = _counter_or_redirect(slug, "site.counter_page")
-    if redirection is not None:
-        return redirection
-    lang = requested_language(counter.default_lang)
-    instant = now()
-    count = count_at(counter, instant)
+    counter, lang, instant, count = _asked(slug, "site.counter_page")
     links = counter_links(counter.slug, lang)
     title = counter.title_in(lang)
     message = count_message(count, lang, counter.start)
@@ -91,23 +99,16 @@ def counter_page(slug: str):
     )
     response = Response(html)
     response.headers["Content-Security-Policy"] = PAGE_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    response.vary.add("Accept-Language")
-    return count_response(response, counter, count, instant, service().timelines.modified)
+    return _finish(response, counter, count, instant)
 
 
 @blueprint.get("/<slug>/share.png")
 def share_image(slug: str):
-    counter, redirection = _counter_or_redirect(slug, "site.share_image")
-    if redirection is not None:
-        return redirection
+    counter, lang, instant, count = _asked(slug, "site.share_image")
     state = service()
     if state.font is None:
         abort(503)
-    lang = requested_language(counter.default_lang)
-    instant = now()
-    count = count_at(counter, instant)
     key = f"share:{counter.slug}:{lang}:{count.as_of.isoformat()}:{state.timelines.current().version}"
 
     def build() -> bytes:
@@ -119,11 +120,7 @@ def share_image(slug: str):
             rtl=LANGUAGES[lang].direction == "rtl",
         )
 
-    response = Response(cached(key, build, DAY), mimetype="image/png")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.vary.add("Accept-Language")
-    return count_response(response, counter, count, instant, service().timelines.modified)
+    return _finish(Response(cached(key, build, DAY), mimetype="image/png"), counter, count, instant, shared=True)
 
 
 @blueprint.get("/feed.atom")
@@ -133,12 +130,7 @@ def default_feed():
 
 @blueprint.get("/<slug>/feed.atom")
 def counter_feed(slug: str):
-    counter, redirection = _counter_or_redirect(slug, "site.counter_feed")
-    if redirection is not None:
-        return redirection
-    lang = requested_language(counter.default_lang)
-    instant = now()
-    count = count_at(counter, instant)
+    counter, lang, instant, count = _asked(slug, "site.counter_feed")
     body = atom_feed(
         counter,
         count,
@@ -146,9 +138,5 @@ def counter_feed(slug: str):
         self_url=absolute("site.counter_feed", slug=counter.slug, lang=lang),
         page_url=absolute("site.counter_page", slug=counter.slug, lang=lang),
     )
-    response = Response(body, mimetype="application/atom+xml")
-    response.headers["Content-Type"] = "application/atom+xml; charset=utf-8"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.vary.add("Accept-Language")
-    return count_response(response, counter, count, instant, service().timelines.modified)
+    response = Response(body, content_type="application/atom+xml; charset=utf-8")
+    return _finish(response, counter, count, instant, shared=True)
