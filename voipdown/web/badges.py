@@ -18,7 +18,7 @@ from voipdown.render.png import MAX_SCALE, render_png
 from voipdown.render.styles import DEFAULT_STYLE, PALETTE, STYLES
 from voipdown.render.svg import render_svg
 from voipdown.render.wordless import wordless_png, wordless_svg
-from voipdown.web.caching import cached
+from voipdown.web.caching import DAY_SECONDS, cached
 from voipdown.web.errors import ApiError
 from voipdown.web.http_cache import cache_error, count_response
 from voipdown.web.negotiation import accepted_language, choice, requested_language
@@ -30,7 +30,6 @@ blueprint = Blueprint("badges", __name__)
 CONTENT_TYPES = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png"}
 DEFAULT_SCALE = 2
 SCALES = tuple(str(n) for n in range(1, MAX_SCALE + 1))
-DAY = 86_400
 
 
 def _image(body: bytes, fmt: str, status: int) -> Response:
@@ -55,7 +54,7 @@ def _error(fmt: str, status: int, lang: str, style: str, scale: int, **problem) 
     if font is None:
         return _image(wordless_svg() if fmt == "svg" else wordless_png(scale), fmt, 503)
     key = f"badge-error:{fmt}:{status}:{problem.get('parameter')}:{lang}:{style}:{scale}"
-    body = cached(key, lambda: _draw(error_badge(font, lang, style, **problem), fmt, scale), DAY)
+    body = cached(key, lambda: _draw(error_badge(font, lang, style, **problem), fmt, scale), DAY_SECONDS)
     return _image(body, fmt, status)
 
 
@@ -96,7 +95,7 @@ def badge(name: str):
         instant = now()
         count = count_at(counter, instant)
         key = f"badge:{fmt}:{counter.slug}:{lang}:{style}:{color}:{scale}:{count.as_of.isoformat()}:{timeline.version}"
-        body = cached(key, lambda: _draw(counter_badge(service().font, counter, count, lang, style, color), fmt, scale), DAY)
+        body = cached(key, lambda: _draw(counter_badge(service().font, counter, count, lang, style, color), fmt, scale), DAY_SECONDS)
     except Exception:
         log.exception("badge %s failed", name)
         return _error(fmt, 500, lang, style, scale)

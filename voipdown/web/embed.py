@@ -12,7 +12,7 @@ from voipdown.counting import count_at, now
 from voipdown.embed import POSITIONS, THEMES, asset, embed_script, embed_texts, snippets
 from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.texts import count_message, phrase
-from voipdown.web.caching import cached
+from voipdown.web.caching import DAY_SECONDS, cached
 from voipdown.web.errors import ApiError
 from voipdown.web.http_cache import cache_error, count_response
 from voipdown.web.links import counter_links
@@ -20,7 +20,6 @@ from voipdown.web.negotiation import accepted_language, choice, requested_langua
 from voipdown.web.state import service
 
 blueprint = Blueprint("embed", __name__)
-DAY = 86_400
 BUILDER_ASSETS = {"builder.js": "text/javascript; charset=utf-8"}
 
 
@@ -67,7 +66,7 @@ def script(name: str):
 
     # Its addresses are absolute: stored only when they come from VOIPDOWN_PUBLIC_URL, never
     # from the request's Host header, which anyone can vary to fill the cache.
-    body = cached(key, build, DAY) if service().settings.public_url else build()
+    body = cached(key, build, DAY_SECONDS) if service().settings.public_url else build()
     response = _script_headers(Response(body, mimetype="text/javascript"))
     return count_response(response, counter, count, instant, service().timelines.modified)
 

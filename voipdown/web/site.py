@@ -14,14 +14,13 @@ from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.card import render_share_card
 from voipdown.texts import BLOCKED_SINCE, LIFTED, SITES_COUNT, UPCOMING, count_message, format_day, phrase
 from voipdown.timeline import PARTICIPANT_KINDS
-from voipdown.web.caching import cached
+from voipdown.web.caching import DAY_SECONDS, cached
 from voipdown.web.http_cache import count_response
 from voipdown.web.links import absolute, counter_links
 from voipdown.web.negotiation import requested_language
 from voipdown.web.state import service
 
 blueprint = Blueprint("site", __name__)
-DAY = 86_400
 KIND_HEADINGS = {"blog": "Blogs", "company": "Companies", "media": "Media", "other": "Other sites"}
 PAGE_POLICY = (
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none';"
@@ -120,7 +119,7 @@ def share_image(slug: str):
             rtl=LANGUAGES[lang].direction == "rtl",
         )
 
-    return _finish(Response(cached(key, build, DAY), mimetype="image/png"), counter, count, instant, shared=True)
+    return _finish(Response(cached(key, build, DAY_SECONDS), mimetype="image/png"), counter, count, instant, shared=True)
 
 
 @blueprint.get("/feed.atom")
