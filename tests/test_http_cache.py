@@ -69,12 +69,19 @@ def test_ended_counters_keep_longer_when_stale(client):
     assert cache["max-age"] == 3600 and cache["stale-while-revalidate"] == 86_400
 
 
-def test_last_modified_is_the_start_of_the_local_day(client):
+def test_last_modified_is_the_start_of_the_local_day(write_timeline):
+    import os
+
+    from voipdown import create_app
+
+    path = write_timeline(EVERY_STATUS, "old.toml")
+    edited = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc).timestamp()
+    os.utime(path, (edited, edited))  # a file edited long before the day asked about
+    client = create_app({"VOIPDOWN_TIMELINE": str(path)}).test_client()
     with time_machine.travel(dt.datetime(2024, 3, 9, 23, 30, tzinfo=dt.timezone.utc), tick=False):
         response = client.get("/api/v1/counters/ongoing")
-    # The timeline file is newer than that day in this test; both are compared, the later wins,
-    # and never later than now.
-    assert response.last_modified <= dt.datetime(2024, 3, 9, 23, 30, tzinfo=dt.timezone.utc)
+    # 10 March began in Casablanca at 23:00 UTC on the 9th (UTC+1).
+    assert response.last_modified == dt.datetime(2024, 3, 9, 23, 0, tzinfo=dt.timezone.utc)
 
 
 def test_a_timeline_edit_changes_the_etag(client):
