@@ -58,7 +58,10 @@ def server():
     base, process = start_server()
     yield base, process
     process.terminate()
-    process.wait(timeout=15)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def test_serves_the_bundled_timeline(server):
@@ -84,7 +87,11 @@ def test_no_access_log_of_visitors():
         assert get(base + "/api/v1/counters", {"X-Forwarded-For": "203.0.113.77"})[0] == 200
     finally:
         process.terminate()
-        output, _ = process.communicate(timeout=15)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate(timeout=10)
     assert b"Listening at" in output  # the log was captured...
     assert b"/api/v1/counters" not in output and b"203.0.113.77" not in output  # ...and holds no request
 

@@ -195,10 +195,14 @@ class Recorder:
             return
         try:
             self.store.save(batch)
+            if self.error is not None:
+                log.info("participants store works again")
             self.error = None
         except Exception as error:  # a store may fail in many ways; none may reach a request
-            self.error = f"{type(error).__name__}: {error}"
-            log.warning("participants store failed, will retry: %s", self.error)
+            message = f"{type(error).__name__}: {error}"
+            if message != self.error:  # said once, not at every retry
+                log.warning("participants store failed, will retry: %s", message)
+            self.error = message
             with self._lock:
                 for host, old in batch.items():
                     new = self._pending.get(host)

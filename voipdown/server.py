@@ -29,4 +29,5 @@ def run(host: str, port: int, workers: int) -> None:
         websockets=False,
         log_access=False,
         respawn_failed_workers=True,
+        workers_kill_timeout=10,  # a worker that will not stop gracefully is killed, not waited for
     ).serve()
