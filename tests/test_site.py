@@ -139,3 +139,14 @@ def test_feed_of_an_ongoing_counter_marks_years(ongoing_path):
     assert "800 days of blocking" not in titles
     updated = [entry.find(f"{ATOM}updated").text for entry in feed.findall(f"{ATOM}entry") if entry.find(f"{ATOM}title").text == "365 days of blocking"]
     assert updated == ["2025-03-01T00:00:00+00:00"]  # local midnight in Casablanca (UTC+0 in Ramadan 2025)
+
+
+def test_unknown_pages_are_an_html_404_for_browsers_and_json_for_tools(site):
+    page = site.get("/no-such-counter", headers={"Accept": "text/html,*/*;q=0.8", "Accept-Language": "ar"})
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    parse(html)
+    assert 'dir="rtl"' in html and "هذه الصفحة غير موجودة." in html and "no-such-counter" not in html
+    tool = site.get("/no-such-counter", headers={"Accept": "application/json"})
+    assert tool.status_code == 404 and tool.get_json()["error"]["code"] == "not_found"
+    assert site.get("/api/v1/nothing", headers={"Accept": "text/html"}).is_json

@@ -102,6 +102,13 @@ def badge(name: str):
     return count_response(_image(body, fmt, 200), counter, count, instant, service().timelines.modified)
 
 
+def unroutable_badge() -> Response:
+    """The 404 error badge for a /badge/ address that no route could match (a newline in it, say)."""
+    fmt = "png" if request.path.endswith(".png") else "svg"
+    default = service().timelines.current().default_counter.default_lang
+    return _error(fmt, 404, accepted_language(default), DEFAULT_STYLE, DEFAULT_SCALE, not_found=True)
+
+
 @blueprint.get("/badges")
 def gallery():
     """Every style in every language for the default counter: for choosing, and for reviewing."""

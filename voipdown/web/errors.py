@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from voipdown.web.http_cache import cache_error
@@ -37,6 +37,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 404 and request.path.startswith("/badge/"):
+            from voipdown.web.badges import unroutable_badge
+
+            return unroutable_badge()  # an address no route matched still gets an image
+        if error.code == 404 and _wants_a_page():
+            return _not_found_page()
         code = (error.name or "error").lower().replace(" ", "_")
         response = error_response(error.code or 500, code, error.name or "Error")
         if error.code == 405 and error.valid_methods:
@@ -47,3 +53,27 @@ def register(app: Flask) -> None:
     def unexpected(error: Exception):
         log.exception("unhandled error")
         return error_response(500, "internal_error", "The service failed to answer; the error is logged.")
+
+
+def _wants_a_page() -> bool:
+    """A browser asking for a page (not the API, not an image or script)."""
+    return (
+        request.method in ("GET", "HEAD")
+        and not request.path.startswith(("/api/", "/badge/", "/embed/", "/static/"))
+        and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    )
+
+
+def _not_found_page():
+    from voipdown.languages import LANGUAGES, SUPPORTED
+    from voipdown.texts import phrase
+
+    lang = request.accept_languages.best_match(SUPPORTED) or "fr"
+    html = render_template("not_found.html", lang=lang, dir=LANGUAGES[lang].direction, t=lambda msgid: phrase(lang, msgid))
+    response = Response(html, status=404)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.vary.add("Accept-Language")
+    response.vary.add("Accept")
+    return cache_error(response)

@@ -48,8 +48,16 @@ def _api_errors(*statuses: int) -> dict:
     return {str(status): _json(ERROR, "Error") for status in statuses}
 
 
+def _page_errors(*statuses: int) -> dict:
+    """Outside /api/, a browser that prefers HTML gets its 404 as a page."""
+    errors = _api_errors(*statuses)
+    if "404" in errors:
+        errors["404"]["content"]["text/html"] = {"schema": {"type": "string"}}
+    return errors
+
+
 def _html_page(summary: str, params: list, errors=(400, 404), redirect=True) -> dict:
-    responses = {"200": _content("text/html", summary), **_api_errors(*errors)}
+    responses = {"200": _content("text/html", summary), **_page_errors(*errors)}
     if redirect:
         responses["301"] = _redirect()
     return {"get": {"summary": summary, "parameters": params, "responses": responses}}
@@ -161,12 +169,12 @@ def document(slugs: tuple[str, ...]) -> dict:
             "/{slug}": _html_page("A counter's page", [SLUG, LANG]),
             "/{slug}/share.png": {
                 "get": {"summary": "The share image (1200x630)", "parameters": [SLUG, LANG],
-                        "responses": {"200": _content("image/png"), "301": _redirect(), **_api_errors(400, 404, 503)}}
+                        "responses": {"200": _content("image/png"), "301": _redirect(), **_page_errors(400, 404, 503)}}
             },
             "/feed.atom": {"get": {"summary": "The default counter's Atom feed", "parameters": [LANG],
                                    "responses": {"200": _content("application/atom+xml"), **_api_errors(400)}}},
             "/{slug}/feed.atom": {"get": {"summary": "A counter's Atom feed", "parameters": [SLUG, LANG],
-                                          "responses": {"200": _content("application/atom+xml"), "301": _redirect(), **_api_errors(400, 404)}}},
+                                          "responses": {"200": _content("application/atom+xml"), "301": _redirect(), **_page_errors(400, 404)}}},
             "/healthz": {"get": {"summary": "Health: always 200", "responses": {"200": _json({"type": "object", "required": ["status", "timeline", "version"], "properties": {
                 "status": {"type": "string", "enum": ["ok", "degraded"]}, "timeline": {"type": "string", "enum": ["ok", "stale"]}, "version": {"type": "string"}}})}}},
             "/api/openapi.json": {"get": {"summary": "This description", "responses": {"200": _json({"type": "object"})}}},
