@@ -23,7 +23,8 @@ def test_every_route_is_described_and_nothing_else():
 
 
 @SCHEMA.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: the same cases every run, so CI is repeatable; raise max_examples to explore more.
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_answers_match_the_description(case):
     case.call_and_validate()
 
