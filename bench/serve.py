@@ -106,7 +106,7 @@ def serve_service(port: int, env: dict, server: str = "granian") -> subprocess.P
     return start([PY, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-w", str(CORES), "-b", f"127.0.0.1:{port}", "wsgi:app"], env)
 
 
-def nginx_config(run: Path, listen: int, body: str) -> Path:
+def nginx_config(run: Path, body: str) -> Path:
     config = run / "nginx.conf"
     user = "user root;" if os.geteuid() == 0 else ""
     config.write_text(f"""{user}
@@ -180,7 +180,7 @@ def main() -> None:
     for name, (content_type, body, _) in bodies.items():
         (run / "files" / name).write_bytes(body.encode("latin-1"))
     port = free_port()
-    static = nginx_config(run, port, f"server {{ listen 127.0.0.1:{port}; root {run}/files; default_type image/svg+xml; }}")
+    static = nginx_config(run, f"server {{ listen 127.0.0.1:{port}; root {run}/files; default_type image/svg+xml; }}")
     process = start(["nginx", "-c", str(static), "-p", str(run)])
     try:
         wait_http(f"http://127.0.0.1:{port}/badge")

@@ -171,3 +171,18 @@ def test_cli_imports_an_nginx_site_log(tmp_path):
     rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.strip().splitlines()[1:]}
     assert set(rows) == {"blog.example.ma", "forum.example.dz"}
     assert rows["blog.example.ma"][1:] == ["2026-11-20", "2026-11-21", "2"]
+
+
+def test_the_pending_sightings_are_bounded_and_the_overflow_reported(discovering, monkeypatch):
+    from voipdown import participants
+
+    monkeypatch.setattr(participants, "MAX_PENDING_HOSTS", 3)
+    app, store = discovering
+    client = app.test_client()
+    for n in range(5):
+        client.get("/badge/shutdown.svg", headers={"Referer": f"https://site{n}.example.ma/"})
+    client.get("/badge/shutdown.svg", headers={"Referer": "https://site0.example.ma/"})  # known: still counted
+    health = client.get("/healthz").get_json()
+    assert health["participants_dropped"] == 2
+    app.extensions["voipdown"].recorder.flush()
+    assert {s.host: s.count for s in store.sightings()} == {"site0.example.ma": 2, "site1.example.ma": 1, "site2.example.ma": 1}

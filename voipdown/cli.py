@@ -21,13 +21,16 @@ from voipdown.timeline import Timeline, TimelineError, load_timeline
 TIMELINE_HELP = f"Timeline file (default: ${PREFIX}TIMELINE, else the bundled one)."
 
 
-def _timeline_path(path: str | None) -> Path:
-    if path:
-        return Path(path)
+def _settings() -> Settings:
+    """The VOIPDOWN_* settings, or a usage error naming the bad one."""
     try:
-        return Settings.load(os.environ).timeline
+        return Settings.load(os.environ)
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
+
+
+def _timeline_path(path: str | None) -> Path:
+    return Path(path) if path else _settings().timeline
 
 
 def _load_or_exit(path: Path) -> Timeline:
@@ -101,10 +104,7 @@ def participants(since: dt.datetime | None, timeline_path: str | None, import_lo
     """List sites seen showing a counter that the timeline does not list yet."""
     from voipdown.participants import Recorder, host_of, open_store, site_host
 
-    try:
-        settings = Settings.load(os.environ)
-    except SettingsError as error:
-        raise click.UsageError(str(error)) from None
+    settings = _settings()
     if import_log is not None:
         recorder = Recorder(open_store(settings))
         imported = 0
@@ -144,10 +144,7 @@ def doctor(timeline_path: str | None) -> None:
     """Report the font and text libraries badges are drawn with; exit 1 if badges cannot be drawn well."""
     from voipdown.doctor import diagnose
 
-    try:
-        settings = Settings.load(os.environ)
-    except SettingsError as error:
-        raise click.UsageError(str(error)) from None
+    settings = _settings()
     timeline = _load_or_exit(_timeline_path(timeline_path))
     report = diagnose(settings, timeline)
     width = max(len(name) for name, _, _ in report.lines)

@@ -47,6 +47,3 @@ LANGUAGES: dict[str, Language] = {
 DEFAULT_LANGUAGE = "fr"
 SUPPORTED = tuple(LANGUAGES)
 
-
-def get_language(code: str) -> Language:
-    return LANGUAGES[code]

@@ -93,7 +93,6 @@ class Timeline:
     """Old slug -> current slug."""
     version: str
     """A short hash of the file's bytes: changes whenever the file does."""
-    path: str = ""
 
     @property
     def default_counter(self) -> Counter:
@@ -328,7 +327,6 @@ class _Reader:
             default_slug=default_slug,
             aliases=MappingProxyType(aliases),
             version=version,
-            path=self.file,
         )
 
     def slug(self, slug: str, path: tuple) -> bool:

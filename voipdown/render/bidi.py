@@ -21,8 +21,6 @@ _RTL_CLASSES = frozenset({"R", "AL", "AN", "RLE", "RLO", "RLI"})
 class Run:
     text: str
     rtl: bool
-    start: int
-    """Offset of the run in the logical string."""
 
 
 def _levels(text: str, rtl: bool) -> list[int]:
@@ -70,4 +68,4 @@ def visual_runs(text: str, rtl: bool) -> list[Run]:
                 index = end
             else:
                 index += 1
-    return [Run(text[start:end], bool(level % 2), start) for start, end, level in runs]
+    return [Run(text[start:end], bool(level % 2)) for start, end, level in runs]

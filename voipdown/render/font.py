@@ -64,8 +64,6 @@ class Font:
     path: Path
     hb_font: hb.Font
     units_per_em: int
-    ascender: int
-    descender: int
     cmap: dict[int, str]
     description: str
     """Family and version from the font's name table, e.g. "DejaVu Sans, Version 2.37"."""
@@ -116,13 +114,11 @@ def open_font(path: Path) -> Font:
         data = Path(path).read_bytes()
         face = hb.Face(hb.Blob(data))
         tt = TTFont(path, lazy=True)
-        head, hhea = tt["head"], tt["hhea"]
+        head = tt["head"]
         return Font(
             path=Path(path),
             hb_font=hb.Font(face),
             units_per_em=head.unitsPerEm,
-            ascender=hhea.ascent,
-            descender=hhea.descent,
             cmap=tt.getBestCmap() or {},
             description=f"{tt['name'].getBestFamilyName()}, {tt['name'].getDebugName(5) or 'no version'}",
             glyph_set=tt.getGlyphSet(),

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import PathConverter
 
 from voipdown import __version__
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
@@ -26,11 +27,20 @@ from voipdown.web.replay import ReplayCache
 from voipdown.web.state import ServiceState
 
 
+class AnythingConverter(PathConverter):
+    """A path that may hold any character, a newline included: every /badge/ address
+    reaches the badge view, which answers an image even for nonsense."""
+
+    regex = "(?s:.+?)"
+    part_isolating = False  # it spans "/" (werkzeug guesses True from a regex without one)
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the service. `overrides` takes the same names as the environment
     (``{"VOIPDOWN_TIMELINE": "..."}``) and wins over it."""
     settings = Settings.load(os.environ, overrides)
     app = Flask(__name__, static_folder=None)
+    app.url_map.converters["anything"] = AnythingConverter
     app.config.update(_cache_config(settings))
     app.extensions["voipdown_cache_health"] = CacheHealth()
     app.json.ensure_ascii = False  # Arabic and Tifinagh stay readable in JSON

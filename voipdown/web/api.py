@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import math
 
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from voipdown.counting import Count, count_at, now
 from voipdown.summary import describe_count, shields_endpoint
 from voipdown.timeline import Counter
-from voipdown.web.caching import texts_of_the_day
+from voipdown.web.caching import DAY_SECONDS, texts_of_the_day
 from voipdown.web.errors import ApiError
-from voipdown.web.http_cache import cache_for, conditional, count_response, lifetime
+from voipdown.web.http_cache import cache_for, conditional, count_response, lifetime, seconds_until
 from voipdown.web.links import absolute
 from voipdown.web.negotiation import requested_language
 from voipdown.web.state import service
@@ -76,7 +75,7 @@ def _respond(slug: str, endpoint: str, body):
     instant = now()
     count = count_at(counter, instant)
     response = jsonify(body(counter, count, lang, instant, timeline.version))
-    return count_response(response, counter, count, instant, service().timelines.modified)
+    return count_response(response, counter, count, instant)
 
 
 def _counter_body(counter: Counter, count: Count, lang: str, instant, version: str) -> dict:
@@ -88,8 +87,7 @@ def _counter_body(counter: Counter, count: Count, lang: str, instant, version: s
 def _shields_body(counter: Counter, count: Count, lang: str, instant, version: str) -> dict:
     body = texts_of_the_day("shields", counter, count, lang, version, shields_endpoint)
     if count.next_change is not None:
-        seconds = math.ceil((count.next_change - instant).total_seconds())
-        body["cacheSeconds"] = max(SHIELDS_MIN_CACHE_SECONDS, seconds)
+        body["cacheSeconds"] = max(SHIELDS_MIN_CACHE_SECONDS, seconds_until(count.next_change, instant))
     else:
-        body["cacheSeconds"] = 86_400
+        body["cacheSeconds"] = DAY_SECONDS
     return body

@@ -58,7 +58,7 @@ def _error(fmt: str, status: int, lang: str, style: str, scale: int, **problem) 
     return _image(body, fmt, status)
 
 
-@blueprint.get("/badge/<path:name>")
+@blueprint.get("/badge/<anything:name>")
 def badge(name: str):
     slug, dot, fmt = name.rpartition(".")
     if not dot or fmt not in CONTENT_TYPES:
@@ -99,14 +99,7 @@ def badge(name: str):
     except Exception:
         log.exception("badge %s failed", name)
         return _error(fmt, 500, lang, style, scale)
-    return count_response(_image(body, fmt, 200), counter, count, instant, service().timelines.modified)
-
-
-def unroutable_badge() -> Response:
-    """The 404 error badge for a /badge/ address that no route could match (a newline in it, say)."""
-    fmt = "png" if request.path.endswith(".png") else "svg"
-    default = service().timelines.current().default_counter.default_lang
-    return _error(fmt, 404, accepted_language(default), DEFAULT_STYLE, DEFAULT_SCALE, not_found=True)
+    return count_response(_image(body, fmt, 200), counter, count, instant)
 
 
 @blueprint.get("/badges")

@@ -68,7 +68,7 @@ def script(name: str):
     # from the request's Host header, which anyone can vary to fill the cache.
     body = cached(key, build, DAY_SECONDS) if service().settings.public_url else build()
     response = _script_headers(Response(body, mimetype="text/javascript"))
-    return count_response(response, counter, count, instant, service().timelines.modified)
+    return count_response(response, counter, count, instant)
 
 
 def _base() -> str:
@@ -109,7 +109,7 @@ def frame(slug: str):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.vary.add("Accept-Language")
-    return count_response(response, counter, count, instant, service().timelines.modified)
+    return count_response(response, counter, count, instant)
 
 
 @blueprint.get("/embed")

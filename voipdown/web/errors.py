@@ -37,10 +37,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if error.code == 404 and request.path.startswith("/badge/"):
-            from voipdown.web.badges import unroutable_badge
-
-            return unroutable_badge()  # an address no route matched still gets an image
         if error.code == 404 and _wants_a_page():
             return _not_found_page()
         code = (error.name or "error").lower().replace(" ", "_")

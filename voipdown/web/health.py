@@ -30,6 +30,8 @@ def healthz():
     if state.font is None:
         body["font_error"] = state.font_problem
     body["participants"] = "off" if recorder is None else ("error" if store_error else "ok")
+    if recorder is not None and recorder.dropped:
+        body["participants_dropped"] = recorder.dropped  # new sites beyond the pending cap
     body["cache"] = "error" if cache_error else ("redis" if state.settings.redis_url else "memory")
     if cache_error:
         body["cache_error"] = cache_error

@@ -31,17 +31,26 @@ UNKNOWN_LIFETIME = 300
 BAD_PARAMETER_LIFETIME = 3600
 
 
+def seconds_until(moment: dt.datetime, instant: dt.datetime) -> int:
+    """Whole seconds from `instant` to `moment`, at least 1."""
+    return max(1, math.ceil((moment - instant).total_seconds()))
+
+
+def lifetime_until(next_change: dt.datetime | None, instant: dt.datetime) -> int:
+    """Seconds a response stays true: to the next change (local midnight), at most an hour."""
+    return MAX_LIFETIME if next_change is None else min(MAX_LIFETIME, seconds_until(next_change, instant))
+
+
 def lifetime(count: Count, instant: dt.datetime) -> int:
-    """Seconds a response about `count` stays true: to the next local midnight, at most an hour."""
-    if count.next_change is None:
-        return MAX_LIFETIME
-    return max(1, min(MAX_LIFETIME, math.ceil((count.next_change - instant).total_seconds())))
+    return lifetime_until(count.next_change, instant)
+
+
+def cache_control(seconds: int, stale: int = STALE_WHILE_REVALIDATE) -> str:
+    return f"public, max-age={seconds}, s-maxage={seconds}, stale-while-revalidate={stale}"
 
 
 def cache_for(response: Response, seconds: int, stale: int = STALE_WHILE_REVALIDATE) -> Response:
-    response.headers["Cache-Control"] = (
-        f"public, max-age={seconds}, s-maxage={seconds}, stale-while-revalidate={stale}"
-    )
+    response.headers["Cache-Control"] = cache_control(seconds, stale)
     return response
 
 
@@ -74,12 +83,12 @@ def conditional(response: Response, modified: dt.datetime | None) -> Response:
     return response.make_conditional(request)
 
 
-def count_response(response: Response, counter: Counter, count: Count, instant: dt.datetime, timeline_modified) -> Response:
+def count_response(response: Response, counter: Counter, count: Count, instant: dt.datetime) -> Response:
     """Headers of a response that tells `counter`'s count: lifetime, validators, 304."""
+    timelines = current_app.extensions["voipdown"].timelines
     stale = ENDED_STALE_WHILE_REVALIDATE if count.status is Status.ENDED else STALE_WHILE_REVALIDATE
     cache_for(response, lifetime(count, instant), stale)
     if REPLAY_MARK in request.environ and response.status_code == 200:
         # The whole response may be replayed until the count changes (voipdown/web/replay.py).
-        version = current_app.extensions["voipdown"].timelines.current().version
-        request.environ[REPLAY_MARK] = (count.next_change, stale, version)
-    return conditional(response, last_modified(counter, count, timeline_modified))
+        request.environ[REPLAY_MARK] = (count.next_change, stale, timelines.current().version)
+    return conditional(response, last_modified(counter, count, timelines.modified))

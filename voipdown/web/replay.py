@@ -13,7 +13,6 @@ bounded size, so no request can make it grow.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.http import parse_date
 
-from voipdown.web.http_cache import MAX_LIFETIME, REPLAY_MARK
+from voipdown.web.http_cache import REPLAY_MARK, cache_control, lifetime_until
 
 OUR_PARAMETERS = ("lang", "style", "color", "scale", "theme")
 MAX_ENTRIES = 4096
@@ -104,17 +103,10 @@ class ReplayCache:
 
     def _replay(self, entry: Entry, environ, start_response, now: dt.datetime):
         self.note_site(environ)
-        if entry.next_change is None:
-            max_age = MAX_LIFETIME
-        else:
-            max_age = max(1, min(MAX_LIFETIME, math.ceil((entry.next_change - now).total_seconds())))
-        cache_control = (
-            "Cache-Control",
-            f"public, max-age={max_age}, s-maxage={max_age}, stale-while-revalidate={entry.stale_while_revalidate}",
-        )
+        control = ("Cache-Control", cache_control(lifetime_until(entry.next_change, now), entry.stale_while_revalidate))
         if self._not_modified(entry, environ):
             kept = [(n, v) for n, v in entry.headers if n.lower() in ("etag", "last-modified", "vary", "content-location")]
-            start_response("304 Not Modified", kept + [cache_control])
+            start_response("304 Not Modified", kept + [control])
             return [b""]
-        start_response(entry.status, list(entry.headers) + [cache_control])
+        start_response(entry.status, list(entry.headers) + [control])
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]

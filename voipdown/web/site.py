@@ -49,7 +49,7 @@ def _finish(response: Response, counter, count, instant, shared: bool = False) -
     if shared:
         response.headers["Access-Control-Allow-Origin"] = "*"
     response.vary.add("Accept-Language")
-    return count_response(response, counter, count, instant, service().timelines.modified)
+    return count_response(response, counter, count, instant)
 
 
 def status_sentence(counter, count, lang: str) -> str:
