@@ -12,6 +12,7 @@ store only logs and makes `/healthz` say degraded.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import ipaddress
 import logging
@@ -165,6 +166,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def record(self, host: str, when: dt.datetime) -> None:
         """Note a sighting; constant time, no I/O."""
@@ -176,16 +178,27 @@ class Recorder:
                 self._pending[host] = Sighting(host, when, when, 1)
             else:
                 self.dropped += 1
-            if self._thread is None or not self._thread.is_alive():
+            if not self._closed and (self._thread is None or not self._thread.is_alive()):
                 # Started here, in the serving process (after any fork), not at import.
+                if self._thread is None:
+                    atexit.register(self.close)
                 self._thread = threading.Thread(target=self._run, name="voipdown-participants", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.wait(self.interval)
             self._wake.clear()
             self.flush()
+
+    def close(self) -> None:
+        """Stop the batching thread and write what is pending (at exit: nothing seen is lost)."""
+        with self._lock:
+            self._closed, thread = True, self._thread
+        if thread is not None:
+            self._wake.set()
+            thread.join(timeout=10)
+        self.flush()
 
     def flush(self) -> None:
         """Write what is pending now; on failure keep it for the next try and say why."""

@@ -89,24 +89,23 @@ def draw_line(mask: Image.Image, font: Font, line: ShapedLine, x: float, baselin
     laid over the others as a browser composites separate glyph paths (alpha "over":
     1 - (1 - a)(1 - b), which is Pillow's `screen`).
     """
-    face = font.freetype_face()
-    face.set_char_size(round(size * 64))
-    k = size / font.units_per_em
-    for glyph in line.glyphs:
-        gx = x + glyph.x * k
-        gy = baseline - glyph.y * k  # the glyph's origin, in rows from the top
-        column, row = math.floor(gx), math.floor(gy)
-        face.set_transform(_IDENTITY, freetype.FT_Vector(round((gx - column) * 64), -round((gy - row) * 64)))
-        face.load_glyph(glyph.glyph_id, _LOAD_FLAGS)
-        bitmap = face.glyph.bitmap
-        if not bitmap.width or not bitmap.rows:
-            continue  # spaces
-        data = ctypes.string_at(bitmap._FT_Bitmap.buffer, bitmap.rows * bitmap.pitch)
-        image = Image.frombuffer("L", (bitmap.width, bitmap.rows), data, "raw", "L", bitmap.pitch, 1)
-        left, top = column + face.glyph.bitmap_left, row - face.glyph.bitmap_top
-        area = (left, top, left + bitmap.width, top + bitmap.rows)
-        mask.paste(ImageChops.screen(mask.crop(area), image), area[:2])
-    face.set_transform(_IDENTITY, freetype.FT_Vector(0, 0))
+    with font.freetype_face() as face:  # this draw's own face: it holds the size and transform
+        face.set_char_size(round(size * 64))
+        k = size / font.units_per_em
+        for glyph in line.glyphs:
+            gx = x + glyph.x * k
+            gy = baseline - glyph.y * k  # the glyph's origin, in rows from the top
+            column, row = math.floor(gx), math.floor(gy)
+            face.set_transform(_IDENTITY, freetype.FT_Vector(round((gx - column) * 64), -round((gy - row) * 64)))
+            face.load_glyph(glyph.glyph_id, _LOAD_FLAGS)
+            bitmap = face.glyph.bitmap
+            if not bitmap.width or not bitmap.rows:
+                continue  # spaces
+            data = ctypes.string_at(bitmap._FT_Bitmap.buffer, bitmap.rows * bitmap.pitch)
+            image = Image.frombuffer("L", (bitmap.width, bitmap.rows), data, "raw", "L", bitmap.pitch, 1)
+            left, top = column + face.glyph.bitmap_left, row - face.glyph.bitmap_top
+            area = (left, top, left + bitmap.width, top + bitmap.rows)
+            mask.paste(ImageChops.screen(mask.crop(area), image), area[:2])
 
 
 def _text_mask(layout: BadgeLayout, font: Font, scale: int) -> Image.Image:

@@ -13,7 +13,7 @@ from voipdown.web.errors import ApiError
 from voipdown.web.http_cache import cache_for, conditional, count_response, lifetime, seconds_until
 from voipdown.web.links import absolute
 from voipdown.web.negotiation import requested_language
-from voipdown.web.state import service
+from voipdown.web.state import current_timeline, served
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -30,7 +30,7 @@ def api_headers(response):
 
 @blueprint.get("/counters")
 def list_counters():
-    timeline = service().timelines.current()
+    timeline = current_timeline()
     lang = requested_language(timeline.default_counter.default_lang)
     instant = now()
     items = []
@@ -47,7 +47,7 @@ def list_counters():
         )
     response = jsonify(lang=lang, default_counter=timeline.default_slug, counters=items)
     cache_for(response, min(lifetime(count_at(c, instant), instant) for c in timeline.counters.values()))
-    return conditional(response, service().timelines.modified)
+    return conditional(response, served().modified)
 
 
 @blueprint.get("/counters/<slug>")
@@ -61,7 +61,7 @@ def shields(slug: str):
 
 
 def _respond(slug: str, endpoint: str, body):
-    timeline = service().timelines.current()
+    timeline = current_timeline()
     counter, is_alias = timeline.find(slug)
     # The language is read first, so that a bad parameter is a 400 whatever the slug.
     lang = requested_language((counter or timeline.default_counter).default_lang)

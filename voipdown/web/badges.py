@@ -22,7 +22,7 @@ from voipdown.web.caching import DAY_SECONDS, cached
 from voipdown.web.errors import ApiError
 from voipdown.web.http_cache import cache_error, count_response
 from voipdown.web.negotiation import accepted_language, choice, requested_language
-from voipdown.web.state import service
+from voipdown.web.state import current_timeline, service
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("badges", __name__)
@@ -64,7 +64,7 @@ def badge(name: str):
     if not dot or fmt not in CONTENT_TYPES:
         fmt = "png" if fmt == "png" else "svg"
         slug = ""
-    timeline = service().timelines.current()
+    timeline = current_timeline()
     counter, is_alias = timeline.find(slug) if slug else (None, False)
     default_lang = (counter or timeline.default_counter).default_lang
 
@@ -108,7 +108,7 @@ def gallery():
     state = service()
     if state.font is None:
         abort(503)
-    counter = state.timelines.current().default_counter
+    counter = current_timeline().default_counter
     count = count_at(counter, now())
     sizes = {}
     for style in STYLES:

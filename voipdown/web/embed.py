@@ -17,7 +17,7 @@ from voipdown.web.errors import ApiError
 from voipdown.web.http_cache import cache_error, count_response
 from voipdown.web.links import counter_links
 from voipdown.web.negotiation import accepted_language, choice, requested_language
-from voipdown.web.state import service
+from voipdown.web.state import current_timeline, service
 
 blueprint = Blueprint("embed", __name__)
 BUILDER_ASSETS = {"builder.js": "text/javascript; charset=utf-8"}
@@ -46,13 +46,13 @@ def script(name: str):
     slug, dot, ext = name.rpartition(".")
     if not dot or ext != "js":
         abort(404)
-    counter, is_alias = service().timelines.current().find(slug)
+    counter, is_alias = current_timeline().find(slug)
     if is_alias:
         return _redirect("embed.script", name=f"{counter.slug}.js")
     if counter is None:
         response = Response("/* VoIP Down: no counter has this name. */\n", status=404, mimetype="text/javascript")
         return cache_error(_script_headers(response))
-    timeline = service().timelines.current()
+    timeline = current_timeline()
     instant = now()
     count = count_at(counter, instant)
     key = f"embed:{counter.slug}:{count.as_of.isoformat()}:{timeline.version}"
@@ -84,7 +84,7 @@ def _script_headers(response: Response) -> Response:
 
 @blueprint.get("/embed/<slug>/frame")
 def frame(slug: str):
-    counter, is_alias = service().timelines.current().find(slug)
+    counter, is_alias = current_timeline().find(slug)
     if is_alias:
         return _redirect("embed.frame", slug=counter.slug)
     if counter is None:
@@ -114,7 +114,7 @@ def frame(slug: str):
 
 @blueprint.get("/embed")
 def builder():
-    timeline = service().timelines.current()
+    timeline = current_timeline()
     default = timeline.default_counter
     ui_lang = accepted_language(default.default_lang)
     try:

@@ -15,15 +15,15 @@ blueprint = Blueprint("health", __name__)
 def healthz():
     state = service()
     timelines = state.timelines
-    timeline = timelines.current()
+    snapshot = timelines.snapshot()
     recorder = state.recorder
     store_error = recorder.error if recorder is not None else None
     cache_error = cache_health().error
     body = {
-        "status": "degraded" if timelines.stale or state.font is None or store_error or cache_error else "ok",
+        "status": "degraded" if snapshot.problems or state.font is None or store_error or cache_error else "ok",
         "version": state.version,
-        "timeline": "stale" if timelines.stale else "ok",
-        "timeline_version": timeline.version,
+        "timeline": "stale" if snapshot.problems else "ok",
+        "timeline_version": snapshot.timeline.version,
         "tzdata": database_version(),
         "font": state.font.name if state.font else "missing",
     }
@@ -37,10 +37,10 @@ def healthz():
         body["cache_error"] = cache_error
     if store_error:
         body["participants_error"] = store_error
-    if timelines.stale:
+    if snapshot.problems:
         # Named by file name only: the server's directories are nobody's business.
         body["timeline_errors"] = [
-            str(problem).replace(str(timelines.path), timelines.path.name, 1) for problem in timelines.problems
+            str(problem).replace(str(timelines.path), timelines.path.name, 1) for problem in snapshot.problems
         ]
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"

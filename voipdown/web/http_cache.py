@@ -18,10 +18,11 @@ import datetime as dt
 import hashlib
 import math
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from voipdown.counting import Count, Status, start_of_day
 from voipdown.timeline import Counter
+from voipdown.web.state import served
 
 MAX_LIFETIME = 3600
 REPLAY_MARK = "voipdown.replay"
@@ -85,10 +86,10 @@ def conditional(response: Response, modified: dt.datetime | None) -> Response:
 
 def count_response(response: Response, counter: Counter, count: Count, instant: dt.datetime) -> Response:
     """Headers of a response that tells `counter`'s count: lifetime, validators, 304."""
-    timelines = current_app.extensions["voipdown"].timelines
+    snapshot = served()
     stale = ENDED_STALE_WHILE_REVALIDATE if count.status is Status.ENDED else STALE_WHILE_REVALIDATE
     cache_for(response, lifetime(count, instant), stale)
     if REPLAY_MARK in request.environ and response.status_code == 200:
         # The whole response may be replayed until the count changes (voipdown/web/replay.py).
-        request.environ[REPLAY_MARK] = (count.next_change, stale, timelines.current().version)
-    return conditional(response, last_modified(counter, count, timelines.modified))
+        request.environ[REPLAY_MARK] = (count.next_change, stale, snapshot.timeline.version)
+    return conditional(response, last_modified(counter, count, snapshot.modified))

@@ -9,7 +9,7 @@ from voipdown import __version__
 from voipdown.embed import POSITIONS, THEMES
 from voipdown.languages import SUPPORTED
 from voipdown.render.styles import PALETTE, STYLES
-from voipdown.web.state import service
+from voipdown.web.state import current_timeline
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -186,6 +186,6 @@ def document(slugs: tuple[str, ...]) -> dict:
 
 @blueprint.get("/api/openapi.json")
 def openapi():
-    response = jsonify(document(tuple(service().timelines.current().counters)))
+    response = jsonify(document(tuple(current_timeline().counters)))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 from werkzeug.http import parse_date
 
 from voipdown.web.http_cache import REPLAY_MARK, cache_control, lifetime_until
+from voipdown.web.state import SERVED_KEY
 
 OUR_PARAMETERS = ("lang", "style", "color", "scale", "theme")
 MAX_ENTRIES = 4096
@@ -58,10 +59,12 @@ class ReplayCache:
         key = self._key(environ)
         if key is None:
             return self.app(environ, start_response)
+        # The timeline this request is answered from, replayed or not (voipdown/web/state.py).
+        snapshot = environ[SERVED_KEY] = self.state.timelines.snapshot()
         entry = self._entries.get(key)
         now = dt.datetime.now(dt.timezone.utc)
         if entry is not None:
-            if entry.version == self.state.timelines.current().version and (
+            if entry.version == snapshot.timeline.version and (
                 entry.next_change is None or now < entry.next_change
             ):
                 return self._replay(entry, environ, start_response, now)

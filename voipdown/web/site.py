@@ -18,7 +18,7 @@ from voipdown.web.caching import DAY_SECONDS, cached
 from voipdown.web.http_cache import count_response
 from voipdown.web.links import absolute, counter_links
 from voipdown.web.negotiation import requested_language
-from voipdown.web.state import service
+from voipdown.web.state import current_timeline, service
 
 blueprint = Blueprint("site", __name__)
 KIND_HEADINGS = {"blog": "Blogs", "company": "Companies", "media": "Media", "other": "Other sites"}
@@ -31,7 +31,7 @@ PAGE_POLICY = (
 def _asked(slug: str, endpoint: str):
     """The counter named `slug`, the language asked for, the instant and the count then.
     An old slug is answered with a 301 to the current one; an unknown one with a 404."""
-    counter, is_alias = service().timelines.current().find(slug)
+    counter, is_alias = current_timeline().find(slug)
     if counter is None:
         abort(404)
     if is_alias:
@@ -62,7 +62,7 @@ def status_sentence(counter, count, lang: str) -> str:
 
 @blueprint.get("/")
 def home():
-    return counter_page(service().timelines.current().default_slug)
+    return counter_page(current_timeline().default_slug)
 
 
 @blueprint.get("/<slug>")
@@ -108,7 +108,7 @@ def share_image(slug: str):
     state = service()
     if state.font is None:
         abort(503)
-    key = f"share:{counter.slug}:{lang}:{count.as_of.isoformat()}:{state.timelines.current().version}"
+    key = f"share:{counter.slug}:{lang}:{count.as_of.isoformat()}:{current_timeline().version}"
 
     def build() -> bytes:
         return render_share_card(
@@ -124,7 +124,7 @@ def share_image(slug: str):
 
 @blueprint.get("/feed.atom")
 def default_feed():
-    return counter_feed(service().timelines.current().default_slug)
+    return counter_feed(current_timeline().default_slug)
 
 
 @blueprint.get("/<slug>/feed.atom")

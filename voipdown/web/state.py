@@ -1,15 +1,16 @@
-"""What one app instance holds: its settings and its timeline."""
+"""What one app instance holds: its settings and its timeline; and the timeline one request is answered from."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, request
 
 from voipdown.participants import Recorder
 from voipdown.render.font import Font
 from voipdown.settings import Settings
-from voipdown.timeline_source import TimelineSource
+from voipdown.timeline import Timeline
+from voipdown.timeline_source import Served, TimelineSource
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,21 @@ class ServiceState:
 
 def service() -> ServiceState:
     return current_app.extensions["voipdown"]
+
+
+SERVED_KEY = "voipdown.served"
+"""Where a request keeps the timeline it is answered from (set by the replay layer, or at first use)."""
+
+
+def served() -> Served:
+    """The timeline this request is answered from, read once: the body, its validators and
+    its replay entry all come from the same edit, even when the file changes meanwhile."""
+    environ = request.environ
+    snapshot = environ.get(SERVED_KEY)
+    if snapshot is None:
+        snapshot = environ[SERVED_KEY] = service().timelines.snapshot()
+    return snapshot
+
+
+def current_timeline() -> Timeline:
+    return served().timeline

@@ -1,0 +1,154 @@
+"""A fresh `voipdown serve` (granian, two workers, their threads) hit at once by every
+variant a page of badges asks for: every answer 200, every image byte-equal to what a warm
+server draws. Then the same right after a timeline edit that brings words never drawn.
+
+The server runs with the interpreter switching threads every 20 µs instead of every 5 ms
+(a `sitecustomize` on its path), so that a window in which one thread sees another's
+half-done work is crossed often enough to fail in every run, not one run in three.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from tests.concurrency import SWITCH_INTERVAL
+from tests.test_reload import rewrite
+from tests.test_serve import free_port
+from voipdown.languages import SUPPORTED
+from voipdown.render.styles import STYLES
+from voipdown.settings import bundled_timeline
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = 48
+NEW_WORDS = {  # titles whose letters the bundled timeline never used, in every script
+    'fr = "Blocage de la VoIP au Maroc"': 'fr = "Ça suffit : zèle, jeûne, œuvre, KYZ — Qu’à cela ne tienne"',
+    'en = "VoIP block in Morocco"': 'en = "Quixotic JAZZ wizardry, vexing FJORDS"',
+    'ar = "حجب المكالمات عبر الإنترنت في المغرب"': 'ar = "ظلّ ضغط شديد؛ صوت خافت «٣٠٤» ذئب"',
+    'zgh = "ⴰⴳⴷⴰⵍ ⵏ VoIP ⴳ ⵍⵎⵖⵔⵉⴱ"': 'zgh = "ⵜⴰⵡⵓⵔⵉ ⵏ ⵜⵣⵉⵣⵡⵉⵜ ⴷ ⵓⵛⵛⵉⴹ ⵖⵓⵔ ⵢⵉⵊⵊ"',
+}
+
+
+def variants() -> list[str]:
+    """Every badge a gallery or a builder asks for, the share images, the script, frame, a page and the feed."""
+    paths = [
+        f"/badge/voip-ma.{fmt}?lang={lang}&style={style}" + (f"&color={color}" if color else "")
+        for fmt in ("svg", "png")
+        for lang in SUPPORTED
+        for style in STYLES
+        for color in (None, "blue", "purple")
+    ]
+    paths += [f"/voip-ma/share.png?lang={lang}" for lang in SUPPORTED]
+    paths += ["/embed/voip-ma.js", "/embed/voip-ma/frame?lang=ar", "/voip-ma?lang=zgh", "/voip-ma/feed.atom?lang=ar"]
+    return paths
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+@pytest.fixture
+def timeline(tmp_path) -> Path:
+    path = tmp_path / "timeline.toml"
+    path.write_text(bundled_timeline().read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fresh_server(timeline, tmp_path):
+    amplifier = tmp_path / "amplifier"
+    amplifier.mkdir()
+    (amplifier / "sitecustomize.py").write_text(f"import sys\nsys.setswitchinterval({SWITCH_INTERVAL})\n")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(amplifier), str(ROOT)]),
+        "VOIPDOWN_TIMELINE": str(timeline),
+        "VOIPDOWN_RELOAD_INTERVAL": "0.2",
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "2"],
+            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:  # /healthz draws nothing: the workers stay cold
+        try:
+            if get(base + "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+    yield base, log
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def warm_images(timeline: Path, paths: list[str]) -> dict[str, bytes]:
+    """What a warm server draws: the same timeline, in this process, one request at a time."""
+    from voipdown import create_app
+
+    client = create_app({"VOIPDOWN_TIMELINE": str(timeline), "VOIPDOWN_DISCOVERY": "off"}).test_client()
+    images = {}
+    for path in paths:
+        if ".svg" in path or ".png" in path:
+            response = client.get(path)
+            assert response.status_code == 200
+            images[path] = response.get_data()
+    return images
+
+
+def burst(base: str, paths: list[str]) -> dict[str, tuple[int, bytes]]:
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        return dict(zip(paths, pool.map(lambda path: get(base + path), paths)))
+
+
+def assert_all_right(answers: dict, *wanted: dict, log: Path) -> None:
+    """Every answer 200, and every image byte-equal to the warm server's (of one of the `wanted` edits)."""
+    failed = {path: status for path, (status, _) in answers.items() if status != 200}
+    assert not failed, f"{len(failed)} of {len(answers)} failed: {failed}\n{log.read_text()[-3000:]}"
+    differ = [path for path in wanted[0] if all(answers[path][1] != images[path] for images in wanted)]
+    assert not differ, f"{len(differ)} images differ from a warm server's: {differ}"
+
+
+def test_cold_burst_on_a_fresh_server_then_after_an_edit(fresh_server, timeline):
+    base, log = fresh_server
+    paths = variants()
+    before = warm_images(timeline, paths)
+    assert_all_right(burst(base, paths), before, log=log)
+
+    text = timeline.read_text(encoding="utf-8")
+    for old, new in NEW_WORDS.items():
+        assert old in text
+        text = text.replace(old, new)
+    rewrite(timeline, text)
+    after = warm_images(timeline, paths)
+    time.sleep(0.5)  # past the reload interval: the burst's first requests load the edit
+    # While one thread of a worker loads the edit, its other threads answer from the last one.
+    answers = burst(base, paths)
+    assert_all_right(answers, after, before, log=log)
+    new = [path for path in after if answers[path][1] == after[path]]
+    assert len(new) > len(after) / 2, "most of the burst came after the edit was loaded"
+    # Then every answer is the edit's, drawn cold by many threads: the new words' glyphs were never drawn.
+    answers = burst(base, paths)
+    assert_all_right(answers, after, log=log)
+    assert b"Quixotic" in answers["/badge/voip-ma.svg?lang=en&style=flat"][1]

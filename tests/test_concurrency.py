@@ -1,0 +1,334 @@
+"""Every object a worker's threads (or its processes) share, hammered cold from many threads at
+once: each answer must equal the one a single thread gets. docs/concurrency.md lists them
+and says why each is safe."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.concurrency import THREADS, hammer
+from tests.redis_server import RedisServer
+from tests.test_reload import rewrite
+from tests.timelines import EVERY_STATUS
+from voipdown.badges import counter_badge
+from voipdown.counting import Count, Status, count_at
+from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.render.card import render_share_card
+from voipdown.render.font import find_font, open_font
+from voipdown.render.png import render_png
+from voipdown.render.styles import STYLES
+from voipdown.render.svg import render_svg
+from voipdown.settings import bundled_timeline
+from voipdown.timeline import load_timeline
+from voipdown.timeline_source import TimelineSource
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANT = dt.datetime(2016, 6, 5, 12, tzinfo=dt.timezone.utc)
+
+
+def fresh_font():
+    """A newly opened font, as a new worker has: no glyph decoded, no outline drawn, no face."""
+    return open_font.__wrapped__(find_font())
+
+
+@pytest.fixture(scope="module")
+def counter():
+    return load_timeline(bundled_timeline()).default_counter
+
+
+def rotated(items: list, n: int) -> list:
+    return items[n % len(items) :] + items[: n % len(items)]
+
+
+# The font: fontTools' lazily decoded glyphs, the kept outlines, FreeType faces, HarfBuzz.
+
+
+def test_every_glyph_outline_drawn_cold_by_many_threads_at_once():
+    expected = fresh_font()
+    glyphs = list(range(expected.glyph_count))
+    wanted = {glyph: expected.outline_path(glyph) for glyph in glyphs}
+    font = fresh_font()
+    # Half the threads draw in one order and half in the other, so that most glyphs are
+    # decoded by one thread while others ask for them.
+    drawn = hammer(lambda n: {glyph: font.outline_path(glyph) for glyph in (glyphs if n % 2 else glyphs[::-1])})
+    for outlines in drawn:
+        assert outlines == wanted
+
+
+def test_badges_drawn_cold_by_many_threads_at_once(counter):
+    """SVG (outlines) and PNG (FreeType faces), shaped with one HarfBuzz font, every language and style."""
+    count = count_at(counter, INSTANT)
+    jobs = [(lang, style) for lang in SUPPORTED for style in STYLES]
+
+    def draw(font, lang, style):
+        layout = counter_badge(font, counter, count, lang, style, None)
+        return render_svg(layout, font), render_png(layout, font, 2)
+
+    reference = fresh_font()
+    wanted = [draw(reference, *job) for job in jobs]
+    font = fresh_font()
+    results = hammer(lambda n: [draw(font, *job) for job in rotated(jobs, n)])
+    for n, drawn in enumerate(results):
+        assert drawn == rotated(wanted, n)
+    assert font.faces.created <= THREADS  # one face per draw at a time, kept for reuse
+
+
+def test_share_cards_drawn_cold_by_many_threads_at_once(counter):
+    count = count_at(counter, INSTANT)
+
+    def card(font, lang):
+        rtl = LANGUAGES[lang].direction == "rtl"
+        return render_share_card(font, counter.title_in(lang), f"{count.days}", "VoIP", rtl)
+
+    reference = fresh_font()
+    wanted = [card(reference, lang) for lang in SUPPORTED]
+    font = fresh_font()
+    results = hammer(lambda n: [card(font, lang) for lang in rotated(list(SUPPORTED), n)], threads=8)
+    for n, drawn in enumerate(results):
+        assert drawn == rotated(wanted, n)
+
+
+# Texts: catalogs, CLDR data (Babel), time zones, all loaded on first use.
+
+TEXTS_PROGRAM = """
+import datetime as dt, json, sys
+sys.path.insert(0, {root!r})
+from tests.concurrency import hammer
+from tests.test_concurrency import texts_of
+print(json.dumps(hammer(lambda n: texts_of(n))))
+"""
+
+
+def texts_of(n: int) -> list:
+    """Everything the texts module says, in every language, for a few counts and dates."""
+    from voipdown.counting import start_of_day
+    from voipdown.texts import ENDED, LIFTED, ONGOING, UPCOMING, count_message, format_day, phrase
+
+    out = []
+    for lang in rotated(list(SUPPORTED), n):
+        for days in (0, 1, 2, 3, 11, 100, 304, 1234567):
+            out.append(phrase(lang, ONGOING, days=days))
+            out.append(phrase(lang, ENDED, days=days))
+            out.append(phrase(lang, LIFTED, days=days, date=dt.date(2016, 11, 4)))
+        out.append(phrase(lang, UPCOMING, date=dt.date(2099, 1, 5)))
+        out.append(count_message(Count(Status.ONGOING, 42, dt.date(2016, 2, 16), None), lang, dt.date(2016, 1, 5)))
+        out.append(format_day(dt.date(2016, 1, 5), lang))
+    for zone in ("Africa/Casablanca", "Asia/Tokyo", "America/Santiago", "Europe/Paris"):
+        out.append(start_of_day(dt.date(2024, 3, 10 + n % 3), zone).isoformat())
+    return sorted(out)
+
+
+def test_texts_cold_in_a_new_process_from_many_threads():
+    """A fresh interpreter, so that catalogs, Babel's locale data and zones are all loaded by the hammer."""
+    program = TEXTS_PROGRAM.format(root=str(ROOT))
+    output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert output.returncode == 0, output.stderr
+    for n, texts in enumerate(json.loads(output.stdout)):
+        assert texts == texts_of(n)
+
+
+# The timeline while it is reloaded.
+
+
+def test_what_is_served_is_one_edit_while_the_file_is_rewritten(write_timeline):
+    path = write_timeline(EVERY_STATUS)
+    source = TimelineSource(path, interval=0)  # every read looks at the file
+    edits: dict[str, tuple[str, set]] = {}  # version -> (title, the times the file had with that text)
+
+    def mtime() -> dt.datetime:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime_ns / 1e9, dt.timezone.utc)
+
+    def edit() -> None:
+        for n in range(1, 61):
+            title = f"Edit {n}"
+            text = EVERY_STATUS.replace('en = "VoIP block in Morocco" }', f'en = "{title}" }}', 1)
+            version = load_timeline(write_timeline(text, "scratch.toml")).version
+            edits[version] = (title, set())
+            path.write_text(text, encoding="utf-8")
+            edits[version][1].add(mtime())
+            os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000_000))
+            edits[version][1].add(mtime())
+            time.sleep(0.01)
+        done.set()
+
+    done = threading.Event()
+    editor = threading.Thread(target=edit)
+    editor.start()
+    try:
+        seen = hammer(lambda n: [source.snapshot() for _ in iter(lambda: done.wait(0.0005), True)])
+    finally:
+        editor.join()
+    checked = 0
+    for snapshots in seen:
+        for served in snapshots:
+            if served.timeline.version in edits:
+                title, times = edits[served.timeline.version]
+                assert served.timeline.counters["ongoing"].title_in("en") == title
+                assert served.modified in times  # never another edit's time
+                checked += 1
+    assert checked > 1000
+    assert len({served.timeline.version for snapshots in seen for served in snapshots}) > 20  # it kept up
+
+
+def test_answers_across_an_edit_come_from_one_edit(write_timeline):
+    """Requests in flight while the file changes: each answer (and what the replay layer keeps of
+    it) is wholly the old edit or wholly the new one. Checked after each edit, once the burst is over:
+    every address answers the new edit's words."""
+    from voipdown import create_app
+
+    path = write_timeline(EVERY_STATUS)
+    app = create_app({"VOIPDOWN_TIMELINE": str(path), "VOIPDOWN_RELOAD_INTERVAL": 0, "VOIPDOWN_DISCOVERY": "off"})
+    # (Badges are left out: their first drawing is the font's own race, tested above.)
+    paths = [f"/api/v1/counters/ongoing?lang=en&style={style}" for style in STYLES]
+    paths += [f"/api/v1/counters/ongoing/shields.json?lang=en&color={c}" for c in ("red", "blue", "green", "teal")]
+    paths += ["/embed/ongoing.js", "/embed/ongoing/frame?lang=en", "/ongoing?lang=en", "/ongoing/feed.atom?lang=en"]
+    paths += [f"/api/v1/counters/ended?lang=en&color={c}" for c in ("red", "blue", "green", "teal")]
+
+    for edit in range(1, 6):
+        title = f"Edition {edit}"
+        text = EVERY_STATUS.replace('en = "VoIP block in Morocco" }', f'en = "{title}" }}')
+
+        def burst(n: int) -> None:
+            client = app.test_client()
+            for index, address in enumerate(rotated(paths, n) * 3):
+                if n == 0 and index == len(paths) // 2:
+                    rewrite(path, text)  # in the middle of the burst
+                assert client.get(address).status_code == 200
+
+        hammer(burst, threads=12)
+        client = app.test_client()
+        for address in paths:
+            assert title in client.get(address).get_data(as_text=True), (edit, address)
+
+
+# The replay store and the server-side cache.
+
+
+def test_replay_store_under_many_threads_with_evictions(write_timeline, monkeypatch):
+    from voipdown import create_app
+    from voipdown.web import replay
+
+    path = write_timeline(EVERY_STATUS)
+    settings = {"VOIPDOWN_TIMELINE": str(path), "VOIPDOWN_DISCOVERY": "off"}
+    paths = [
+        f"/badge/{slug}.svg?lang={lang}&style={style}"
+        for slug in ("ongoing", "ended")
+        for lang in SUPPORTED
+        for style in ("flat", "plastic")
+    ]
+    paths += [f"/api/v1/counters/{slug}?lang={lang}" for slug in ("ongoing", "ended", "upcoming") for lang in SUPPORTED]
+    reference = create_app(settings).test_client()
+    wanted = {address: reference.get(address).get_data() for address in paths}
+
+    monkeypatch.setattr(replay, "MAX_ENTRIES", 7)  # far fewer than the addresses: evictions all the time
+    app = create_app(settings)
+
+    def burst(n: int) -> list:
+        client = app.test_client()
+        return [(address, client.get(address).get_data()) for address in rotated(paths, n) * 4]
+
+    for answers in hammer(burst):
+        for address, body in answers:
+            assert body == wanted[address], address
+    assert len(app.wsgi_app._entries) <= 7
+
+
+@pytest.fixture(params=["memory", "redis"])
+def cache_settings(request, write_timeline):
+    settings = {"VOIPDOWN_TIMELINE": str(write_timeline(EVERY_STATUS)), "VOIPDOWN_DISCOVERY": "off"}
+    if request.param == "memory":
+        yield settings
+        return
+    redis = RedisServer().start()
+    try:
+        yield {**settings, "VOIPDOWN_REDIS_URL": redis.url}
+    finally:
+        redis.stop()
+
+
+def test_server_side_cache_cold_from_many_threads(cache_settings):
+    """flask-caching's SimpleCache or Redis (one client, its connection pool) from many threads:
+    every key answers its own value, built by whichever thread came first."""
+    from voipdown import create_app
+    from voipdown.web.caching import cached
+
+    app = create_app(cache_settings)
+    keys = [f"test:{n}" for n in range(50)]
+
+    def work(n: int) -> list:
+        with app.app_context():
+            return [(key, cached(key, lambda key=key: {"value": key * 3}, 60)) for key in rotated(keys, n)]
+
+    for answers in hammer(work):
+        for key, value in answers:
+            assert value == {"value": key * 3}
+
+
+# The participants recorder: its pending sightings, its batching thread, the store.
+
+
+def _store(kind: str, tmp_path: Path, redis: RedisServer | None):
+    from voipdown.participants import RedisStore, SqliteStore
+
+    return RedisStore(redis.url) if kind == "redis" else SqliteStore(tmp_path / "participants.sqlite3")
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+def test_recorder_counts_every_sighting_from_many_threads(kind, tmp_path):
+    from voipdown.participants import Recorder
+
+    redis = RedisServer().start() if kind == "redis" else None
+    try:
+        store = _store(kind, tmp_path, redis)
+        recorder = Recorder(store, interval=0.001)  # flushes all the while the threads record
+        hosts = [f"site{n}.example.ma" for n in range(37)]
+        when = dt.datetime(2016, 3, 1, tzinfo=dt.timezone.utc)
+
+        def work(n: int) -> None:
+            for index in range(1000):
+                recorder.record(hosts[(index + n) % len(hosts)], when + dt.timedelta(seconds=index))
+
+        hammer(work)
+        recorder.close()
+        found = {sighting.host: sighting for sighting in store.sightings()}
+        assert sum(sighting.count for sighting in found.values()) == THREADS * 1000
+        assert set(found) == set(hosts)
+        assert recorder.error is None and recorder.dropped == 0
+    finally:
+        if redis is not None:
+            redis.stop()
+
+
+RECORDER_PROGRAM = """
+import datetime as dt, sys, threading
+sys.path.insert(0, {root!r})
+from tests.concurrency import hammer
+from voipdown.participants import Recorder, SqliteStore
+recorder = Recorder(SqliteStore({path!r}), interval=0.001)
+when = dt.datetime(2016, 3, 1, tzinfo=dt.timezone.utc)
+hammer(lambda n: [recorder.record(f"site{{i % 5}}.example.ma", when) for i in range(500)], threads=8)
+recorder.close()
+assert recorder.error is None, recorder.error
+"""
+
+
+def test_worker_processes_share_one_sqlite_file(tmp_path):
+    """Several workers write their batches to the same file at once (WAL, upserts): no sighting lost."""
+    from voipdown.participants import SqliteStore
+
+    path = tmp_path / "participants.sqlite3"
+    program = RECORDER_PROGRAM.format(root=str(ROOT), path=str(path))
+    workers = [subprocess.Popen([sys.executable, "-c", program], cwd=ROOT, stderr=subprocess.PIPE) for _ in range(3)]
+    for worker in workers:
+        _, errors = worker.communicate(timeout=120)
+        assert worker.returncode == 0, errors.decode()
+    assert sum(sighting.count for sighting in SqliteStore(path).sightings()) == 3 * 8 * 500
