@@ -30,18 +30,46 @@ from tests.redis_server import RedisServer  # noqa: E402
 TARGETS = ("/badge/voip-ma.svg?lang=ar", "/api/v1/counters/voip-ma?lang=fr", "/embed/voip-ma.js", "/voip-ma?lang=zgh")
 
 
-def _wrk(url: str, seconds: int, connections: int, results: dict) -> None:
+# Counts every answer by status in each wrk thread, then prints them with the socket errors by kind.
+REPORT = """
+statuses = {}
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local merged = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do merged[status] = (merged[status] or 0) + n end
+  end
+  io.write("STATUSES")
+  for status, n in pairs(merged) do io.write(string.format(" %d=%d", status, n)) end
+  local e = summary.errors
+  io.write(string.format("\\nSOCKET connect=%d read=%d write=%d timeout=%d\\n", e.connect, e.read, e.write, e.timeout))
+end
+"""
+
+
+def _wrk(url: str, seconds: int, connections: int, script: Path, results: dict) -> None:
+    """wrk on one route; what went wrong is kept by kind: statuses, and socket errors
+    (connect, read: the server closed a connection, write, timeout: no answer in 2 s)."""
     output = subprocess.run(
-        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", url], capture_output=True, text=True
+        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), url],
+        capture_output=True, text=True,
     ).stdout
-    total = re.search(r"(\d+) requests in", output)
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    statuses = {int(s): int(n) for s, n in re.findall(r" (\d+)=(\d+)", _line(output, "STATUSES"))}
+    sockets = {kind: int(n) for kind, n in re.findall(r" (\w+)=(\d+)", _line(output, "SOCKET"))}
     results[url] = {
-        "requests": int(total.group(1)) if total else 0,
-        "non_2xx_3xx": int(bad.group(1)) if bad else 0,
-        "socket_errors": sum(map(int, errors.groups())) if errors else 0,
+        "requests": sum(statuses.values()),
+        "statuses": statuses,
+        "socket_errors": {kind: n for kind, n in sockets.items() if n},
+        "errors": sum(n for status, n in statuses.items() if status >= 400) + sum(sockets.values()),
     }
+    if not statuses:
+        results[url]["wrk_output"] = output[-2000:]
+
+
+def _line(output: str, prefix: str) -> str:
+    return next((line for line in output.splitlines() if line.startswith(prefix)), "")
 
 
 def soak(seconds: int = 60, connections: int = 128, workers: int | None = None) -> dict:
@@ -87,7 +115,10 @@ def soak(seconds: int = 60, connections: int = 128, workers: int | None = None) 
 
         editor = threading.Thread(target=edit)
         editor.start()
-        loads = [threading.Thread(target=_wrk, args=(base + t, seconds, max(1, connections // len(TARGETS)), results)) for t in TARGETS]
+        script = work / "report.lua"
+        script.write_text(REPORT)
+        per_route = max(1, connections // len(TARGETS))
+        loads = [threading.Thread(target=_wrk, args=(base + t, seconds, per_route, script, results)) for t in TARGETS]
         for load in loads:
             load.start()
         for load in loads:
@@ -104,7 +135,7 @@ def soak(seconds: int = 60, connections: int = 128, workers: int | None = None) 
         "connections": connections,
         "targets": results,
         "requests": sum(r["requests"] for r in results.values()),
-        "errors": sum(r["non_2xx_3xx"] + r["socket_errors"] for r in results.values()),
+        "errors": sum(r["errors"] for r in results.values()),
         "rss_before_kib": rss_before,
         "rss_after_kib": rss_after,
         "health_after": health["status"],
