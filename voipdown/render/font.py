@@ -108,9 +108,9 @@ class Font:
     cmap: dict[int, str]
     description: str
     """Family and version from the font's name table, e.g. "DejaVu Sans, Version 2.37"."""
-    glyph_set: object = field(repr=False)
+    _glyph_set: object = field(repr=False)
     """fontTools' glyph set, which pens need to draw composite glyphs. Not safe to draw
-    from two threads at once: use `outline_path`, or hold `decode_lock`."""
+    from two threads at once: only `draw_glyph` touches it, under `decode_lock`."""
     _glyph_order: list[str] = field(repr=False)
     _outlines: dict[int, str] = field(default_factory=dict, repr=False)
     decode_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -138,14 +138,14 @@ class Font:
         """Draw glyph `glyph_id`'s outline, in font units, into a fontTools pen (under the
         decoding lock: fontTools decodes a glyph in place the first time it is drawn)."""
         with self.decode_lock:
-            self.glyph_set[self._glyph_order[glyph_id]].draw(pen)
+            self._glyph_set[self._glyph_order[glyph_id]].draw(pen)
 
     def outline_path(self, glyph_id: int) -> str:
         """SVG path data of a glyph, in 1/128 em with y up, integers: drawn once per glyph, then kept."""
         path = self._outlines.get(glyph_id)
         if path is None:
             factor = OUTLINE_UNITS_PER_EM / self.units_per_em
-            pen = CompactPathPen(self.glyph_set, lambda point: (point[0] * factor, point[1] * factor))
+            pen = CompactPathPen(self._glyph_set, lambda point: (point[0] * factor, point[1] * factor))
             self.draw_glyph(glyph_id, pen)
             path = self._outlines.setdefault(glyph_id, pen.path())
         return path
@@ -169,7 +169,7 @@ def open_font(path: Path) -> Font:
             units_per_em=head.unitsPerEm,
             cmap=tt.getBestCmap() or {},
             description=f"{tt['name'].getBestFamilyName()}, {tt['name'].getDebugName(5) or 'no version'}",
-            glyph_set=tt.getGlyphSet(),
+            _glyph_set=tt.getGlyphSet(),
             _glyph_order=tt.getGlyphOrder(),
         )
     except Exception as error:  # fontTools raises many kinds on a bad file

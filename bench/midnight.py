@@ -1,0 +1,249 @@
+"""Midnight, measured: the burst of cold answers when an ongoing counter's day changes.
+
+Every cached answer of an ongoing counter expires at the same local midnight, so every
+browser and CDN asks again at once, and every answer of the new day is drawn cold. This
+runs the real server (`voipdown serve`) under a shifted clock (every worker's wall clock
+moved by the same offset, with time-machine, or with Debian's faketime: `--clock`) so
+that it reaches midnight in Africa/Casablanca a minute after it starts, with wrk on many variants (badges in every language,
+style, colour and format, JSON, the script, frames, pages, feeds, share images):
+
+- warm: the last seconds before midnight, every answer already kept;
+- first second: one second of the same load, starting at midnight.
+
+Reports errors (statuses >= 400 and socket errors, target 0), the p99 of both windows and
+their ratio (target <= 3), and checks that no answer after midnight tells yesterday's count.
+
+    python bench/midnight.py [--connections 64] [--workers N] [--clock time-machine|faketime] [--json]
+
+The counter is the bundled one, made ongoing (its `end` removed). Needs wrk, and faketime
+for `--clock faketime` (scripts/system-packages --bench installs both).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.serve import free_port, stop, wait_http  # noqa: E402
+from voipdown.zones import load_zone  # noqa: E402
+
+ZONE = load_zone("Africa/Casablanca")  # the service's own tz database, not the system's
+LEAD = 75  # seconds from the server's start to its midnight: a warm-up, then a server running as all day
+WARM_SECONDS = 5
+
+REPORT = """
+paths = {%(paths)s}
+statuses = {}
+local counter = 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) counter = math.random(1, #paths) end
+function request()
+  counter = counter %% #paths + 1
+  return wrk.format("GET", paths[counter])
+end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function done(summary, latency, requests)
+  local merged = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do merged[status] = (merged[status] or 0) + n end
+  end
+  io.write("STATUSES")
+  for status, n in pairs(merged) do io.write(string.format(" %%d=%%d", status, n)) end
+  local e = summary.errors
+  io.write(string.format("\\nSOCKET connect=%%d read=%%d write=%%d timeout=%%d\\n", e.connect, e.read, e.write, e.timeout))
+  io.write(string.format("LATENCY p50=%%d p99=%%d max=%%d\\n", latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+
+def variants() -> list[str]:
+    """What browsers and caches ask for a counter: badges in every variant, and every other answer."""
+    from voipdown.languages import SUPPORTED
+    from voipdown.render.styles import PALETTE, STYLES
+
+    paths = [
+        f"/badge/voip-ma.{fmt}?lang={lang}&style={style}&color={color}"
+        for fmt in ("svg", "png")
+        for lang in SUPPORTED
+        for style in STYLES
+        for color in PALETTE
+    ]
+    paths += [f"/badge/voip-ma.svg?lang={lang}" for lang in SUPPORTED]
+    for lang in SUPPORTED:
+        paths += [f"/api/v1/counters/voip-ma?lang={lang}", f"/api/v1/counters/voip-ma/shields.json?lang={lang}",
+                  f"/embed/voip-ma/frame?lang={lang}", f"/voip-ma?lang={lang}", f"/voip-ma/feed.atom?lang={lang}",
+                  f"/voip-ma/share.png?lang={lang}"]
+    paths += ["/embed/voip-ma.js", "/api/v1/counters"]
+    return paths
+
+
+def _run_wrk(base: str, seconds: int, connections: int, script: Path) -> dict:
+    output = subprocess.run(
+        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s", str(script), base],
+        capture_output=True, text=True,
+    ).stdout
+
+    def line(prefix: str) -> str:
+        return next((text for text in output.splitlines() if text.startswith(prefix)), "")
+
+    statuses = {int(s): int(n) for s, n in re.findall(r" (\d+)=(\d+)", line("STATUSES"))}
+    sockets = {kind: int(n) for kind, n in re.findall(r" (\w+)=(\d+)", line("SOCKET"))}
+    latency = {name: int(us) / 1000 for name, us in re.findall(r" (\w+)=(\d+)", line("LATENCY"))}
+    return {
+        "requests": sum(statuses.values()),
+        "statuses": statuses,
+        "socket_errors": {kind: n for kind, n in sockets.items() if n},
+        "errors": sum(n for status, n in statuses.items() if status >= 400) + sum(sockets.values()),
+        "p50_ms": latency.get("p50"),
+        "p99_ms": latency.get("p99"),
+        "max_ms": latency.get("max"),
+    }
+
+
+def _watch_days(base: str, until: float, seen: list) -> None:
+    """Ask for the count over and over across midnight: (real send time, real receive time, days, as_of)."""
+    while time.time() < until:
+        sent = time.time()
+        with urllib.request.urlopen(base + "/api/v1/counters/voip-ma?lang=en", timeout=10) as response:
+            body = json.load(response)
+        seen.append((sent, time.time(), body["days"], body["as_of"]))
+        time.sleep(0.01)
+
+
+def measure(connections: int, workers: int, clock: str = "time-machine") -> dict:
+    for tool in ("wrk", "faketime") if clock == "faketime" else ("wrk",):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing (scripts/system-packages --bench installs it)")
+    work = Path(tempfile.mkdtemp(prefix="voipdown-midnight-"))
+    timeline = work / "timeline.toml"
+    bundled = (ROOT / "voipdown" / "data" / "timeline.toml").read_text(encoding="utf-8")
+    timeline.write_text(re.sub(r"(?m)^end = 2016-11-04\n", "", bundled, count=1), encoding="utf-8")
+    script = work / "variants.lua"
+    paths = variants()
+    script.write_text(REPORT % {"paths": ", ".join(json.dumps(path) for path in paths)})
+
+    # The server's clock: its local midnight comes LEAD seconds after it starts.
+    started = time.time()
+    now_there = dt.datetime.fromtimestamp(started, ZONE)
+    midnight = dt.datetime.combine(now_there.date() + dt.timedelta(days=1), dt.time(0), tzinfo=ZONE)
+    midnight_real = started + LEAD  # when the server reaches it, by our own clock
+    offset = round(midnight.timestamp() - midnight_real)
+    midnight_real = midnight.timestamp() - offset
+    day_before = (midnight.date() - dt.timedelta(days=1) - dt.date(2016, 1, 5)).days
+
+    port = free_port()
+    env = {**os.environ, "VOIPDOWN_TIMELINE": str(timeline), "XDG_STATE_HOME": str(work / "state"),
+           "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1"}
+    env.update(_shifted_clock(clock, offset, work))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    seen: list = []
+    try:
+        wait_http(base + "/healthz")
+        with urllib.request.urlopen(base + "/api/v1/counters/voip-ma") as response:
+            before = json.load(response)
+        assert before["days"] == day_before, (before["days"], day_before)
+        _run_wrk(base, 3, connections, script)  # every variant drawn and kept, in every worker
+        time.sleep(max(0.0, midnight_real - WARM_SECONDS - 1.5 - time.time()))
+        warm = _run_wrk(base, WARM_SECONDS, connections, script)
+        watcher = threading.Thread(target=_watch_days, args=(base, midnight_real + 3, seen))
+        watcher.start()
+        time.sleep(max(0.0, midnight_real - time.time()))
+        first_second = _run_wrk(base, 1, connections, script)
+        watcher.join()
+        after = _run_wrk(base, 3, connections, script)
+    finally:
+        stop(server)
+        shutil.rmtree(work, ignore_errors=True)
+    yesterday_after_midnight = [s for s in seen if s[0] >= midnight_real + 0.05 and s[2] == day_before]
+    return {
+        "clock": clock,
+        "workers": workers,
+        "connections": connections,
+        "variants": len(paths),
+        "warm": warm,
+        "first_second_after_midnight": first_second,
+        "seconds_1_to_4_after": after,
+        "p99_ratio": round(first_second["p99_ms"] / warm["p99_ms"], 2) if warm["p99_ms"] else None,
+        "errors": warm["errors"] + first_second["errors"] + after["errors"],
+        "count_checks": len(seen),
+        "days_before_midnight": day_before,
+        "days_after_midnight": sorted({s[2] for s in seen if s[0] >= midnight_real + 0.05}),
+        "yesterday_served_after_midnight": len(yesterday_after_midnight),
+        "first_new_day_seconds_after_midnight": next(
+            (round(s[0] - midnight_real, 3) for s in seen if s[2] != day_before), None
+        ),
+        "as_of_seen": sorted({s[3] for s in seen}),
+        "stale": [(round(s[0] - midnight_real, 3), round(s[1] - midnight_real, 3), s[2], s[3]) for s in yesterday_after_midnight],
+    }
+
+
+SHIFT = """
+import os, time
+import time_machine
+time_machine.travel(time.time() + float(os.environ["VOIPDOWN_BENCH_CLOCK_OFFSET"]), tick=True).start()
+time.time()  # a travelled clock starts ticking when first read: now, not at the first request
+"""
+
+
+def _shifted_clock(clock: str, offset: int, work: Path) -> dict:
+    """Environment that shifts every server process's wall clock by `offset` seconds.
+
+    `time-machine` (the default) shifts Python's wall clock only, in each process from its
+    start: what the service reads. `faketime` (Debian's libfaketime) shifts every clock call
+    of the process, the server's polling included, and slowed the warm service 2 to 4
+    times here, with erratic p99s (docs/benchmarks.md)."""
+    if clock == "faketime":
+        library = next(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"), None)
+        if library is None:
+            sys.exit("libfaketime.so.1 not found (scripts/system-packages --bench installs faketime)")
+        return {"FAKETIME": f"{offset:+d}s", "FAKETIME_DONT_FAKE_MONOTONIC": "1", "LD_PRELOAD": str(library)}
+    shift = work / "shift"
+    shift.mkdir()
+    (shift / "sitecustomize.py").write_text(SHIFT)
+    path = os.pathsep.join(filter(None, [str(shift), str(ROOT), os.environ.get("PYTHONPATH")]))
+    return {"PYTHONPATH": path, "VOIPDOWN_BENCH_CLOCK_OFFSET": str(offset)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--clock", choices=("time-machine", "faketime"), default="time-machine")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = measure(args.connections, args.workers, args.clock)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    for window in ("warm", "first_second_after_midnight", "seconds_1_to_4_after"):
+        r = result[window]
+        print(f"{window:<30} {r['requests']:>7} requests  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
+              f"  max {r['max_ms']:>7.2f} ms  errors {r['errors']} {r['socket_errors'] or ''}")
+    print(f"p99 first second / warm: {result['p99_ratio']}  (target <= 3)")
+    print(f"errors: {result['errors']}  (target 0)")
+    print(f"count checks across midnight: {result['count_checks']}, days after midnight {result['days_after_midnight']},"
+          f" yesterday's count served after midnight: {result['yesterday_served_after_midnight']}")
+
+
+if __name__ == "__main__":
+    main()
