@@ -7,11 +7,14 @@ moved by the same offset, with time-machine, or with Debian's faketime: `--clock
 that it reaches midnight in Africa/Casablanca a minute after it starts, with wrk on many variants (badges in every language,
 style, colour and format, JSON, the script, frames, pages, feeds, share images):
 
+- while drawing ahead: from 31 s before midnight, while each worker draws the next day's
+  answers (voipdown/web/rollover.py);
 - warm: the last seconds before midnight, every answer already kept;
-- first second: one second of the same load, starting at midnight.
+- first second: one second of the same load, starting at midnight;
+- seconds 1 to 4 after it.
 
-Reports errors (statuses >= 400 and socket errors, target 0), the p99 of both windows and
-their ratio (target <= 3), and checks that no answer after midnight tells yesterday's count.
+Reports errors (statuses >= 400 and socket errors, target 0), the p99 of each window and
+the first second's against the warm one's (target <= 3), and checks that no answer after midnight tells yesterday's count.
 
     python bench/midnight.py [--connections 64] [--workers N] [--clock time-machine|faketime] [--json]
 
@@ -40,6 +43,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.serve import free_port, stop, wait_http  # noqa: E402
+from voipdown.web.rollover import LEAD_SECONDS  # noqa: E402
 from voipdown.zones import load_zone  # noqa: E402
 
 ZONE = load_zone("Africa/Casablanca")  # the service's own tz database, not the system's
@@ -163,6 +167,9 @@ def measure(connections: int, workers: int, clock: str = "time-machine") -> dict
             before = json.load(response)
         assert before["days"] == day_before, (before["days"], day_before)
         _run_wrk(base, 3, connections, script)  # every variant drawn and kept, in every worker
+        # While each worker draws the next day's answers (from LEAD_SECONDS before midnight).
+        time.sleep(max(0.0, midnight_real - LEAD_SECONDS - 1 - time.time()))
+        drawing_ahead = _run_wrk(base, WARM_SECONDS, connections, script)
         time.sleep(max(0.0, midnight_real - WARM_SECONDS - 1.5 - time.time()))
         warm = _run_wrk(base, WARM_SECONDS, connections, script)
         watcher = threading.Thread(target=_watch_days, args=(base, midnight_real + 3, seen))
@@ -181,10 +188,12 @@ def measure(connections: int, workers: int, clock: str = "time-machine") -> dict
         "connections": connections,
         "variants": len(paths),
         "warm": warm,
+        "while_drawing_ahead": drawing_ahead,
         "first_second_after_midnight": first_second,
         "seconds_1_to_4_after": after,
         "p99_ratio": round(first_second["p99_ms"] / warm["p99_ms"], 2) if warm["p99_ms"] else None,
-        "errors": warm["errors"] + first_second["errors"] + after["errors"],
+        "p99_ratio_while_drawing_ahead": round(drawing_ahead["p99_ms"] / warm["p99_ms"], 2) if warm["p99_ms"] else None,
+        "errors": sum(window["errors"] for window in (drawing_ahead, warm, first_second, after)),
         "count_checks": len(seen),
         "days_before_midnight": day_before,
         "days_after_midnight": sorted({s[2] for s in seen if s[0] >= midnight_real + 0.05}),
@@ -193,7 +202,9 @@ def measure(connections: int, workers: int, clock: str = "time-machine") -> dict
             (round(s[0] - midnight_real, 3) for s in seen if s[2] != day_before), None
         ),
         "as_of_seen": sorted({s[3] for s in seen}),
-        "stale": [(round(s[0] - midnight_real, 3), round(s[1] - midnight_real, 3), s[2], s[3]) for s in yesterday_after_midnight],
+        "yesterday_after_midnight_samples": [  # (sent, received) in seconds after midnight, days, as_of
+            (round(s[0] - midnight_real, 3), round(s[1] - midnight_real, 3), s[2], s[3]) for s in yesterday_after_midnight
+        ][:10],
     }
 
 
@@ -235,14 +246,16 @@ def main() -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    for window in ("warm", "first_second_after_midnight", "seconds_1_to_4_after"):
+    for window in ("while_drawing_ahead", "warm", "first_second_after_midnight", "seconds_1_to_4_after"):
         r = result[window]
         print(f"{window:<30} {r['requests']:>7} requests  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
               f"  max {r['max_ms']:>7.2f} ms  errors {r['errors']} {r['socket_errors'] or ''}")
-    print(f"p99 first second / warm: {result['p99_ratio']}  (target <= 3)")
+    print(f"p99 first second / warm: {result['p99_ratio']}  (target <= 3);"
+          f" while drawing ahead / warm: {result['p99_ratio_while_drawing_ahead']}")
     print(f"errors: {result['errors']}  (target 0)")
     print(f"count checks across midnight: {result['count_checks']}, days after midnight {result['days_after_midnight']},"
-          f" yesterday's count served after midnight: {result['yesterday_served_after_midnight']}")
+          f" yesterday's count served after midnight: {result['yesterday_served_after_midnight']},"
+          f" first new count {result['first_new_day_seconds_after_midnight']} s after midnight")
 
 
 if __name__ == "__main__":

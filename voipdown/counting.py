@@ -9,6 +9,9 @@ except by `now()`, so tests and the CLI can ask about any instant.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 
@@ -32,9 +35,24 @@ class Count:
     """The next local midnight, as an aware instant in the counter's zone; None once ended."""
 
 
+_PINNED: ContextVar[dt.datetime | None] = ContextVar("voipdown_pinned_clock", default=None)
+
+
 def now() -> dt.datetime:
-    """The current instant, aware, in UTC: the only clock the service reads."""
-    return dt.datetime.now(dt.timezone.utc)
+    """The current instant, aware, in UTC: the only clock the service reads (unless this
+    thread pinned another instant with `pinned_clock`)."""
+    return _PINNED.get() or dt.datetime.now(dt.timezone.utc)
+
+
+@contextmanager
+def pinned_clock(instant: dt.datetime) -> Iterator[None]:
+    """Answer as of `instant`, in this thread only: how the next day's answers are drawn
+    shortly before midnight (voipdown/web/rollover.py) while other threads serve today's."""
+    token = _PINNED.set(instant)
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 def local_date(instant: dt.datetime, timezone: str) -> dt.date:

@@ -57,10 +57,11 @@ def show_counter(slug: str):
 
 @blueprint.get("/counters/<slug>/shields.json")
 def shields(slug: str):
-    return _respond(slug, "api.shields", _shields_body)
+    # Not replayed: its cacheSeconds counts down to midnight, so the body changes every second.
+    return _respond(slug, "api.shields", _shields_body, replayable=False)
 
 
-def _respond(slug: str, endpoint: str, body):
+def _respond(slug: str, endpoint: str, body, replayable: bool = True):
     timeline = current_timeline()
     counter, is_alias = timeline.find(slug)
     # The language is read first, so that a bad parameter is a 400 whatever the slug.
@@ -75,7 +76,7 @@ def _respond(slug: str, endpoint: str, body):
     instant = now()
     count = count_at(counter, instant)
     response = jsonify(body(counter, count, lang, instant, timeline.version))
-    return count_response(response, counter, count, instant)
+    return count_response(response, counter, count, instant, replayable)
 
 
 def _counter_body(counter: Counter, count: Count, lang: str, instant, version: str) -> dict:

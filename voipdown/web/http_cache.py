@@ -20,7 +20,7 @@ import math
 
 from flask import Response, request
 
-from voipdown.counting import Count, Status, start_of_day
+from voipdown.counting import Count, Status, now, start_of_day
 from voipdown.timeline import Counter
 from voipdown.web.state import served
 
@@ -79,17 +79,19 @@ def conditional(response: Response, modified: dt.datetime | None) -> Response:
         return response
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     if modified is not None:
-        now = dt.datetime.now(dt.timezone.utc)
-        response.last_modified = min(modified, now).replace(microsecond=0)
+        response.last_modified = min(modified, now()).replace(microsecond=0)
     return response.make_conditional(request)
 
 
-def count_response(response: Response, counter: Counter, count: Count, instant: dt.datetime) -> Response:
-    """Headers of a response that tells `counter`'s count: lifetime, validators, 304."""
+def count_response(
+    response: Response, counter: Counter, count: Count, instant: dt.datetime, replayable: bool = True
+) -> Response:
+    """Headers of a response that tells `counter`'s count: lifetime, validators, 304.
+    `replayable` is False for a body that depends on the instant, not only on the day."""
     snapshot = served()
     stale = ENDED_STALE_WHILE_REVALIDATE if count.status is Status.ENDED else STALE_WHILE_REVALIDATE
     cache_for(response, lifetime(count, instant), stale)
-    if REPLAY_MARK in request.environ and response.status_code == 200:
+    if replayable and REPLAY_MARK in request.environ and response.status_code == 200:
         # The whole response may be replayed until the count changes (voipdown/web/replay.py).
         request.environ[REPLAY_MARK] = (count.next_change, stale, snapshot.timeline.version)
     return conditional(response, last_modified(counter, count, snapshot.modified))

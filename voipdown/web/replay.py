@@ -8,6 +8,11 @@ for the same address, language and host, recomputing only what depends on the cl
 own parameters (validated by the view that first answered), `Accept-Language` and, unless
 VOIPDOWN_PUBLIC_URL fixes the absolute addresses, the `Host`; the store is an LRU of
 bounded size, so no request can make it grow.
+
+Shortly before a counter's midnight, the next day's answer of each entry is drawn ahead
+(voipdown/web/rollover.py) and kept aside, to be replayed from midnight on: the day's
+change costs no burst of drawing (docs/benchmarks.md). An answer drawn ahead is never
+served before its midnight, nor after a timeline edit.
 """
 
 from __future__ import annotations
@@ -19,12 +24,20 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from werkzeug.http import parse_date
+from werkzeug.test import EnvironBuilder
 
+from voipdown.counting import now, pinned_clock
 from voipdown.web.http_cache import REPLAY_MARK, cache_control, lifetime_until
+from voipdown.web.rollover import Rollover
 from voipdown.web.state import SERVED_KEY
 
 OUR_PARAMETERS = ("lang", "style", "color", "scale", "theme")
 MAX_ENTRIES = 4096
+REQUEST_PARTS = (
+    "PATH_INFO", "QUERY_STRING", "SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT", "HTTP_HOST", "HTTP_ACCEPT_LANGUAGE",
+    "wsgi.url_scheme",
+)
+"""What of a request an answer depends on: kept with its entry, to draw the next day's answer ahead."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,18 @@ class Entry:
     next_change: dt.datetime | None
     version: str
     stale_while_revalidate: int
+    request: tuple[tuple[str, str], ...] = ()
+    """The parts of the first request (REQUEST_PARTS) that made this answer."""
+    valid_from: dt.datetime | None = None
+    """For an answer drawn ahead: the midnight from which it is true."""
+
+    def serves(self, version: str, instant: dt.datetime) -> bool:
+        """Whether this answer is the right one at `instant` for timeline `version`."""
+        return (
+            self.version == version
+            and (self.next_change is None or instant < self.next_change)
+            and (self.valid_from is None or instant >= self.valid_from)
+        )
 
 
 class ReplayCache:
@@ -44,7 +69,10 @@ class ReplayCache:
         self.state = state  # the ServiceState, for the timeline version and settings
         self.note_site = note_site
         self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._ahead: dict[str, Entry] = {}
+        """Next days' answers, drawn before their midnight."""
         self._lock = threading.Lock()
+        self.rollover = Rollover(self)
 
     def _key(self, environ) -> str | None:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
@@ -61,15 +89,10 @@ class ReplayCache:
             return self.app(environ, start_response)
         # The timeline this request is answered from, replayed or not (voipdown/web/state.py).
         snapshot = environ[SERVED_KEY] = self.state.timelines.snapshot()
-        entry = self._entries.get(key)
-        now = dt.datetime.now(dt.timezone.utc)
+        instant = now()
+        entry = self._entry_for(key, snapshot.timeline.version, instant)
         if entry is not None:
-            if entry.version == snapshot.timeline.version and (
-                entry.next_change is None or now < entry.next_change
-            ):
-                return self._replay(entry, environ, start_response, now)
-            with self._lock:
-                self._entries.pop(key, None)
+            return self._replay(entry, environ, start_response, instant)
         environ[REPLAY_MARK] = None
         captured = {}
 
@@ -78,21 +101,85 @@ class ReplayCache:
             return start_response(status, headers, exc_info)
 
         body = self.app(environ, capture)
-        replay = environ.get(REPLAY_MARK)
-        if replay is None or not captured.get("status", "").startswith("200") or environ["REQUEST_METHOD"] != "GET":
+        if environ.get(REPLAY_MARK) is None or not captured.get("status", "").startswith("200") or environ["REQUEST_METHOD"] != "GET":
             return body
         chunks = list(body)
         if hasattr(body, "close"):
             body.close()
-        headers = tuple((name, value) for name, value in captured["headers"] if name.lower() not in ("cache-control", "date"))
-        etag = next((value for name, value in headers if name.lower() == "etag"), None)
-        next_change, stale, version = replay
+        request = tuple((name, environ[name]) for name in REQUEST_PARTS if name in environ)
         with self._lock:
-            self._entries[key] = Entry(captured["status"], headers, b"".join(chunks), etag, next_change, version, stale)
+            self._entries[key] = _entry(captured, chunks, environ[REPLAY_MARK], request)
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_ENTRIES:
                 self._entries.popitem(last=False)
+        self.rollover.start()
         return chunks
+
+    def _entry_for(self, key: str, version: str, instant: dt.datetime) -> Entry | None:
+        """The answer to replay for `key`: today's, or the one drawn ahead once its midnight has come."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.serves(version, instant):
+            return entry
+        with self._lock:
+            ahead = self._ahead.get(key)
+            if ahead is not None and ahead.serves(version, instant):
+                del self._ahead[key]
+                self._entries[key] = ahead
+                return ahead
+            if ahead is not None and ahead.version != version:
+                del self._ahead[key]  # drawn from an edit no longer served
+            if entry is not None and self._entries.get(key) is entry:
+                del self._entries[key]
+        return None
+
+    # Drawing ahead, for the rollover thread.
+
+    def due(self, instant: dt.datetime, lead: float) -> list[tuple[str, Entry]]:
+        """Entries whose answer changes less than `lead` seconds after `instant` and whose next
+        answer is not drawn yet, the most recently stored last."""
+        with self._lock:
+            return [
+                (key, entry)
+                for key, entry in self._entries.items()
+                if entry.next_change is not None
+                and 0 < (entry.next_change - instant).total_seconds() <= lead
+                and (key not in self._ahead or self._ahead[key].valid_from != entry.next_change)
+            ]
+
+    def seconds_to_next_change(self, instant: dt.datetime) -> float | None:
+        """Seconds from `instant` to the soonest change of a kept answer; None if none will change."""
+        with self._lock:
+            changes = [e.next_change for e in self._entries.values() if e.next_change is not None and e.next_change > instant]
+        return (min(changes) - instant).total_seconds() if changes else None
+
+    def draw_ahead(self, key: str, entry: Entry) -> bool:
+        """Draw the answer `entry`'s request will get from its next change on, as the app would
+        then (the clock pinned to that instant, in this thread only), and keep it for then."""
+        snapshot = self.state.timelines.snapshot()
+        if snapshot.timeline.version != entry.version:
+            return False  # edited since: the first request after midnight draws it
+        environ = EnvironBuilder().get_environ()
+        environ.update(entry.request)
+        environ[SERVED_KEY] = snapshot
+        environ[REPLAY_MARK] = None
+        captured: dict = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        with pinned_clock(entry.next_change):
+            body = self.app(environ, capture)
+            chunks = list(body)
+            if hasattr(body, "close"):
+                body.close()
+        if environ.get(REPLAY_MARK) is None or not captured.get("status", "").startswith("200"):
+            return False
+        ahead = _entry(captured, chunks, environ[REPLAY_MARK], entry.request, valid_from=entry.next_change)
+        with self._lock:
+            if key in self._entries or len(self._ahead) < MAX_ENTRIES:
+                self._ahead[key] = ahead
+        return True
 
     @staticmethod
     def _not_modified(entry: Entry, environ) -> bool:
@@ -104,12 +191,20 @@ class ReplayCache:
         modified = parse_date(next((v for n, v in entry.headers if n.lower() == "last-modified"), None))
         return since is not None and modified is not None and modified <= since
 
-    def _replay(self, entry: Entry, environ, start_response, now: dt.datetime):
+    def _replay(self, entry: Entry, environ, start_response, instant: dt.datetime):
         self.note_site(environ)
-        control = ("Cache-Control", cache_control(lifetime_until(entry.next_change, now), entry.stale_while_revalidate))
+        control = ("Cache-Control", cache_control(lifetime_until(entry.next_change, instant), entry.stale_while_revalidate))
         if self._not_modified(entry, environ):
             kept = [(n, v) for n, v in entry.headers if n.lower() in ("etag", "last-modified", "vary", "content-location")]
             start_response("304 Not Modified", kept + [control])
             return [b""]
         start_response(entry.status, list(entry.headers) + [control])
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
+
+
+def _entry(captured: dict, chunks: list[bytes], replay: tuple, request: tuple, valid_from=None) -> Entry:
+    """What is kept of a 200 answer: all but its Cache-Control and Date, recomputed at each replay."""
+    headers = tuple((name, value) for name, value in captured["headers"] if name.lower() not in ("cache-control", "date"))
+    etag = next((value for name, value in headers if name.lower() == "etag"), None)
+    next_change, stale, version = replay
+    return Entry(captured["status"], headers, b"".join(chunks), etag, next_change, version, stale, request, valid_from)
