@@ -242,35 +242,43 @@ def test_replay_store_under_many_threads_with_evictions(write_timeline, monkeypa
     assert len(app.wsgi_app._entries) <= 7
 
 
-@pytest.fixture(params=["memory", "redis"])
-def cache_settings(request, write_timeline):
+@pytest.fixture(params=["memory", "redis", "redis-dies"])
+def cache_setup(request, write_timeline):
     settings = {"VOIPDOWN_TIMELINE": str(write_timeline(EVERY_STATUS)), "VOIPDOWN_DISCOVERY": "off"}
     if request.param == "memory":
-        yield settings
+        yield settings, None
         return
     redis = RedisServer().start()
     try:
-        yield {**settings, "VOIPDOWN_REDIS_URL": redis.url}
+        yield {**settings, "VOIPDOWN_REDIS_URL": redis.url}, redis if request.param == "redis-dies" else None
     finally:
         redis.stop()
 
 
-def test_server_side_cache_cold_from_many_threads(cache_settings):
-    """flask-caching's SimpleCache or Redis (one client, its connection pool) from many threads:
-    every key answers its own value, built by whichever thread came first."""
+def test_server_side_cache_cold_from_many_threads(cache_setup):
+    """flask-caching's SimpleCache or Redis (one client, its connection pool) from many threads,
+    and Redis killed in the middle: every key answers its own value, whoever built it."""
     from voipdown import create_app
     from voipdown.web.caching import cached
 
-    app = create_app(cache_settings)
+    settings, dying = cache_setup
+    app = create_app(settings)
     keys = [f"test:{n}" for n in range(50)]
 
     def work(n: int) -> list:
+        answers = []
         with app.app_context():
-            return [(key, cached(key, lambda key=key: {"value": key * 3}, 60)) for key in rotated(keys, n)]
+            for index, key in enumerate(rotated(keys, n)):
+                if dying is not None and n == 0 and index == 20:
+                    dying.stop()
+                answers.append((key, cached(key, lambda key=key: {"value": key * 3}, 60)))
+        return answers
 
     for answers in hammer(work):
         for key, value in answers:
             assert value == {"value": key * 3}
+    if dying is not None:
+        assert app.extensions["voipdown_cache_health"].error is not None  # it noticed, and served anyway
 
 
 # The participants recorder: its pending sightings, its batching thread, the store.
