@@ -42,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import wrk_report  # noqa: E402
 from bench.serve import free_port, stop, wait_http  # noqa: E402
 from voipdown.web.rollover import LEAD_SECONDS  # noqa: E402
 from voipdown.zones import load_zone  # noqa: E402
@@ -49,32 +50,6 @@ from voipdown.zones import load_zone  # noqa: E402
 ZONE = load_zone("Africa/Casablanca")  # the service's own tz database, not the system's
 LEAD = 75  # seconds from the server's start to its midnight: a warm-up, then a server running as all day
 WARM_SECONDS = 5
-
-REPORT = """
-paths = {%(paths)s}
-statuses = {}
-local counter = 0
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) counter = math.random(1, #paths) end
-function request()
-  counter = counter %% #paths + 1
-  return wrk.format("GET", paths[counter])
-end
-function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
-function done(summary, latency, requests)
-  local merged = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses")) do merged[status] = (merged[status] or 0) + n end
-  end
-  io.write("STATUSES")
-  for status, n in pairs(merged) do io.write(string.format(" %%d=%%d", status, n)) end
-  local e = summary.errors
-  io.write(string.format("\\nSOCKET connect=%%d read=%%d write=%%d timeout=%%d\\n", e.connect, e.read, e.write, e.timeout))
-  io.write(string.format("LATENCY p50=%%d p99=%%d max=%%d\\n", latency:percentile(50), latency:percentile(99), latency.max))
-end
-"""
-
 
 def variants() -> list[str]:
     """What browsers and caches ask for a counter: badges in every variant, and every other answer."""
@@ -98,26 +73,7 @@ def variants() -> list[str]:
 
 
 def _run_wrk(base: str, seconds: int, connections: int, script: Path) -> dict:
-    output = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "-s", str(script), base],
-        capture_output=True, text=True,
-    ).stdout
-
-    def line(prefix: str) -> str:
-        return next((text for text in output.splitlines() if text.startswith(prefix)), "")
-
-    statuses = {int(s): int(n) for s, n in re.findall(r" (\d+)=(\d+)", line("STATUSES"))}
-    sockets = {kind: int(n) for kind, n in re.findall(r" (\w+)=(\d+)", line("SOCKET"))}
-    latency = {name: int(us) / 1000 for name, us in re.findall(r" (\w+)=(\d+)", line("LATENCY"))}
-    return {
-        "requests": sum(statuses.values()),
-        "statuses": statuses,
-        "socket_errors": {kind: n for kind, n in sockets.items() if n},
-        "errors": sum(n for status, n in statuses.items() if status >= 400) + sum(sockets.values()),
-        "p50_ms": latency.get("p50"),
-        "p99_ms": latency.get("p99"),
-        "max_ms": latency.get("max"),
-    }
+    return wrk_report.run(base, seconds, connections, script, threads=2, timeout="10s")
 
 
 def _watch_days(base: str, until: float, seen: list) -> None:
@@ -138,9 +94,8 @@ def measure(connections: int, workers: int, clock: str = "time-machine") -> dict
     timeline = work / "timeline.toml"
     bundled = (ROOT / "voipdown" / "data" / "timeline.toml").read_text(encoding="utf-8")
     timeline.write_text(re.sub(r"(?m)^end = 2016-11-04\n", "", bundled, count=1), encoding="utf-8")
-    script = work / "variants.lua"
     paths = variants()
-    script.write_text(REPORT % {"paths": ", ".join(json.dumps(path) for path in paths)})
+    script = wrk_report.write_script(work / "variants.lua", paths)
 
     # The server's clock: its local midnight comes LEAD seconds after it starts.
     started = time.time()

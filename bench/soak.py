@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -24,52 +23,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench import wrk_report  # noqa: E402
 from bench.serve import free_port, stop, wait_http, worker_rss_kib  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 TARGETS = ("/badge/voip-ma.svg?lang=ar", "/api/v1/counters/voip-ma?lang=fr", "/embed/voip-ma.js", "/voip-ma?lang=zgh")
-
-
-# Counts every answer by status in each wrk thread, then prints them with the socket errors by kind.
-REPORT = """
-statuses = {}
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
-function done(summary, latency, requests)
-  local merged = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses")) do merged[status] = (merged[status] or 0) + n end
-  end
-  io.write("STATUSES")
-  for status, n in pairs(merged) do io.write(string.format(" %d=%d", status, n)) end
-  local e = summary.errors
-  io.write(string.format("\\nSOCKET connect=%d read=%d write=%d timeout=%d\\n", e.connect, e.read, e.write, e.timeout))
-end
-"""
-
-
-def _wrk(url: str, seconds: int, connections: int, script: Path, results: dict) -> None:
-    """wrk on one route; what went wrong is kept by kind: statuses, and socket errors
-    (connect, read: the server closed a connection, write, timeout: no answer in 2 s)."""
-    output = subprocess.run(
-        ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "-s", str(script), url],
-        capture_output=True, text=True,
-    ).stdout
-    statuses = {int(s): int(n) for s, n in re.findall(r" (\d+)=(\d+)", _line(output, "STATUSES"))}
-    sockets = {kind: int(n) for kind, n in re.findall(r" (\w+)=(\d+)", _line(output, "SOCKET"))}
-    results[url] = {
-        "requests": sum(statuses.values()),
-        "statuses": statuses,
-        "socket_errors": {kind: n for kind, n in sockets.items() if n},
-        "errors": sum(n for status, n in statuses.items() if status >= 400) + sum(sockets.values()),
-    }
-    if not statuses:
-        results[url]["wrk_output"] = output[-2000:]
-
-
-def _line(output: str, prefix: str) -> str:
-    return next((line for line in output.splitlines() if line.startswith(prefix)), "")
 
 
 def soak(seconds: int = 60, connections: int = 128, workers: int | None = None) -> dict:
@@ -115,10 +73,13 @@ def soak(seconds: int = 60, connections: int = 128, workers: int | None = None) 
 
         editor = threading.Thread(target=edit)
         editor.start()
-        script = work / "report.lua"
-        script.write_text(REPORT)
+        script = wrk_report.write_script(work / "report.lua")
         per_route = max(1, connections // len(TARGETS))
-        loads = [threading.Thread(target=_wrk, args=(base + t, seconds, per_route, script, results)) for t in TARGETS]
+
+        def load(target: str) -> None:
+            results[base + target] = wrk_report.run(base + target, seconds, per_route, script)
+
+        loads = [threading.Thread(target=load, args=(target,)) for target in TARGETS]
         for load in loads:
             load.start()
         for load in loads:

@@ -126,8 +126,10 @@ class ReplayCache:
                 del self._ahead[key]
                 self._entries[key] = ahead
                 return ahead
-            if ahead is not None and ahead.version != version:
-                del self._ahead[key]  # drawn from an edit no longer served
+            if ahead is not None and (
+                ahead.version != version or (ahead.next_change is not None and instant >= ahead.next_change)
+            ):
+                del self._ahead[key]  # drawn from an edit no longer served, or for a day already past
             if entry is not None and self._entries.get(key) is entry:
                 del self._entries[key]
         return None

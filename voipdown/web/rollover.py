@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 
 from voipdown.counting import now
 
@@ -31,7 +32,7 @@ class Rollover:
     """A thread that draws ahead the replay store's answers whose midnight is near."""
 
     def __init__(self, replay, lead: float = LEAD_SECONDS):
-        self._replay = replay
+        self._replay = weakref.ref(replay)  # the thread ends once its app is gone (tests make many)
         self.lead = lead
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -46,7 +47,7 @@ class Rollover:
                 self._thread.start()
 
     def _run(self) -> None:
-        while True:
+        while self._replay() is not None:
             try:
                 wait = self.draw_due()
             except Exception:  # the thread must live on, or the next midnight is a burst again
@@ -57,13 +58,16 @@ class Rollover:
     def draw_due(self) -> float:
         """Draw every kept answer whose midnight is less than `lead` seconds away; return how
         long to sleep before looking again."""
+        replay = self._replay()
+        if replay is None:
+            return 0.0
         instant = now()
-        for key, entry in self._replay.due(instant, self.lead):
+        for key, entry in replay.due(instant, self.lead):
             try:
-                self._replay.draw_ahead(key, entry)
+                replay.draw_ahead(key, entry)
             except Exception:
                 log.exception("drawing %s ahead failed", key)
-        left = self._replay.seconds_to_next_change(now())
+        left = replay.seconds_to_next_change(now())
         if left is None:
             return IDLE_SECONDS
         if left <= self.lead:
