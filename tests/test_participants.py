@@ -186,3 +186,39 @@ def test_the_pending_sightings_are_bounded_and_the_overflow_reported(discovering
     assert health["participants_dropped"] == 2
     app.extensions["voipdown"].recorder.flush()
     assert {s.host: s.count for s in store.sightings()} == {"site0.example.ma": 2, "site1.example.ma": 1, "site2.example.ma": 1}
+
+
+def test_a_stopping_worker_writes_what_it_saw(tmp_path):
+    """`voipdown serve` stopped less than a batch interval after a sighting: the worker writes
+    it on its way out (granian's workers run multiprocessing's finalizers, not atexit)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.test_serve import free_port, get
+
+    port = free_port()
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "1"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                get(base + "/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.1)
+        request = urllib.request.Request(base + "/badge/voip-ma.svg", headers={"Referer": "https://blog.example.ma/p"})
+        urllib.request.urlopen(request, timeout=10).read()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    sightings = SqliteStore(tmp_path / "voipdown" / "participants.sqlite3").sightings()
+    assert [(s.host, s.count) for s in sightings] == [("blog.example.ma", 1)]

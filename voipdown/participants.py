@@ -16,6 +16,7 @@ import atexit
 import datetime as dt
 import ipaddress
 import logging
+import multiprocessing.util
 import re
 import sqlite3
 import threading
@@ -181,7 +182,10 @@ class Recorder:
             if not self._closed and (self._thread is None or not self._thread.is_alive()):
                 # Started here, in the serving process (after any fork), not at import.
                 if self._thread is None:
+                    # At exit, write what is pending: atexit in a plain process; a worker process
+                    # (multiprocessing, as granian's) skips atexit and runs its finalizers instead.
                     atexit.register(self.close)
+                    multiprocessing.util.Finalize(self, self.close, exitpriority=10)
                 self._thread = threading.Thread(target=self._run, name="voipdown-participants", daemon=True)
                 self._thread.start()
 
