@@ -281,6 +281,20 @@ def test_server_side_cache_cold_from_many_threads(cache_setup):
         assert app.extensions["voipdown_cache_health"].error is not None  # it noticed, and served anyway
 
 
+def test_a_late_success_does_not_hide_a_failure():
+    """The interleaving the Redis hammer above met once in CI: a call that began before Redis
+    died succeeds after another thread saw it fail. It must not clear the failure."""
+    from voipdown.web.caching import CacheHealth
+
+    health = CacheHealth()
+    asked_before = time.monotonic()
+    health.failed(ConnectionError("Redis is gone"))
+    health.answered(asked_before)
+    assert health.error is not None and not health.usable
+    health.answered(time.monotonic())
+    assert health.error is None
+
+
 # The participants recorder: its pending sightings, its batching thread, the store.
 
 

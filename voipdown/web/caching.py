@@ -43,6 +43,7 @@ class CacheHealth:
     def __init__(self) -> None:
         self.error: str | None = None
         self._paused_until = 0.0
+        self._failed_at = float("-inf")
 
     @property
     def usable(self) -> bool:
@@ -52,9 +53,14 @@ class CacheHealth:
         if self.error is None:
             log.error("cache unavailable, serving uncached: %s", error)
         self.error = f"{type(error).__name__}: {error}"
-        self._paused_until = time.monotonic() + self.PAUSE
+        self._failed_at = time.monotonic()
+        self._paused_until = self._failed_at + self.PAUSE
 
-    def answered(self) -> None:
+    def answered(self, asked_at: float) -> None:
+        """The cache answered a call made at `asked_at` (monotonic). A call that began before
+        the last failure says nothing of now: with threads, it may finish after the failure."""
+        if asked_at <= self._failed_at:
+            return
         if self.error is not None:
             log.info("cache available again")
         self.error = None
@@ -73,18 +79,20 @@ def cached(key: str, build: Callable[[], Any], timeout: int) -> Any:
     health = cache_health()
     if not health.usable:
         return build()
+    asked_at = time.monotonic()
     try:
         value = cache.get(key)
     except Exception as error:  # the cache's client raises its own kinds
         health.failed(error)
         return build()
     if value is not None:
-        health.answered()
+        health.answered(asked_at)
         return value
     value = build()
+    asked_at = time.monotonic()
     try:
         cache.set(key, value, timeout=timeout)
-        health.answered()
+        health.answered(asked_at)
     except Exception as error:
         health.failed(error)
     return value
