@@ -149,7 +149,9 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"{'strategy':<14}{'open ms':>9}{'RSS MiB':>9}{'+RSS MiB':>10}{'cold p50':>10}{'cold p90':>10}{'cold max':>10}")
+    print(
+        f"{'strategy':<14}{'open ms':>9}{'RSS MiB':>9}{'+RSS MiB':>10}{'cold p50':>10}{'cold p90':>10}{'cold max':>10}"
+    )
     for strategy in STRATEGIES:
         r = results[strategy]
         print(

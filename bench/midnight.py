@@ -4,8 +4,9 @@ Every cached answer of an ongoing counter expires at the same local midnight, so
 browser and CDN asks again at once, and every answer of the new day is drawn cold. This
 runs the real server (`voipdown serve`) under a shifted clock (every worker's wall clock
 moved by the same offset, with time-machine, or with Debian's faketime: `--clock`) so
-that it reaches midnight in Africa/Casablanca a minute after it starts, with wrk on many variants (badges in every language,
-style, colour and format, JSON, the script, frames, pages, feeds, share images):
+that it reaches midnight in Africa/Casablanca a minute after it starts, with wrk on many
+variants (badges in every language, style, colour and format, JSON, the script, frames,
+pages, feeds, share images):
 
 - while drawing ahead: from 31 s before midnight, while each worker draws the next day's
   answers (voipdown/web/rollover.py);
@@ -14,7 +15,8 @@ style, colour and format, JSON, the script, frames, pages, feeds, share images):
 - seconds 1 to 4 after it.
 
 Reports errors (statuses >= 400 and socket errors, target 0), the p99 of each window and
-the first second's against the warm one's (target <= 3), and checks that no answer after midnight tells yesterday's count.
+the first second's against the warm one's (target <= 3), and checks that no answer after
+midnight tells yesterday's count.
 
     python bench/midnight.py [--connections 64] [--workers N] [--clock time-machine|faketime] [--json]
 
@@ -51,6 +53,7 @@ ZONE = load_zone("Africa/Casablanca")  # the service's own tz database, not the 
 LEAD = 75  # seconds from the server's start to its midnight: a warm-up, then a server running as all day
 WARM_SECONDS = 5
 
+
 def variants() -> list[str]:
     """What browsers and caches ask for a counter: badges in every variant, and every other answer."""
     from voipdown.languages import SUPPORTED
@@ -65,9 +68,14 @@ def variants() -> list[str]:
     ]
     paths += [f"/badge/voip-ma.svg?lang={lang}" for lang in SUPPORTED]
     for lang in SUPPORTED:
-        paths += [f"/api/v1/counters/voip-ma?lang={lang}", f"/api/v1/counters/voip-ma/shields.json?lang={lang}",
-                  f"/embed/voip-ma/frame?lang={lang}", f"/voip-ma?lang={lang}", f"/voip-ma/feed.atom?lang={lang}",
-                  f"/voip-ma/share.png?lang={lang}"]
+        paths += [
+            f"/api/v1/counters/voip-ma?lang={lang}",
+            f"/api/v1/counters/voip-ma/shields.json?lang={lang}",
+            f"/embed/voip-ma/frame?lang={lang}",
+            f"/voip-ma?lang={lang}",
+            f"/voip-ma/feed.atom?lang={lang}",
+            f"/voip-ma/share.png?lang={lang}",
+        ]
     paths += ["/embed/voip-ma.js", "/api/v1/counters"]
     return paths
 
@@ -107,12 +115,20 @@ def measure(connections: int, workers: int, clock: str = "time-machine") -> dict
     day_before = (midnight.date() - dt.timedelta(days=1) - dt.date(2016, 1, 5)).days
 
     port = free_port()
-    env = {**os.environ, "VOIPDOWN_TIMELINE": str(timeline), "XDG_STATE_HOME": str(work / "state"),
-           "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1"}
+    env = {
+        **os.environ,
+        "VOIPDOWN_TIMELINE": str(timeline),
+        "XDG_STATE_HOME": str(work / "state"),
+        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
+    }
     env.update(_shifted_clock(clock, offset, work))
     server = subprocess.Popen(
         [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     seen: list = []
@@ -158,7 +174,8 @@ def measure(connections: int, workers: int, clock: str = "time-machine") -> dict
         ),
         "as_of_seen": sorted({s[3] for s in seen}),
         "yesterday_after_midnight_samples": [  # (sent, received) in seconds after midnight, days, as_of
-            (round(s[0] - midnight_real, 3), round(s[1] - midnight_real, 3), s[2], s[3]) for s in yesterday_after_midnight
+            (round(s[0] - midnight_real, 3), round(s[1] - midnight_real, 3), s[2], s[3])
+            for s in yesterday_after_midnight
         ][:10],
     }
 
@@ -203,14 +220,20 @@ def main() -> None:
         return
     for window in ("while_drawing_ahead", "warm", "first_second_after_midnight", "seconds_1_to_4_after"):
         r = result[window]
-        print(f"{window:<30} {r['requests']:>7} requests  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
-              f"  max {r['max_ms']:>7.2f} ms  errors {r['errors']} {r['socket_errors'] or ''}")
-    print(f"p99 first second / warm: {result['p99_ratio']}  (target <= 3);"
-          f" while drawing ahead / warm: {result['p99_ratio_while_drawing_ahead']}")
+        print(
+            f"{window:<30} {r['requests']:>7} requests  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>7.2f} ms"
+            f"  max {r['max_ms']:>7.2f} ms  errors {r['errors']} {r['socket_errors'] or ''}"
+        )
+    print(
+        f"p99 first second / warm: {result['p99_ratio']}  (target <= 3);"
+        f" while drawing ahead / warm: {result['p99_ratio_while_drawing_ahead']}"
+    )
     print(f"errors: {result['errors']}  (target 0)")
-    print(f"count checks across midnight: {result['count_checks']}, days after midnight {result['days_after_midnight']},"
-          f" yesterday's count served after midnight: {result['yesterday_served_after_midnight']},"
-          f" first new count {result['first_new_day_seconds_after_midnight']} s after midnight")
+    print(
+        f"count checks across midnight: {result['count_checks']}, days after midnight {result['days_after_midnight']},"
+        f" yesterday's count served after midnight: {result['yesterday_served_after_midnight']},"
+        f" first new count {result['first_new_day_seconds_after_midnight']} s after midnight"
+    )
 
 
 if __name__ == "__main__":

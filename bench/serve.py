@@ -32,7 +32,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 CORES = os.cpu_count() or 1
-PATHS = {"badge": "/badge/voip-ma.svg?lang=ar", "json": "/api/v1/counters/voip-ma?lang=ar", "script": "/embed/voip-ma.js"}
+PATHS = {
+    "badge": "/badge/voip-ma.svg?lang=ar",
+    "json": "/api/v1/counters/voip-ma?lang=ar",
+    "script": "/embed/voip-ma.js",
+}
 
 
 def free_port() -> int:
@@ -54,7 +58,11 @@ def wait_http(url: str, timeout: float = 30) -> None:
 
 def start(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen:
     return subprocess.Popen(
-        command, env={**os.environ, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        command,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
 
@@ -82,8 +90,12 @@ def wrk(url: str, seconds: int, connections: int, headers: dict | None = None, s
     scale = {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
     total = int(re.search(r"(\d+) requests in", output).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": round(rate), "p99_ms": round(float(p99.group(1)) * scale, 2), "requests": total,
-            "bad": int(non2xx.group(1)) if non2xx else 0}
+    return {
+        "rps": round(rate),
+        "p99_ms": round(float(p99.group(1)) * scale, 2),
+        "requests": total,
+        "bad": int(non2xx.group(1)) if non2xx else 0,
+    }
 
 
 def worker_rss_kib(master: int) -> int:
@@ -103,7 +115,23 @@ def worker_rss_kib(master: int) -> int:
 def serve_service(port: int, env: dict, server: str = "granian") -> subprocess.Popen:
     if server == "granian":  # what `voipdown serve` runs
         return start([PY, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(CORES)], env)
-    return start([PY, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-w", str(CORES), "-b", f"127.0.0.1:{port}", "wsgi:app"], env)
+    return start(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "-k",
+            "gthread",
+            "--threads",
+            "4",
+            "-w",
+            str(CORES),
+            "-b",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        env,
+    )
 
 
 def nginx_config(run: Path, body: str) -> Path:
@@ -131,11 +159,18 @@ def main() -> None:
     except ImportError:
         subprocess.run([PY, "-m", "pip", "install", "--quiet", "gunicorn"], check=True)
     if not (HERE / "node_modules" / "badge-maker").is_dir():
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(HERE), "badge-maker@4"], check=True)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(HERE), "badge-maker@4"],
+            check=True,
+        )
 
     results: dict = {"cores": CORES, "seconds": args.seconds, "connections": args.connections}
     work = Path(tempfile.mkdtemp(prefix="voipdown-bench-"))
-    env = {"VOIPDOWN_PUBLIC_URL": "http://127.0.0.1", "XDG_STATE_HOME": str(work / "state"), "VOIPDOWN_DISCOVERY": "off"}
+    env = {
+        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
+        "XDG_STATE_HOME": str(work / "state"),
+        "VOIPDOWN_DISCOVERY": "off",
+    }
     measure = lambda url, **kw: wrk(url, args.seconds, args.connections, **kw)  # noqa: E731
 
     # The service, on both servers; and the bytes it serves, for the floor and nginx.
@@ -148,7 +183,11 @@ def main() -> None:
             wait_http(base + "/healthz")
             for name, path in PATHS.items():
                 with urllib.request.urlopen(base + path) as response:
-                    bodies[name] = (response.headers["Content-Type"], response.read().decode("latin-1"), response.headers["ETag"])
+                    bodies[name] = (
+                        response.headers["Content-Type"],
+                        response.read().decode("latin-1"),
+                        response.headers["ETag"],
+                    )
                 measure(base + path)  # warm every worker's cache
                 results[f"service_{server}_{name}"] = measure(base + path)
             if server == "granian":
@@ -162,10 +201,36 @@ def main() -> None:
     for server in ("gunicorn", "granian"):
         port = free_port()
         if server == "gunicorn":
-            command = [PY, "-m", "gunicorn", "-k", "gthread", "--threads", "4", "-w", str(CORES), "-b", f"127.0.0.1:{port}", "bench.floor_app:app"]
+            command = [
+                PY,
+                "-m",
+                "gunicorn",
+                "-k",
+                "gthread",
+                "--threads",
+                "4",
+                "-w",
+                str(CORES),
+                "-b",
+                f"127.0.0.1:{port}",
+                "bench.floor_app:app",
+            ]
         else:
-            command = ["granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(CORES),
-                       "--blocking-threads", "4", "--no-ws", "bench.floor_app:app"]
+            command = [
+                "granian",
+                "--interface",
+                "wsgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(CORES),
+                "--blocking-threads",
+                "4",
+                "--no-ws",
+                "bench.floor_app:app",
+            ]
         process = start(command, floor_env)
         try:
             wait_http(f"http://127.0.0.1:{port}/badge")
@@ -177,7 +242,7 @@ def main() -> None:
     # The limit: nginx serving the same bytes from files; then nginx caching the service.
     run = work / "nginx"
     (run / "files").mkdir(parents=True)
-    for name, (content_type, body, _) in bodies.items():
+    for name, (_, body, _) in bodies.items():
         (run / "files" / name).write_bytes(body.encode("latin-1"))
     port = free_port()
     static = nginx_config(run, f"server {{ listen 127.0.0.1:{port}; root {run}/files; default_type image/svg+xml; }}")
@@ -194,9 +259,13 @@ def main() -> None:
     cache_run = work / "nginx-cache"
     cache_run.mkdir()
     config = cache_run / "nginx.conf"
-    config.write_text(deploy.replace("@@USER@@", "user root;" if os.geteuid() == 0 else "").replace("@@RUN@@", str(cache_run))
-                      .replace("@@UPSTREAM@@", f"127.0.0.1:{service_port}").replace("@@LISTEN@@", f"127.0.0.1:{cache_port}")
-                      .replace("error_log " + str(cache_run) + "/error.log warn", "error_log " + str(cache_run) + "/error.log crit"))
+    config.write_text(
+        deploy.replace("@@USER@@", "user root;" if os.geteuid() == 0 else "")
+        .replace("@@RUN@@", str(cache_run))
+        .replace("@@UPSTREAM@@", f"127.0.0.1:{service_port}")
+        .replace("@@LISTEN@@", f"127.0.0.1:{cache_port}")
+        .replace("error_log " + str(cache_run) + "/error.log warn", "error_log " + str(cache_run) + "/error.log crit")
+    )
     proxy = start(["nginx", "-c", str(config), "-p", str(cache_run)])
     try:
         wait_http(f"http://127.0.0.1:{service_port}/healthz")
@@ -254,8 +323,12 @@ def memory(env: dict, work: Path) -> dict:
                     urllib.request.urlopen(f"{base}/badge/c{n}.svg").read()
                 urllib.request.urlopen(f"{base}/api/v1/counters").read()
             after = worker_rss_kib(process.pid)
-            found[f"memory_{label}"] = {"requests": done, "rss_before_kib": before, "rss_after_kib": after,
-                                        "growth_percent": round(100 * (after - before) / before, 1)}
+            found[f"memory_{label}"] = {
+                "requests": done,
+                "rss_before_kib": before,
+                "rss_after_kib": after,
+                "growth_percent": round(100 * (after - before) / before, 1),
+            }
         finally:
             stop(process)
     return found
@@ -264,8 +337,14 @@ def memory(env: dict, work: Path) -> dict:
 def _big_timeline(work: Path) -> Path:
     lines = ['default_counter = "c0"']
     for n in range(1000):
-        lines += [f"[counters.c{n}]", 'timezone = "Africa/Casablanca"', f"start = {2000 + n % 25}-0{1 + n % 9}-1{n % 10}",
-                  'default_lang = "fr"', f'title = {{ fr = "Compteur {n}", ar = "عداد {n}", en = "Counter {n}" }}', ""]
+        lines += [
+            f"[counters.c{n}]",
+            'timezone = "Africa/Casablanca"',
+            f"start = {2000 + n % 25}-0{1 + n % 9}-1{n % 10}",
+            'default_lang = "fr"',
+            f'title = {{ fr = "Compteur {n}", ar = "عداد {n}", en = "Counter {n}" }}',
+            "",
+        ]
     path = work / "big.toml"
     path.write_text("\n".join(lines))
     return path

@@ -45,8 +45,20 @@ def soak(seconds: int = 60, connections: int = 128, workers: int | None = None) 
         "XDG_STATE_HOME": str(work / "state"),
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(workers or os.cpu_count() or 1)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "voipdown",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers or os.cpu_count() or 1),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     results: dict = {}

@@ -36,8 +36,10 @@ function done(summary, latency, requests)
   io.write("STATUSES")
   for status, n in pairs(merged) do io.write(string.format(" %%d=%%d", status, n)) end
   local e = summary.errors
-  io.write(string.format("\\nSOCKET connect=%%d read=%%d write=%%d timeout=%%d\\n", e.connect, e.read, e.write, e.timeout))
-  io.write(string.format("LATENCY p50=%%d p99=%%d max=%%d\\n", latency:percentile(50), latency:percentile(99), latency.max))
+  io.write(string.format("\\nSOCKET connect=%%d read=%%d write=%%d timeout=%%d\\n",
+    e.connect, e.read, e.write, e.timeout))
+  io.write(string.format("LATENCY p50=%%d p99=%%d max=%%d\\n",
+    latency:percentile(50), latency:percentile(99), latency.max))
 end
 """
 

@@ -53,10 +53,12 @@ document.addEventListener('DOMContentLoaded', function () { init(); });
 # Styles that break careless widgets: every div, a, span and img restyled.
 HOST_STYLE = """
 div, a, span { all: unset; }
-div { display: block; padding: 13px; margin: 7px; border: 4px dashed #0a0; font: italic 29px/2 serif; color: #f0f; background: #ff0; }
+div { display: block; padding: 13px; margin: 7px; border: 4px dashed #0a0; font: italic 29px/2 serif;
+  color: #f0f; background: #ff0; }
 a { color: lime !important; font-size: 40px; text-decoration: line-through; letter-spacing: 9px; }
 span { display: block; transform: rotate(3deg); font-family: monospace; color: red; }
-img { border: 6px solid red; padding: 4px; margin: 0 5px; opacity: .5; filter: blur(1px); max-width: 100%; height: auto; vertical-align: middle; }
+img { border: 6px solid red; padding: 4px; margin: 0 5px; opacity: .5; filter: blur(1px); max-width: 100%;
+  height: auto; vertical-align: middle; }
 body { font: 18px/1.6 serif; }
 """
 

@@ -4,7 +4,6 @@ import tempfile
 import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, LiveServer
-
 from tests.timelines import EVERY_STATUS, ONGOING
 
 # Whatever the tests discover is written under a scratch directory, never the user's own.

@@ -6,8 +6,21 @@ import pytest
 import time_machine
 
 EXPECTED_KEYS = {
-    "slug", "status", "days", "start", "end", "timezone", "as_of", "next_change",
-    "lang", "dir", "label", "message", "title", "url", "links",
+    "slug",
+    "status",
+    "days",
+    "start",
+    "end",
+    "timezone",
+    "as_of",
+    "next_change",
+    "lang",
+    "dir",
+    "label",
+    "message",
+    "title",
+    "url",
+    "links",
 }
 
 

@@ -57,7 +57,13 @@ def test_unknown_parameters_are_ignored(badge_client):
 
 @pytest.mark.parametrize(
     "query, parameter",
-    [("style=shiny", "style"), ("color=%23ff0000", "color"), ("lang=de", "lang"), ("scale=9", "scale"), ("scale=2.5", "scale")],
+    [
+        ("style=shiny", "style"),
+        ("color=%23ff0000", "color"),
+        ("lang=de", "lang"),
+        ("scale=9", "scale"),
+        ("scale=2.5", "scale"),
+    ],
 )
 @pytest.mark.parametrize("fmt", ["svg", "png"])
 def test_bad_value_is_a_400_error_badge(badge_client, query, parameter, fmt):
@@ -74,7 +80,9 @@ def test_bad_value_is_a_400_error_badge(badge_client, query, parameter, fmt):
         Image.open(io.BytesIO(response.data)).verify()
 
 
-@pytest.mark.parametrize("path", ["/badge/nothing.svg", "/badge/nothing.png", "/badge/ended.gif", "/badge/a/b.svg", "/badge/.svg"])
+@pytest.mark.parametrize(
+    "path", ["/badge/nothing.svg", "/badge/nothing.png", "/badge/ended.gif", "/badge/a/b.svg", "/badge/.svg"]
+)
 def test_unknown_counter_or_format_is_a_404_image(badge_client, path):
     response = badge_client.get(path, headers={"Accept-Language": "fr"})
     assert response.status_code == 404
@@ -97,7 +105,7 @@ def test_internal_error_is_a_500_image(badge_client, monkeypatch):
 
 
 HOSTILE = [
-    '<script>alert(1)</script>',
+    "<script>alert(1)</script>",
     '"><svg onload=alert(1)>',
     "' onmouseover='x",
     "9" * 400,

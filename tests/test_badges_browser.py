@@ -23,7 +23,9 @@ DOCS = Path(__file__).parent.parent / "docs"
 
 def chromium_shot(page, url):
     page.set_content(f'<html><body style="margin:0"><img id="badge" src="{url}"></body></html>')
-    page.wait_for_function("document.getElementById('badge').complete && document.getElementById('badge').naturalWidth > 0")
+    page.wait_for_function(
+        "document.getElementById('badge').complete && document.getElementById('badge').naturalWidth > 0"
+    )
     return Image.open(io.BytesIO(page.locator("#badge").screenshot(omit_background=True))).convert("RGBA")
 
 
@@ -47,7 +49,9 @@ def pages(browser):
         context.close()
 
 
-@pytest.mark.parametrize("style, lang, status", list(itertools.product(STYLES, SUPPORTED, ("ongoing", "ended", "upcoming"))))
+@pytest.mark.parametrize(
+    "style, lang, status", list(itertools.product(STYLES, SUPPORTED, ("ongoing", "ended", "upcoming")))
+)
 def test_svg_in_chromium_matches_our_png(live_server, every_status_app, pages, style, lang, status):
     client = every_status_app.test_client()
     query = f"lang={lang}&style={style}"
@@ -75,9 +79,12 @@ def test_gallery_renders_every_badge(live_server, browser):
     errors = []
     page.on(
         "console",
-        lambda message: errors.append(message.text)
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico")  # the browser's own
-        else None,
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error"
+            and not message.location.get("url", "").endswith("/favicon.ico")  # the browser's own
+            else None
+        ),
     )
     page.goto(live_server.url + "/badges")
     page.wait_for_load_state("networkidle")

@@ -66,7 +66,9 @@ def test_check_bundled_file_by_default():
 
 def test_check_prints_every_problem_and_exits_1(write_timeline):
     path = write_timeline(
-        ONGOING.replace('timezone = "Europe/Paris"', 'timezone = "Nowhere"').replace("[counters.future]", "[counters.API]"),
+        ONGOING.replace('timezone = "Europe/Paris"', 'timezone = "Nowhere"').replace(
+            "[counters.future]", "[counters.API]"
+        ),
         "bad.toml",
     )
     result = CliRunner().invoke(cli, ["check", str(path)])

@@ -83,7 +83,10 @@ def fresh_server(timeline, tmp_path):
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "2"],
-            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -119,7 +122,7 @@ def warm_images(timeline: Path, paths: list[str]) -> dict[str, bytes]:
 
 def burst(base: str, paths: list[str]) -> dict[str, tuple[int, bytes]]:
     with ThreadPoolExecutor(CLIENTS) as pool:
-        return dict(zip(paths, pool.map(lambda path: get(base + path), paths)))
+        return dict(zip(paths, pool.map(lambda path: get(base + path), paths), strict=True))
 
 
 def assert_all_right(answers: dict, *wanted: dict, log: Path) -> None:

@@ -197,7 +197,7 @@ def test_answers_across_an_edit_come_from_one_edit(write_timeline):
         title = f"Edition {edit}"
         text = EVERY_STATUS.replace('en = "VoIP block in Morocco" }', f'en = "{title}" }}')
 
-        def burst(n: int) -> None:
+        def burst(n: int, text: str = text) -> None:
             client = app.test_client()
             for index, address in enumerate(rotated(paths, n) * 3):
                 if n == 0 and index == len(paths) // 2:

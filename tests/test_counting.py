@@ -118,9 +118,7 @@ def test_naive_instants_are_refused():
         local_date(dt.datetime(2016, 1, 5), CASABLANCA)
 
 
-instants = st.datetimes(
-    min_value=dt.datetime(2016, 1, 1), max_value=dt.datetime(2040, 12, 31), timezones=st.just(UTC)
-)
+instants = st.datetimes(min_value=dt.datetime(2016, 1, 1), max_value=dt.datetime(2040, 12, 31), timezones=st.just(UTC))
 server_zones = st.sampled_from(["UTC", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Kiritimati", "Africa/Casablanca"])
 counter_zones = st.sampled_from([CASABLANCA, "Europe/Paris", "America/Santiago", "Asia/Kolkata", "Pacific/Apia"])
 

@@ -110,17 +110,33 @@ def snippet_texts(page: str) -> dict:
 def test_builder_offers_every_snippet_without_javascript(every_status_app):
     from voipdown import create_app
 
-    app = create_app({"VOIPDOWN_TIMELINE": every_status_app.extensions["voipdown"].settings.timeline.as_posix(),
-                      "VOIPDOWN_PUBLIC_URL": "https://count.example.org"})
+    app = create_app(
+        {
+            "VOIPDOWN_TIMELINE": every_status_app.extensions["voipdown"].settings.timeline.as_posix(),
+            "VOIPDOWN_PUBLIC_URL": "https://count.example.org",
+        }
+    )
     page = app.test_client().get("/embed?counter=ended&lang=ar&position=inline&theme=dark").get_data(as_text=True)
     found = snippet_texts(page)
     assert set(found) == {"script", "iframe", "html", "markdown", "bbcode"}
-    assert '<script async src="https://count.example.org/embed/ended.js" data-lang="ar" data-position="inline" data-theme="dark"></script>' in found["script"]
-    assert found["script"].startswith('<a href="https://count.example.org/ended?lang=ar" data-voipdown><img src="https://count.example.org/badge/ended.svg?lang=ar" width=')
+    assert (
+        '<script async src="https://count.example.org/embed/ended.js" data-lang="ar" data-position="inline"'
+        ' data-theme="dark"></script>' in found["script"]
+    )
+    assert found["script"].startswith(
+        '<a href="https://count.example.org/ended?lang=ar" data-voipdown>'
+        '<img src="https://count.example.org/badge/ended.svg?lang=ar" width='
+    )
     assert 'alt="حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام"' in found["html"]
     assert found["iframe"].startswith('<iframe src="https://count.example.org/embed/ended/frame?lang=ar"')
-    assert found["markdown"] == "[![حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام](https://count.example.org/badge/ended.svg?lang=ar)](https://count.example.org/ended?lang=ar)"
-    assert found["bbcode"] == "[url=https://count.example.org/ended?lang=ar][img]https://count.example.org/badge/ended.png?lang=ar[/img][/url]"
+    assert (
+        found["markdown"]
+        == "[![حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام](https://count.example.org/badge/ended.svg?lang=ar)](https://count.example.org/ended?lang=ar)"
+    )
+    assert (
+        found["bbcode"]
+        == "[url=https://count.example.org/ended?lang=ar][img]https://count.example.org/badge/ended.png?lang=ar[/img][/url]"
+    )
     assert 'lang="ar" dir="rtl"' in page
 
 

@@ -51,7 +51,8 @@ def widgets_ready(page, count):
     # A function, not an expression: Playwright would eval() an expression, which the host's CSP forbids.
     page.wait_for_function(
         f"() => document.querySelectorAll('voipdown-counter').length === {count} && "
-        "[...document.querySelectorAll('voipdown-counter')].every(h => [...h.shadowRoot.querySelectorAll('img')].every(i => i.complete))"
+        "[...document.querySelectorAll('voipdown-counter')]"
+        ".every(h => [...h.shadowRoot.querySelectorAll('img')].every(i => i.complete))"
     )
 
 
@@ -73,9 +74,12 @@ def test_embed_on_a_hostile_page(browser, host, live_server, every_status_app, l
     expected = {
         name: client.get(f"/api/v1/counters/{name}?lang={lang}").get_json() for name in ("ended", "ongoing", "upcoming")
     }
-    found = shadow(page, "({dir: r.querySelector('.vd').dir, lang: r.querySelector('.vd').lang, "
-                         "name: r.querySelector('a').getAttribute('aria-label'), text: r.querySelector('a').textContent, "
-                         "img: (r.querySelector('img') || {}).src || '', position: getComputedStyle(r.querySelector('.vd')).position})")
+    found = shadow(
+        page,
+        "({dir: r.querySelector('.vd').dir, lang: r.querySelector('.vd').lang, "
+        "name: r.querySelector('a').getAttribute('aria-label'), text: r.querySelector('a').textContent, "
+        "img: (r.querySelector('img') || {}).src || '', position: getComputedStyle(r.querySelector('.vd')).position})",
+    )
     inline_item = next(item for item in found if item["img"])
     assert inline_item["name"] == f"{expected['ended']['title']}: {expected['ended']['message']}"
     assert f"/badge/ended.svg?lang={lang}" in inline_item["img"]
@@ -106,9 +110,13 @@ def test_close_button_and_keyboard_focus(browser, host, every_status_app):
     page.goto(url)
     widgets_ready(page, 1)
     page.keyboard.press("Tab")
-    focused = page.evaluate("document.activeElement.tagName + ':' + document.activeElement.shadowRoot.activeElement.className")
+    focused = page.evaluate(
+        "document.activeElement.tagName + ':' + document.activeElement.shadowRoot.activeElement.className"
+    )
     assert focused == "VOIPDOWN-COUNTER:link"
-    outline = page.evaluate("getComputedStyle(document.querySelector('voipdown-counter').shadowRoot.activeElement).outlineStyle")
+    outline = page.evaluate(
+        "getComputedStyle(document.querySelector('voipdown-counter').shadowRoot.activeElement).outlineStyle"
+    )
     assert outline == "solid"  # visible focus
     page.evaluate("document.querySelector('voipdown-counter').shadowRoot.querySelector('.close').click()")
     assert page.evaluate("document.querySelectorAll('voipdown-counter').length") == 0
@@ -123,7 +131,9 @@ def test_reduced_motion_is_respected(browser, host, every_status_app):
         page = context.new_page()
         page.goto(url)
         widgets_ready(page, 1)
-        name = page.evaluate("getComputedStyle(document.querySelector('voipdown-counter').shadowRoot.querySelector('.corner')).animationName")
+        name = page.evaluate(
+            "getComputedStyle(document.querySelector('voipdown-counter').shadowRoot.querySelector('.corner')).animationName"
+        )
         assert (name != "none") is animated
         context.close()
 
@@ -135,7 +145,9 @@ def test_host_page_works_when_the_service_is_down(browser, every_status_app):
     snippet = builder_snippet(every_status_app.test_client(), counter="ended", lang="fr", position="inline")
     snippet = re.sub(r"http://127\.0\.0\.1:\d+", dead, snippet)
     with HostSite(dead) as down_host:
-        url = down_host.page("/down.html", snippet + snippet.replace('data-position="inline"', 'data-position="bottom-left"'))
+        url = down_host.page(
+            "/down.html", snippet + snippet.replace('data-position="inline"', 'data-position="bottom-left"')
+        )
         context = browser.new_context()
         page = context.new_page()
         problems = watch(page)

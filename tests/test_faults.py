@@ -16,7 +16,11 @@ def app(ongoing_path, tmp_path):
     from voipdown import create_app
 
     return create_app(
-        {"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_RELOAD_INTERVAL": 0, "VOIPDOWN_STORE": str(tmp_path / "p.sqlite3")}
+        {
+            "VOIPDOWN_TIMELINE": str(ongoing_path),
+            "VOIPDOWN_RELOAD_INTERVAL": 0,
+            "VOIPDOWN_STORE": str(tmp_path / "p.sqlite3"),
+        }
     )
 
 

@@ -70,7 +70,17 @@ def test_a_badge_address_no_route_matches_is_still_an_image():
     assert response.status_code == 404 and response.headers["Content-Type"].startswith("image/svg+xml")
 
 
-@pytest.mark.parametrize("raw", ["/badge/%ff%fe.svg", "/voip-ma?lang=%ff", "/api/v1/counters/%c0%af", "/%zz", "/embed/%00.js", "/badge/voip-ma.svg?style=%e2%80%ae"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "/badge/%ff%fe.svg",
+        "/voip-ma?lang=%ff",
+        "/api/v1/counters/%c0%af",
+        "/%zz",
+        "/embed/%00.js",
+        "/badge/voip-ma.svg?style=%e2%80%ae",
+    ],
+)
 def test_invalid_utf8_and_percent_encoding(raw):
     response = APP.test_client().get(raw)
     assert response.status_code < 500

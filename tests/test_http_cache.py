@@ -33,7 +33,9 @@ def client(write_timeline):
 
 def directives(response) -> dict:
     parts = [part.strip() for part in response.headers["Cache-Control"].split(",")]
-    return {key: (int(value) if value.isdigit() else value) for key, _, value in (part.partition("=") for part in parts)}
+    return {
+        key: (int(value) if value.isdigit() else value) for key, _, value in (part.partition("=") for part in parts)
+    }
 
 
 @pytest.mark.parametrize("path", COUNT_BEARING)
@@ -87,7 +89,12 @@ def test_last_modified_is_the_start_of_the_local_day(write_timeline):
 def test_a_timeline_edit_changes_the_etag(client):
     before = client.get("/badge/ongoing.svg?lang=en").headers["ETag"]
     path = client.application.config["TIMELINE_PATH"]
-    rewrite(path, EVERY_STATUS.replace('en = "VoIP block in Morocco" }\n\n[counters.ended]', 'en = "VoIP ban in Morocco" }\n\n[counters.ended]'))
+    rewrite(
+        path,
+        EVERY_STATUS.replace(
+            'en = "VoIP block in Morocco" }\n\n[counters.ended]', 'en = "VoIP ban in Morocco" }\n\n[counters.ended]'
+        ),
+    )
     after = client.get("/badge/ongoing.svg?lang=en", headers={"If-None-Match": before})
     assert after.status_code == 200 and after.headers["ETag"] != before
 

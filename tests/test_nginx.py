@@ -48,14 +48,16 @@ def nginx(live_server, tmp_path_factory):
                 break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(process.stderr.read().decode())
+                raise RuntimeError(process.stderr.read().decode()) from None
             time.sleep(0.05)
     yield base, run
     process.terminate()
     process.wait(timeout=10)
 
 
-@pytest.mark.parametrize("path", ["/badge/ongoing.svg?lang=ar", "/api/v1/counters/ongoing?lang=fr", "/embed/ongoing.js", "/ongoing?lang=zgh"])
+@pytest.mark.parametrize(
+    "path", ["/badge/ongoing.svg?lang=ar", "/api/v1/counters/ongoing?lang=fr", "/embed/ongoing.js", "/ongoing?lang=zgh"]
+)
 def test_cache_hits_and_304s(nginx, path):
     base, _ = nginx
     status, headers, body = get(base + path)

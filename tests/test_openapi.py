@@ -15,9 +15,7 @@ SCHEMA = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
 def test_every_route_is_described_and_nothing_else():
     described = set(APP.test_client().get("/api/openapi.json").get_json()["paths"])
     routes = {
-        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
-        for rule in APP.url_map.iter_rules()
-        if "GET" in rule.methods
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule) for rule in APP.url_map.iter_rules() if "GET" in rule.methods
     }
     assert routes == described
 

@@ -1,6 +1,7 @@
 """Discovering participating sites: host names only, batched, in SQLite or Redis, never in the way."""
 
 import datetime as dt
+
 import pytest
 from click.testing import CliRunner
 
@@ -56,7 +57,13 @@ def discovering(ongoing_path, tmp_path):
     from voipdown import create_app
 
     store = tmp_path / "participants.sqlite3"
-    app = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_STORE": str(store), "VOIPDOWN_PUBLIC_URL": "https://count.example.org"})
+    app = create_app(
+        {
+            "VOIPDOWN_TIMELINE": str(ongoing_path),
+            "VOIPDOWN_STORE": str(store),
+            "VOIPDOWN_PUBLIC_URL": "https://count.example.org",
+        }
+    )
     return app, SqliteStore(store)
 
 
@@ -89,7 +96,9 @@ def test_discovery_can_be_switched_off(ongoing_path, tmp_path):
     from voipdown import create_app
 
     store = tmp_path / "off.sqlite3"
-    app = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_STORE": str(store), "VOIPDOWN_DISCOVERY": "off"})
+    app = create_app(
+        {"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_STORE": str(store), "VOIPDOWN_DISCOVERY": "off"}
+    )
     app.test_client().get("/badge/shutdown.svg", headers={"Referer": "https://blog.example.ma/"})
     assert app.extensions["voipdown"].recorder is None and not store.exists()
     assert app.test_client().get("/healthz").get_json()["participants"] == "off"
@@ -185,7 +194,11 @@ def test_the_pending_sightings_are_bounded_and_the_overflow_reported(discovering
     health = client.get("/healthz").get_json()
     assert health["participants_dropped"] == 2
     app.extensions["voipdown"].recorder.flush()
-    assert {s.host: s.count for s in store.sightings()} == {"site0.example.ma": 2, "site1.example.ma": 1, "site2.example.ma": 1}
+    assert {s.host: s.count for s in store.sightings()} == {
+        "site0.example.ma": 2,
+        "site1.example.ma": 1,
+        "site2.example.ma": 1,
+    }
 
 
 def test_a_stopping_worker_writes_what_it_saw(tmp_path):
@@ -203,7 +216,9 @@ def test_a_stopping_worker_writes_what_it_saw(tmp_path):
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
     server = subprocess.Popen(
         [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

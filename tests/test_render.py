@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from PIL import Image
 
+from tests.timelines import EVERY_STATUS
 from voipdown.badges import counter_badge, error_badge, every_badge_text, missing_glyphs
 from voipdown.counting import count_at
 from voipdown.languages import SUPPORTED
@@ -21,7 +22,6 @@ from voipdown.render.styles import LABEL_COLOR, PALETTE, STYLES, TEXT_COLOR
 from voipdown.render.svg import render_svg
 from voipdown.settings import bundled_timeline
 from voipdown.timeline import parse_timeline
-from tests.timelines import EVERY_STATUS
 
 SVG = "{http://www.w3.org/2000/svg}"
 INSTANT = dt.datetime(2026, 11, 23, 12, tzinfo=dt.timezone.utc)
@@ -45,7 +45,11 @@ def test_digits_inside_arabic_keep_their_order(font):
     runs = visual_runs("رُفع بعد 304 أيام", rtl=True)
     assert [(run.text, run.rtl) for run in runs] == [(" أيام", True), ("304", False), ("رُفع بعد ", True)]
     line = shape_line(font, "رُفع بعد 304 أيام", rtl=True)
-    digits = [(glyph.x, font.glyph_name(glyph.glyph_id)) for glyph in line.glyphs if font.glyph_name(glyph.glyph_id) in ("three", "zero", "four")]
+    digits = [
+        (glyph.x, font.glyph_name(glyph.glyph_id))
+        for glyph in line.glyphs
+        if font.glyph_name(glyph.glyph_id) in ("three", "zero", "four")
+    ]
     assert [name for _, name in sorted(digits)] == ["three", "zero", "four"]  # 304 left to right, not 403
 
 

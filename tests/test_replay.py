@@ -32,7 +32,17 @@ def flask_calls(app, monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("path", ["/badge/ongoing.svg?lang=ar", "/badge/ongoing.png?scale=3", "/api/v1/counters/ongoing", "/embed/ongoing.js", "/ongoing?lang=zgh", "/ongoing/feed.atom"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/badge/ongoing.svg?lang=ar",
+        "/badge/ongoing.png?scale=3",
+        "/api/v1/counters/ongoing",
+        "/embed/ongoing.js",
+        "/ongoing?lang=zgh",
+        "/ongoing/feed.atom",
+    ],
+)
 def test_replay_gives_the_same_response_without_flask(app, monkeypatch, path):
     client = app.test_client()
     calls = flask_calls(app, monkeypatch)

@@ -36,7 +36,11 @@ def test_redis_cache_shared_and_survives_redis_going_away(ongoing_path):
 
     server = RedisServer().start()
     try:
-        settings = {"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_REDIS_URL": server.url, "VOIPDOWN_DISCOVERY": "off"}
+        settings = {
+            "VOIPDOWN_TIMELINE": str(ongoing_path),
+            "VOIPDOWN_REDIS_URL": server.url,
+            "VOIPDOWN_DISCOVERY": "off",
+        }
         one, two = create_app(settings).test_client(), create_app(settings).test_client()
         body = one.get("/badge/shutdown.svg?lang=ar").data
         keys = redis.Redis.from_url(server.url).keys("voipdown:cache:*")

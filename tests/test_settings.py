@@ -24,7 +24,12 @@ def test_unknown_override_is_an_error_and_unknown_variable_a_warning(caplog):
 
 
 @pytest.mark.parametrize(
-    "key, value", [("VOIPDOWN_PUBLIC_URL", "javascript:alert(1)"), ("VOIPDOWN_TRUST_PROXY", "many"), ("VOIPDOWN_RELOAD_INTERVAL", "-1")]
+    "key, value",
+    [
+        ("VOIPDOWN_PUBLIC_URL", "javascript:alert(1)"),
+        ("VOIPDOWN_TRUST_PROXY", "many"),
+        ("VOIPDOWN_RELOAD_INTERVAL", "-1"),
+    ],
 )
 def test_bad_values_are_refused(key, value):
     with pytest.raises(SettingsError, match=key):

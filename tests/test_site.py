@@ -52,7 +52,7 @@ def test_every_event_links_its_sources(site):
     root = parse(site.get("/voip-ma?lang=fr").get_data(as_text=True))
     items = root.findall(f".//{XHTML}ol/{XHTML}li")
     assert len(items) == len(counter.events)
-    for item, event in zip(items, counter.events):
+    for item, event in zip(items, counter.events, strict=True):
         assert item.find(f"{XHTML}time").get("datetime") == event.date.isoformat()
         hrefs = [a.get("href") for a in item.iter(f"{XHTML}a")]
         assert hrefs == [source.url for source in event.sources if source.url]
@@ -137,7 +137,11 @@ def test_feed_of_an_ongoing_counter_marks_years(ongoing_path):
     titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
     assert "365 days of blocking" in titles and "730 days of blocking" in titles and "700 days of blocking" in titles
     assert "800 days of blocking" not in titles
-    updated = [entry.find(f"{ATOM}updated").text for entry in feed.findall(f"{ATOM}entry") if entry.find(f"{ATOM}title").text == "365 days of blocking"]
+    updated = [
+        entry.find(f"{ATOM}updated").text
+        for entry in feed.findall(f"{ATOM}entry")
+        if entry.find(f"{ATOM}title").text == "365 days of blocking"
+    ]
     assert updated == ["2025-03-01T00:00:00+00:00"]  # local midnight in Casablanca (UTC+0 in Ramadan 2025)
 
 

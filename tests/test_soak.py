@@ -3,7 +3,6 @@ every second (some rewrites invalid) and Redis restarts once: zero errors."""
 
 import shutil
 
-
 from bench.soak import soak
 
 

@@ -24,9 +24,36 @@ def categories(lang):
 # Written by hand, from Arabic grammar, not from the catalog: 3-10 take a plural
 # noun (أيام), 11-99 a singular accusative (يومًا), 100-102 a singular genitive (يوم).
 EXPECTED = {
-    "ar": ["منذ 0 يوم", "منذ يوم واحد", "منذ يومين", "منذ 3 أيام", "منذ 11 يومًا", "منذ 100 يوم", "منذ 101 يوم", "منذ 102 يوم"],
-    "fr": ["depuis 0 jour", "depuis 1 jour", "depuis 2 jours", "depuis 3 jours", "depuis 11 jours", "depuis 100 jours", "depuis 101 jours", "depuis 102 jours"],
-    "en": ["for 0 days", "for 1 day", "for 2 days", "for 3 days", "for 11 days", "for 100 days", "for 101 days", "for 102 days"],
+    "ar": [
+        "منذ 0 يوم",
+        "منذ يوم واحد",
+        "منذ يومين",
+        "منذ 3 أيام",
+        "منذ 11 يومًا",
+        "منذ 100 يوم",
+        "منذ 101 يوم",
+        "منذ 102 يوم",
+    ],
+    "fr": [
+        "depuis 0 jour",
+        "depuis 1 jour",
+        "depuis 2 jours",
+        "depuis 3 jours",
+        "depuis 11 jours",
+        "depuis 100 jours",
+        "depuis 101 jours",
+        "depuis 102 jours",
+    ],
+    "en": [
+        "for 0 days",
+        "for 1 day",
+        "for 2 days",
+        "for 3 days",
+        "for 11 days",
+        "for 100 days",
+        "for 101 days",
+        "for 102 days",
+    ],
     "zgh": [f"ⵙⴳ {n} ⵏ ⵡⵓⵙⵙⴰⵏ" for n in NUMBERS],
 }
 
@@ -69,7 +96,10 @@ def test_every_plural_form_of_every_language_for_sites_and_status():
     assert phrase("ar", texts.SITES_COUNT, count=200) == "عرض 200 موقع العدّاد."  # 200: other
     assert phrase("ar", texts.SITES_COUNT, count=11) == "عرض 11 موقعًا العدّاد."
     assert phrase("fr", texts.SITES_COUNT, count=1) == "1 site a affiché le compteur."
-    assert phrase("en", texts.LIFTED, days=304, date=dt.date(2016, 11, 4)) == "The block was lifted on November 4, 2016, after 304 days."
+    assert (
+        phrase("en", texts.LIFTED, days=304, date=dt.date(2016, 11, 4))
+        == "The block was lifted on November 4, 2016, after 304 days."
+    )
     assert phrase("ar", texts.LIFTED, days=304, date=dt.date(2016, 11, 4)) == "رُفع الحجب في 4 نونبر 2016 بعد 304 أيام."
 
 

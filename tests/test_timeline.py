@@ -97,7 +97,12 @@ def test_every_problem_is_reported_at_once_with_field_and_line():
         ('fr = "Coupure d’exemple"\n', "", "counters.shutdown.title", "default language (fr)"),
         ('zgh = "ⴰⴳⴷⴰⵍ"', 'kab = "x"', "counters.shutdown.title.kab", "unsupported language"),
         ('url = "https://campaign.example.org"', 'url = "campaign.example.org"', "counters.shutdown.url", "http"),
-        ('url = "https://blog.example.org"', 'url = "ftp://blog.example.org"', "counters.shutdown.participants[0].url", "http"),
+        (
+            'url = "https://blog.example.org"',
+            'url = "ftp://blog.example.org"',
+            "counters.shutdown.participants[0].url",
+            "http",
+        ),
         ('default_counter = "shutdown"', 'default_counter = "nope"', "default_counter", "names no counter"),
         ("sources = [{", "sourcez = [{", "counters.shutdown.events[0].sourcez", "unknown key"),
         ('title = { en = "Lifted example" }', 'title = { en = "" }', "counters.lifted.title.en", "empty"),
@@ -130,7 +135,10 @@ def test_duplicate_slug_is_a_toml_error_with_line():
 
 
 def test_duplicate_site_is_rejected_whatever_www_and_case():
-    text = ONGOING + '\n[[counters.shutdown.participants]]\nname = "Again"\nurl = "http://WWW.Blog.example.org/"\nkind = "blog"\n'
+    text = (
+        ONGOING
+        + '\n[[counters.shutdown.participants]]\nname = "Again"\nurl = "http://WWW.Blog.example.org/"\nkind = "blog"\n'
+    )
     problem = only(problems_of(text), "counters.shutdown.participants[1].url")
     assert "participants[0]" in problem.message
 
@@ -144,7 +152,7 @@ def test_unreadable_and_non_utf8_files(tmp_path):
         load_timeline(tmp_path / "absent.toml")
     assert "absent.toml" in str(caught.value) and "cannot read" in str(caught.value)
     bad = tmp_path / "latin1.toml"
-    bad.write_bytes(b'# ok\n# caf\xe9\n')
+    bad.write_bytes(b"# ok\n# caf\xe9\n")
     with pytest.raises(TimelineError) as caught:
         load_timeline(bad)
     assert caught.value.problems[0].line == 2 and "UTF-8" in str(caught.value)

@@ -10,13 +10,11 @@ import datetime as dt
 from collections.abc import Iterator
 
 from voipdown.counting import Count
-from voipdown.languages import LANGUAGES
+from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.font import Font
 from voipdown.render.layout import BadgeLayout, layout_badge
-from voipdown.render.styles import ERROR_COLOR, PALETTE, STATUS_COLORS
-from voipdown.languages import SUPPORTED
 from voipdown.render.shaping import shape_line
-from voipdown.render.styles import STYLES
+from voipdown.render.styles import ERROR_COLOR, PALETTE, STATUS_COLORS, STYLES
 from voipdown.texts import (
     BAD_PARAMETER,
     ENDED,
@@ -34,9 +32,9 @@ from voipdown.texts import (
 from voipdown.timeline import Counter, Timeline
 
 BADGE_PARAMETERS = ("lang", "style", "color", "scale")
+"""The only names an error badge may quote: ours, never the request's."""
 BADGE_MESSAGES = (ONGOING, ENDED, UPCOMING, ERROR_LABEL, NOT_FOUND, BAD_PARAMETER, UNAVAILABLE)
 """Every catalog message a badge can show."""
-"""The only names an error badge may quote: ours, never the request's."""
 
 
 def counter_badge(font: Font, counter: Counter, count: Count, lang: str, style: str, color: str | None) -> BadgeLayout:
@@ -52,7 +50,9 @@ def counter_badge(font: Font, counter: Counter, count: Count, lang: str, style: 
     )
 
 
-def error_badge(font: Font, lang: str, style: str, *, not_found: bool = False, parameter: str | None = None) -> BadgeLayout:
+def error_badge(
+    font: Font, lang: str, style: str, *, not_found: bool = False, parameter: str | None = None
+) -> BadgeLayout:
     """A badge that says what went wrong, so a host page shows words and not a broken image."""
     if parameter is not None:
         if parameter not in BADGE_PARAMETERS:

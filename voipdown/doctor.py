@@ -56,7 +56,9 @@ def diagnose(settings: Settings, timeline: Timeline) -> Report:
     import uharfbuzz
 
     report.add("harfbuzz", f"HarfBuzz {uharfbuzz.version_string()} (uharfbuzz {_package('uharfbuzz')}): shaping")
-    report.add("freetype", f"FreeType {'.'.join(map(str, freetype.version()))} (freetype-py {_package('freetype-py')}): PNG")
+    report.add(
+        "freetype", f"FreeType {'.'.join(map(str, freetype.version()))} (freetype-py {_package('freetype-py')}): PNG"
+    )
     report.add("bidi", f"python-bidi {_package('python-bidi')}: Unicode bidirectional algorithm")
 
     from PIL import features

@@ -70,7 +70,13 @@ def embed_texts(counter: Counter, count: Count, lang: str, links: Links, size: t
 def _json_for_script(value) -> str:
     """JSON that stays inert inside a script: no `</script>`, no line separators."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escaped)
     return text
 
@@ -119,4 +125,3 @@ def snippets(sentence: str, links: Links, lang: str, position: str, theme: str, 
         markdown=f"[![{markdown_text}]({links.badge_svg})]({links.page})",
         bbcode=f"[url={links.page}][img]{links.badge_png}[/img][/url]",
     )
-

@@ -46,4 +46,3 @@ LANGUAGES: dict[str, Language] = {
 
 DEFAULT_LANGUAGE = "fr"
 SUPPORTED = tuple(LANGUAGES)
-

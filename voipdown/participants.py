@@ -111,12 +111,14 @@ class SqliteStore:
         connection = self._connect()
         try:
             rows = connection.execute(
-                "SELECT host, first_seen, last_seen, count FROM participants WHERE last_seen >= ? ORDER BY count DESC, host",
+                "SELECT host, first_seen, last_seen, count FROM participants"
+                " WHERE last_seen >= ? ORDER BY count DESC, host",
                 ((since or dt.datetime.min.replace(tzinfo=dt.timezone.utc)).isoformat(),),
             ).fetchall()
         finally:
             connection.close()
-        return [Sighting(h, dt.datetime.fromisoformat(f), dt.datetime.fromisoformat(l), c) for h, f, l, c in rows]
+        parse = dt.datetime.fromisoformat
+        return [Sighting(host, parse(first), parse(last), count) for host, first, last, count in rows]
 
 
 class RedisStore:

@@ -9,7 +9,6 @@ itself. No access log is written: visitors' addresses are not ours to keep.
 
 from __future__ import annotations
 
-
 from granian import Granian
 from granian.constants import Interfaces
 

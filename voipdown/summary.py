@@ -16,7 +16,6 @@ from voipdown.texts import count_message
 from voipdown.timeline import Counter
 
 
-
 def describe(counter: Counter, instant: dt.datetime, lang: str) -> dict[str, Any]:
     """The counter's state at `instant`, with its texts in `lang`."""
     count = count_at(counter, instant)

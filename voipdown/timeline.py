@@ -138,7 +138,9 @@ def load_timeline(path: str | Path) -> Timeline:
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise TimelineError([Problem(str(path), None, "", f"cannot read the file ({error.strerror or error})")]) from None
+        raise TimelineError(
+            [Problem(str(path), None, "", f"cannot read the file ({error.strerror or error})")]
+        ) from None
     return parse_timeline(data, str(path))
 
 
@@ -389,7 +391,9 @@ class _Reader:
 
         title = self.translations(table, "title", path, default_lang)
         url = self.url(table, "url", path, required=False)
-        events = tuple(self.event(item, item_path, default_lang) for item_path, item in self.array_of_tables(table, "events", path))
+        events = tuple(
+            self.event(item, item_path, default_lang) for item_path, item in self.array_of_tables(table, "events", path)
+        )
         press = tuple(self.press(item, item_path) for item_path, item in self.array_of_tables(table, "press", path))
         participants = self.participants(table, path)
         aliases = table.get("aliases", [])
@@ -467,7 +471,9 @@ class _Reader:
             if url is not None:
                 key = _site_key(url)
                 if key in seen:
-                    self.problem(item_path + ("url",), f"duplicate site: participants[{seen[key]}] has the same address")
+                    self.problem(
+                        item_path + ("url",), f"duplicate site: participants[{seen[key]}] has the same address"
+                    )
                     url = None
                 else:
                     seen[key] = item_path[-1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PIL import Image
 
 from voipdown.render.font import Font
-from voipdown.render.png import encode_png, draw_line, layer
+from voipdown.render.png import draw_line, encode_png, layer
 from voipdown.render.shaping import shape_line
 
 WIDTH, HEIGHT = 1200, 630
@@ -21,7 +21,12 @@ def render_share_card(font: Font, title: str, message: str, status: str, rtl: bo
     """Title, the count's message (largest), the status sentence and the service's name,
     each centred and shrunk if needed to fit the width."""
     canvas = Image.new("RGBA", (WIDTH, HEIGHT), BACKGROUND)
-    rows = [(title, 56, 190, SOFT_TEXT), (message, 104, 350, TEXT), (status, 34, 450, SOFT_TEXT), ("VoIP Down", 30, 570, SOFT_TEXT)]
+    rows = [
+        (title, 56, 190, SOFT_TEXT),
+        (message, 104, 350, TEXT),
+        (status, 34, 450, SOFT_TEXT),
+        ("VoIP Down", 30, 570, SOFT_TEXT),
+    ]
     for text, size, baseline, color in rows:
         line = shape_line(font, text, rtl)
         width = line.advance * size / font.units_per_em

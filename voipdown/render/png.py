@@ -112,7 +112,9 @@ def _text_mask(layout: BadgeLayout, font: Font, scale: int) -> Image.Image:
     """The coverage of every text of the badge, in device pixels."""
     mask = Image.new("L", (layout.width * scale, layout.height * scale), 0)
     for box in layout.boxes:
-        draw_line(mask, font, box.line, box.text_x * scale, layout.style.baseline * scale, layout.style.font_size * scale)
+        draw_line(
+            mask, font, box.line, box.text_x * scale, layout.style.baseline * scale, layout.style.font_size * scale
+        )
     return mask
 
 

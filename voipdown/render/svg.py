@@ -90,7 +90,7 @@ def render_svg(layout: BadgeLayout, font: Font) -> str:
         f' width="{width}" height="{height}" viewBox="0 0 {width} {height}"'
         f' role="img" aria-label={quoteattr(sentence)} xml:lang={quoteattr(layout.lang)}>'
         f"<title>{escape(sentence)}</title>"
-        f"<defs>{gradient}{clip}{''.join(defs)}<g id=\"t\">{''.join(text_groups)}</g></defs>"
-        f"{background}{shadow}<use xlink:href=\"#t\" fill=\"{TEXT_COLOR}\"/>"
+        f'<defs>{gradient}{clip}{"".join(defs)}<g id="t">{"".join(text_groups)}</g></defs>'
+        f'{background}{shadow}<use xlink:href="#t" fill="{TEXT_COLOR}"/>'
         "</svg>"
     )

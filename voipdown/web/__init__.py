@@ -16,8 +16,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import PathConverter
 
 from voipdown import __version__
-from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.participants import Recorder, open_store
+from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, openapi, site

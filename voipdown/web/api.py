@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from flask import Blueprint, Response, jsonify, request, url_for
 
 from voipdown.counting import Count, count_at, now

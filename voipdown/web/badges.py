@@ -83,7 +83,9 @@ def badge(name: str):
     if counter is None:
         return _error(fmt, 404, lang, style, scale, not_found=True)
     if is_alias:
-        params = {key: value for key, value in (("lang", lang), ("style", style), ("color", color)) if request.args.get(key)}
+        params = {
+            key: value for key, value in (("lang", lang), ("style", style), ("color", color)) if request.args.get(key)
+        }
         if fmt == "png" and request.args.get("scale"):
             params["scale"] = scale
         location = url_for("badges.badge", name=f"{counter.slug}.{fmt}", **params)
@@ -95,7 +97,11 @@ def badge(name: str):
         instant = now()
         count = count_at(counter, instant)
         key = f"badge:{fmt}:{counter.slug}:{lang}:{style}:{color}:{scale}:{count.as_of.isoformat()}:{timeline.version}"
-        body = cached(key, lambda: _draw(counter_badge(service().font, counter, count, lang, style, color), fmt, scale), DAY_SECONDS)
+        body = cached(
+            key,
+            lambda: _draw(counter_badge(service().font, counter, count, lang, style, color), fmt, scale),
+            DAY_SECONDS,
+        )
     except Exception:
         log.exception("badge %s failed", name)
         return _error(fmt, 500, lang, style, scale)

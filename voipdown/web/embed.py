@@ -59,7 +59,9 @@ def script(name: str):
 
     def build() -> str:
         texts = {
-            lang: embed_texts(counter, count, lang, counter_links(counter.slug, lang), _badge_size(counter, count, lang))
+            lang: embed_texts(
+                counter, count, lang, counter_links(counter.slug, lang), _badge_size(counter, count, lang)
+            )
             for lang in SUPPORTED
         }
         return embed_script(counter, texts)
@@ -162,7 +164,9 @@ def builder():
 
 def _builder_error(ui_lang: str, parameter: str | None):
     response = Response(
-        f"{phrase(ui_lang, 'invalid {parameter}', parameter=parameter or 'parameter')}\n", status=400, mimetype="text/plain"
+        f"{phrase(ui_lang, 'invalid {parameter}', parameter=parameter or 'parameter')}\n",
+        status=400,
+        mimetype="text/plain",
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

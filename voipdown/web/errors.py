@@ -65,9 +65,13 @@ def _not_found_page():
     from voipdown.texts import phrase
 
     lang = request.accept_languages.best_match(SUPPORTED) or "fr"
-    html = render_template("not_found.html", lang=lang, dir=LANGUAGES[lang].direction, t=lambda msgid: phrase(lang, msgid))
+    html = render_template(
+        "not_found.html", lang=lang, dir=LANGUAGES[lang].direction, t=lambda msgid: phrase(lang, msgid)
+    )
     response = Response(html, status=404)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     response.vary.add("Accept-Language")

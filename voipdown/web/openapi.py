@@ -41,7 +41,10 @@ def _content(media: str, description: str = "OK") -> dict:
 
 
 def _redirect() -> dict:
-    return {"description": "An old slug: moved to the current one.", "headers": {"Location": {"schema": {"type": "string"}}}}
+    return {
+        "description": "An old slug: moved to the current one.",
+        "headers": {"Location": {"schema": {"type": "string"}}},
+    }
 
 
 def _api_errors(*statuses: int) -> dict:
@@ -83,7 +86,22 @@ def _image_responses() -> dict:
 def document(slugs: tuple[str, ...]) -> dict:
     counter = {
         "type": "object",
-        "required": ["slug", "status", "days", "start", "end", "timezone", "as_of", "next_change", "lang", "dir", "label", "message", "title", "url"],
+        "required": [
+            "slug",
+            "status",
+            "days",
+            "start",
+            "end",
+            "timezone",
+            "as_of",
+            "next_change",
+            "lang",
+            "dir",
+            "label",
+            "message",
+            "title",
+            "url",
+        ],
         "properties": {
             "slug": {"type": "string"},
             "status": {"type": "string", "enum": ["upcoming", "ongoing", "ended"]},
@@ -116,23 +134,60 @@ def document(slugs: tuple[str, ...]) -> dict:
                     "summary": "Every counter",
                     "parameters": [LANG],
                     "responses": {
-                        "200": _json({"type": "object", "required": ["lang", "default_counter", "counters"], "properties": {
-                            "lang": {"type": "string"}, "default_counter": {"type": "string"},
-                            "counters": {"type": "array", "items": {"type": "object", "required": ["slug", "title", "status", "days", "url"]}},
-                        }}),
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["lang", "default_counter", "counters"],
+                                "properties": {
+                                    "lang": {"type": "string"},
+                                    "default_counter": {"type": "string"},
+                                    "counters": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["slug", "title", "status", "days", "url"],
+                                        },
+                                    },
+                                },
+                            }
+                        ),
                         **_api_errors(400),
                     },
                 }
             },
             "/api/v1/counters/{slug}": {
-                "get": {"summary": "One counter", "parameters": [SLUG, LANG],
-                        "responses": {"200": {**_json(counter), "headers": CACHED}, "301": _redirect(), **_api_errors(400, 404)}}
+                "get": {
+                    "summary": "One counter",
+                    "parameters": [SLUG, LANG],
+                    "responses": {
+                        "200": {**_json(counter), "headers": CACHED},
+                        "301": _redirect(),
+                        **_api_errors(400, 404),
+                    },
+                }
             },
             "/api/v1/counters/{slug}/shields.json": {
-                "get": {"summary": "shields.io's endpoint-badge schema", "parameters": [SLUG, LANG],
-                        "responses": {"200": _json({"type": "object", "required": ["schemaVersion", "label", "message", "color"], "properties": {
-                            "schemaVersion": {"const": 1}, "label": {"type": "string"}, "message": {"type": "string"},
-                            "color": {"type": "string"}, "cacheSeconds": {"type": "integer"}}}), "301": _redirect(), **_api_errors(400, 404)}}
+                "get": {
+                    "summary": "shields.io's endpoint-badge schema",
+                    "parameters": [SLUG, LANG],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["schemaVersion", "label", "message", "color"],
+                                "properties": {
+                                    "schemaVersion": {"const": 1},
+                                    "label": {"type": "string"},
+                                    "message": {"type": "string"},
+                                    "color": {"type": "string"},
+                                    "cacheSeconds": {"type": "integer"},
+                                },
+                            }
+                        ),
+                        "301": _redirect(),
+                        **_api_errors(400, 404),
+                    },
+                }
             },
             "/badge/{name}": {
                 "get": {
@@ -147,40 +202,113 @@ def document(slugs: tuple[str, ...]) -> dict:
                     "responses": _image_responses(),
                 }
             },
-            "/badges": {"get": {"summary": "Gallery of every style and language", "responses": {"200": _content("text/html"), "503": _json(ERROR)}}},
+            "/badges": {
+                "get": {
+                    "summary": "Gallery of every style and language",
+                    "responses": {"200": _content("text/html"), "503": _json(ERROR)},
+                }
+            },
             "/embed": {
                 "get": {
                     "summary": "The embed builder",
-                    "parameters": [_param("counter", enum=slugs), LANG, _param("position", enum=POSITIONS), _param("theme", enum=THEMES)],
+                    "parameters": [
+                        _param("counter", enum=slugs),
+                        LANG,
+                        _param("position", enum=POSITIONS),
+                        _param("theme", enum=THEMES),
+                    ],
                     "responses": {"200": _content("text/html"), "400": _content("text/plain", "A bad value, named")},
                 }
             },
             "/embed/{name}": {
-                "get": {"summary": "The embed script: <slug>.js", "parameters": [_param("name", "path")],
-                        "responses": {"200": _content("text/javascript"), "301": _redirect(),
-                                      "404": {"description": "No such counter", "content": {"text/javascript": {"schema": {"type": "string"}}, "application/json": {"schema": ERROR}}}}}
+                "get": {
+                    "summary": "The embed script: <slug>.js",
+                    "parameters": [_param("name", "path")],
+                    "responses": {
+                        "200": _content("text/javascript"),
+                        "301": _redirect(),
+                        "404": {
+                            "description": "No such counter",
+                            "content": {
+                                "text/javascript": {"schema": {"type": "string"}},
+                                "application/json": {"schema": ERROR},
+                            },
+                        },
+                    },
+                }
             },
             "/embed/{slug}/frame": _html_page("The no-JavaScript frame", [SLUG, LANG, _param("theme", enum=THEMES)]),
             "/static/embed/{name}": {
-                "get": {"summary": "The builder's script", "parameters": [_param("name", "path")],
-                        "responses": {"200": _content("text/javascript"), "404": _json(ERROR)}}
+                "get": {
+                    "summary": "The builder's script",
+                    "parameters": [_param("name", "path")],
+                    "responses": {"200": _content("text/javascript"), "404": _json(ERROR)},
+                }
             },
             "/": _html_page("The default counter's page", [LANG], redirect=False),
             "/{slug}": _html_page("A counter's page", [SLUG, LANG]),
             "/{slug}/share.png": {
-                "get": {"summary": "The share image (1200x630)", "parameters": [SLUG, LANG],
-                        "responses": {"200": _content("image/png"), "301": _redirect(), **_page_errors(400, 404, 503)}}
+                "get": {
+                    "summary": "The share image (1200x630)",
+                    "parameters": [SLUG, LANG],
+                    "responses": {"200": _content("image/png"), "301": _redirect(), **_page_errors(400, 404, 503)},
+                }
             },
-            "/feed.atom": {"get": {"summary": "The default counter's Atom feed", "parameters": [LANG],
-                                   "responses": {"200": _content("application/atom+xml"), **_api_errors(400)}}},
-            "/{slug}/feed.atom": {"get": {"summary": "A counter's Atom feed", "parameters": [SLUG, LANG],
-                                          "responses": {"200": _content("application/atom+xml"), "301": _redirect(), **_page_errors(400, 404)}}},
-            "/healthz": {"get": {"summary": "Health: always 200", "responses": {"200": _json({"type": "object", "required": ["status", "timeline", "version"], "properties": {
-                "status": {"type": "string", "enum": ["ok", "degraded"]}, "timeline": {"type": "string", "enum": ["ok", "stale"]}, "version": {"type": "string"}}})}}},
-            "/api/openapi.json": {"get": {"summary": "This description", "responses": {"200": _json({"type": "object"})}}},
+            "/feed.atom": {
+                "get": {
+                    "summary": "The default counter's Atom feed",
+                    "parameters": [LANG],
+                    "responses": {"200": _content("application/atom+xml"), **_api_errors(400)},
+                }
+            },
+            "/{slug}/feed.atom": {
+                "get": {
+                    "summary": "A counter's Atom feed",
+                    "parameters": [SLUG, LANG],
+                    "responses": {
+                        "200": _content("application/atom+xml"),
+                        "301": _redirect(),
+                        **_page_errors(400, 404),
+                    },
+                }
+            },
+            "/healthz": {
+                "get": {
+                    "summary": "Health: always 200",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["status", "timeline", "version"],
+                                "properties": {
+                                    "status": {"type": "string", "enum": ["ok", "degraded"]},
+                                    "timeline": {"type": "string", "enum": ["ok", "stale"]},
+                                    "version": {"type": "string"},
+                                },
+                            }
+                        )
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {"summary": "This description", "responses": {"200": _json({"type": "object"})}}
+            },
         },
-        "components": {"schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
-            "type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}}},
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                        }
+                    },
+                }
+            }
+        },
     }
 
 

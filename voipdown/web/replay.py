@@ -34,7 +34,13 @@ from voipdown.web.state import SERVED_KEY
 OUR_PARAMETERS = ("lang", "style", "color", "scale", "theme")
 MAX_ENTRIES = 4096
 REQUEST_PARTS = (
-    "PATH_INFO", "QUERY_STRING", "SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT", "HTTP_HOST", "HTTP_ACCEPT_LANGUAGE",
+    "PATH_INFO",
+    "QUERY_STRING",
+    "SCRIPT_NAME",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "HTTP_HOST",
+    "HTTP_ACCEPT_LANGUAGE",
     "wsgi.url_scheme",
 )
 """What of a request an answer depends on: kept with its entry, to draw the next day's answer ahead."""
@@ -78,7 +84,9 @@ class ReplayCache:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
         query = environ.get("QUERY_STRING", "")
-        params = sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in OUR_PARAMETERS) if query else []
+        params = (
+            sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in OUR_PARAMETERS) if query else []
+        )
         host = "" if self.state.settings.public_url else environ.get("HTTP_HOST", "")
         language = "" if any(k == "lang" for k, _ in params) else environ.get("HTTP_ACCEPT_LANGUAGE", "")[:200]
         return f"{environ.get('PATH_INFO', '')}?{params}|{language}|{host}|{environ.get('wsgi.url_scheme', '')}"
@@ -101,7 +109,11 @@ class ReplayCache:
             return start_response(status, headers, exc_info)
 
         body = self.app(environ, capture)
-        if environ.get(REPLAY_MARK) is None or not captured.get("status", "").startswith("200") or environ["REQUEST_METHOD"] != "GET":
+        if (
+            environ.get(REPLAY_MARK) is None
+            or not captured.get("status", "").startswith("200")
+            or environ["REQUEST_METHOD"] != "GET"
+        ):
             return body
         chunks = list(body)
         if hasattr(body, "close"):
@@ -151,7 +163,9 @@ class ReplayCache:
     def seconds_to_next_change(self, instant: dt.datetime) -> float | None:
         """Seconds from `instant` to the soonest change of a kept answer; None if none will change."""
         with self._lock:
-            changes = [e.next_change for e in self._entries.values() if e.next_change is not None and e.next_change > instant]
+            changes = [
+                e.next_change for e in self._entries.values() if e.next_change is not None and e.next_change > instant
+            ]
         return (min(changes) - instant).total_seconds() if changes else None
 
     def draw_ahead(self, key: str, entry: Entry) -> bool:
@@ -195,9 +209,14 @@ class ReplayCache:
 
     def _replay(self, entry: Entry, environ, start_response, instant: dt.datetime):
         self.note_site(environ)
-        control = ("Cache-Control", cache_control(lifetime_until(entry.next_change, instant), entry.stale_while_revalidate))
+        control = (
+            "Cache-Control",
+            cache_control(lifetime_until(entry.next_change, instant), entry.stale_while_revalidate),
+        )
         if self._not_modified(entry, environ):
-            kept = [(n, v) for n, v in entry.headers if n.lower() in ("etag", "last-modified", "vary", "content-location")]
+            kept = [
+                (n, v) for n, v in entry.headers if n.lower() in ("etag", "last-modified", "vary", "content-location")
+            ]
             start_response("304 Not Modified", kept + [control])
             return [b""]
         start_response(entry.status, list(entry.headers) + [control])
@@ -206,7 +225,9 @@ class ReplayCache:
 
 def _entry(captured: dict, chunks: list[bytes], replay: tuple, request: tuple, valid_from=None) -> Entry:
     """What is kept of a 200 answer: all but its Cache-Control and Date, recomputed at each replay."""
-    headers = tuple((name, value) for name, value in captured["headers"] if name.lower() not in ("cache-control", "date"))
+    headers = tuple(
+        (name, value) for name, value in captured["headers"] if name.lower() not in ("cache-control", "date")
+    )
     etag = next((value for name, value in headers if name.lower() == "etag"), None)
     next_change, stale, version = replay
     return Entry(captured["status"], headers, b"".join(chunks), etag, next_change, version, stale, request, valid_from)

@@ -72,7 +72,12 @@ def counter_page(slug: str):
     title = counter.title_in(lang)
     message = count_message(count, lang, counter.start)
     sentence = f"{title}: {message}"
-    kinds = {kind: list(group) for kind, group in groupby(sorted(counter.participants, key=lambda p: PARTICIPANT_KINDS.index(p.kind)), key=lambda p: p.kind)}
+    kinds = {
+        kind: list(group)
+        for kind, group in groupby(
+            sorted(counter.participants, key=lambda p: PARTICIPANT_KINDS.index(p.kind)), key=lambda p: p.kind
+        )
+    }
     html = render_template(
         "counter.html",
         t=lambda msgid: phrase(lang, msgid),
@@ -83,7 +88,15 @@ def counter_page(slug: str):
         title=title,
         message=message,
         status=status_sentence(counter, count, lang),
-        events=[(event, format_day(event.date, lang), event.title.get(lang) or event.title[counter.default_lang], event.title.get(lang) is not None) for event in counter.events],
+        events=[
+            (
+                event,
+                format_day(event.date, lang),
+                event.title.get(lang) or event.title[counter.default_lang],
+                event.title.get(lang) is not None,
+            )
+            for event in counter.events
+        ],
         press=[(article, format_day(article.date, lang)) for article in counter.press],
         kinds=[(KIND_HEADINGS[kind], kinds[kind]) for kind in PARTICIPANT_KINDS if kind in kinds],
         sites_count=phrase(lang, SITES_COUNT, count=len(counter.participants)),
@@ -119,7 +132,9 @@ def share_image(slug: str):
             rtl=LANGUAGES[lang].direction == "rtl",
         )
 
-    return _finish(Response(cached(key, build, DAY_SECONDS), mimetype="image/png"), counter, count, instant, shared=True)
+    return _finish(
+        Response(cached(key, build, DAY_SECONDS), mimetype="image/png"), counter, count, instant, shared=True
+    )
 
 
 @blueprint.get("/feed.atom")
