@@ -45,7 +45,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk_report  # noqa: E402
-from bench.serve import free_port, stop, wait_http  # noqa: E402
+from bench.local import free_port, stop, wait_http  # noqa: E402
 from voipdown.web.rollover import LEAD_SECONDS  # noqa: E402
 from voipdown.zones import load_zone  # noqa: E402
 

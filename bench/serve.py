@@ -18,18 +18,18 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.local import free_port, stop, wait_http  # noqa: E402
+
 PY = sys.executable
 CORES = os.cpu_count() or 1
 PATHS = {
@@ -37,23 +37,6 @@ PATHS = {
     "json": "/api/v1/counters/voip-ma?lang=ar",
     "script": "/embed/voip-ma.js",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1).read()
-            return
-        except Exception:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
 
 
 def start(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen:
@@ -65,17 +48,6 @@ def start(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> subp
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def stop(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
 
 
 def wrk(url: str, seconds: int, connections: int, headers: dict | None = None, script: Path | None = None) -> dict:

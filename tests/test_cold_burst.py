@@ -13,16 +13,14 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from bench.local import free_port, get, stop, wait_http
 from tests.concurrency import SWITCH_INTERVAL
 from tests.test_reload import rewrite
-from tests.test_serve import free_port
 from voipdown.languages import SUPPORTED
 from voipdown.render.styles import STYLES
 from voipdown.settings import bundled_timeline
@@ -49,14 +47,6 @@ def variants() -> list[str]:
     paths += [f"/voip-ma/share.png?lang={lang}" for lang in SUPPORTED]
     paths += ["/embed/voip-ma.js", "/embed/voip-ma/frame?lang=ar", "/voip-ma?lang=zgh", "/voip-ma/feed.atom?lang=ar"]
     return paths
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
 
 
 @pytest.fixture
@@ -87,23 +77,16 @@ def fresh_server(timeline, tmp_path):
             cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:  # /healthz draws nothing: the workers stay cold
-        try:
-            if get(base + "/healthz")[0] == 200:
-                break
-        except OSError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.1)
-    yield base, log
-    process.terminate()
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        wait_http(base + "/healthz", timeout=60, process=process)  # /healthz draws nothing: the workers stay cold
+    except RuntimeError as error:
+        stop(process)
+        raise RuntimeError(log.read_text()) from error
+    yield base, log
+    stop(process)
 
 
 def warm_images(timeline: Path, paths: list[str]) -> dict[str, bytes]:
@@ -122,7 +105,8 @@ def warm_images(timeline: Path, paths: list[str]) -> dict[str, bytes]:
 
 def burst(base: str, paths: list[str]) -> dict[str, tuple[int, bytes]]:
     with ThreadPoolExecutor(CLIENTS) as pool:
-        return dict(zip(paths, pool.map(lambda path: get(base + path), paths), strict=True))
+        answers = pool.map(lambda path: get(base + path, timeout=60), paths)
+        return {path: (status, body) for path, (status, _, body) in zip(paths, answers, strict=True)}
 
 
 def assert_all_right(answers: dict, *wanted: dict, log: Path) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.local import RedisServer
 from tests.concurrency import THREADS, hammer
-from tests.redis_server import RedisServer
 from tests.test_reload import rewrite
 from tests.timelines import EVERY_STATUS
 from voipdown.badges import counter_badge

@@ -5,24 +5,13 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.redis_server import free_port
+from bench.local import free_port, get
 
 CONFIG = Path(__file__).parent.parent / "docs" / "deploy" / "nginx.conf"
-
-
-def get(url, headers=None):
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 @pytest.fixture(scope="module")
@@ -61,11 +50,11 @@ def nginx(live_server, tmp_path_factory):
 def test_cache_hits_and_304s(nginx, path):
     base, _ = nginx
     status, headers, body = get(base + path)
-    assert status == 200 and headers["X-Cache-Status"] in ("MISS", "EXPIRED", "HIT")
+    assert status == 200 and headers["x-cache-status"] in ("MISS", "EXPIRED", "HIT")
     status, headers, again = get(base + path)
-    assert status == 200 and headers["X-Cache-Status"] == "HIT" and again == body
-    status, headers, empty = get(base + path, {"If-None-Match": headers["ETag"]})
-    assert status == 304 and empty == b"" and headers["X-Cache-Status"] == "HIT"
+    assert status == 200 and headers["x-cache-status"] == "HIT" and again == body
+    status, headers, empty = get(base + path, {"If-None-Match": headers["etag"]})
+    assert status == 304 and empty == b"" and headers["x-cache-status"] == "HIT"
 
 
 def test_languages_are_kept_apart(nginx):

@@ -1,11 +1,14 @@
 """Discovering participating sites: host names only, batched, in SQLite or Redis, never in the way."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
 
-from tests.redis_server import RedisServer
+from bench.local import RedisServer, free_port, get, stop, wait_http
 from voipdown.cli import cli
 from voipdown.participants import Recorder, RedisStore, SqliteStore, host_of
 
@@ -204,14 +207,6 @@ def test_the_pending_sightings_are_bounded_and_the_overflow_reported(discovering
 def test_a_stopping_worker_writes_what_it_saw(tmp_path):
     """`voipdown serve` stopped less than a batch interval after a sighting: the worker writes
     it on its way out (granian's workers run multiprocessing's finalizers, not atexit)."""
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from tests.test_serve import free_port, get
-
     port = free_port()
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
     server = subprocess.Popen(
@@ -219,21 +214,13 @@ def test_a_stopping_worker_writes_what_it_saw(tmp_path):
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                get(base + "/healthz")
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.1)
-        request = urllib.request.Request(base + "/badge/voip-ma.svg", headers={"Referer": "https://blog.example.ma/p"})
-        urllib.request.urlopen(request, timeout=10).read()
+        wait_http(base + "/healthz", process=server)
+        assert get(base + "/badge/voip-ma.svg", {"Referer": "https://blog.example.ma/p"})[0] == 200
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     sightings = SqliteStore(tmp_path / "voipdown" / "participants.sqlite3").sightings()
     assert [(s.host, s.count) for s in sightings] == [("blog.example.ma", 1)]

@@ -1,0 +1,94 @@
+"""Real servers on loopback, for the benchmarks and the tests alike: free ports, plain HTTP
+requests, waiting for a server to answer, stopping a process group, a real redis-server.
+
+The tests import this module (and run the benchmarks' short versions); nothing in bench/
+imports tests/, so the two never import each other.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str, headers: dict | None = None, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """GET `url`: status, headers (lower-case names) and body, error statuses included."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+def wait_http(url: str, timeout: float = 30, process: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers at all; fail at once if `process` (the server) has exited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            get(url, timeout=1)
+            return
+        except OSError:
+            pass
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}) before {url} answered")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout} s")
+        time.sleep(0.1)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server started with start_new_session=True, and all it started (its workers)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+class RedisServer:
+    """A real redis-server on a free loopback port, that can be killed and started again."""
+
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        assert binary, "redis-server is missing: scripts/system-packages --test installs it"
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
