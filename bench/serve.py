@@ -87,23 +87,13 @@ def worker_rss_kib(master: int) -> int:
 def serve_service(port: int, env: dict, server: str = "granian") -> subprocess.Popen:
     if server == "granian":  # what `voipdown serve` runs
         return start([PY, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(CORES)], env)
-    return start(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "-k",
-            "gthread",
-            "--threads",
-            "4",
-            "-w",
-            str(CORES),
-            "-b",
-            f"127.0.0.1:{port}",
-            "wsgi:app",
-        ],
-        env,
-    )
+    return start(gunicorn(port, "wsgi:app"), env)
+
+
+def gunicorn(port: int, app: str) -> list[str]:
+    """gunicorn as measured against granian: gthread, 4 threads, one worker per core."""
+    threads = ["-k", "gthread", "--threads", "4", "-w", str(CORES)]
+    return [PY, "-m", "gunicorn", *threads, "-b", f"127.0.0.1:{port}", app]
 
 
 def nginx_config(run: Path, body: str) -> Path:
@@ -173,20 +163,7 @@ def main() -> None:
     for server in ("gunicorn", "granian"):
         port = free_port()
         if server == "gunicorn":
-            command = [
-                PY,
-                "-m",
-                "gunicorn",
-                "-k",
-                "gthread",
-                "--threads",
-                "4",
-                "-w",
-                str(CORES),
-                "-b",
-                f"127.0.0.1:{port}",
-                "bench.floor_app:app",
-            ]
+            command = gunicorn(port, "bench.floor_app:app")
         else:
             command = [
                 "granian",

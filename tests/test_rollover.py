@@ -157,3 +157,23 @@ def test_shields_endpoint_counts_its_seconds_down_when_asked_again(setup):
     with time_machine.travel(NOON + dt.timedelta(seconds=1000), tick=False):
         later = client.get("/api/v1/counters/shutdown/shields.json").get_json()["cacheSeconds"]
     assert first == (midnight - NOON).total_seconds() and later == first - 1000
+
+
+def test_the_thread_starts_with_the_first_kept_answer_and_wakes_before_midnight(setup):
+    """Its schedule: asleep (at most a minute) until LEAD_SECONDS before the soonest midnight of a
+    kept answer, then every second until midnight, so that answers kept meanwhile are drawn too."""
+    from voipdown.web.rollover import IDLE_SECONDS, LEAD_SECONDS
+
+    app, _, _, midnight = setup
+    rollover = app.wsgi_app.rollover
+    assert rollover._thread is None  # nothing kept yet: no thread
+    with time_machine.travel(NOON, tick=False):
+        app.test_client().get(PATHS[0])
+        assert rollover._thread is not None and rollover._thread.is_alive()
+        assert rollover.draw_due() == IDLE_SECONDS
+    with time_machine.travel(midnight - dt.timedelta(seconds=LEAD_SECONDS + 20), tick=False):
+        assert rollover.draw_due() == pytest.approx(20)
+        assert app.wsgi_app._ahead == {}  # not yet
+    with time_machine.travel(midnight - dt.timedelta(seconds=LEAD_SECONDS - 5), tick=False):
+        assert rollover.draw_due() == 1.0
+        assert len(app.wsgi_app._ahead) == 1

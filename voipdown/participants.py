@@ -12,7 +12,6 @@ store only logs and makes `/healthz` say degraded.
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import ipaddress
 import logging
@@ -184,9 +183,9 @@ class Recorder:
             if not self._closed and (self._thread is None or not self._thread.is_alive()):
                 # Started here, in the serving process (after any fork), not at import.
                 if self._thread is None:
-                    # At exit, write what is pending: atexit in a plain process; a worker process
-                    # (multiprocessing, as granian's) skips atexit and runs its finalizers instead.
-                    atexit.register(self.close)
+                    # At exit, write what is pending. A multiprocessing finalizer runs both in a plain
+                    # process (multiprocessing registers them with atexit) and in a worker process such
+                    # as granian's, which leaves by os._exit and skips atexit.
                     multiprocessing.util.Finalize(self, self.close, exitpriority=10)
                 self._thread = threading.Thread(target=self._run, name="voipdown-participants", daemon=True)
                 self._thread.start()

@@ -78,18 +78,6 @@ class TimelineSource:
         """The timeline to serve now (the file's, or the last good one if it broke)."""
         return self.snapshot().timeline
 
-    @property
-    def problems(self) -> tuple[Problem, ...]:
-        return self._served.problems
-
-    @property
-    def modified(self) -> dt.datetime:
-        return self._served.modified
-
-    @property
-    def stale(self) -> bool:
-        return bool(self._served.problems)
-
     def refresh(self) -> None:
         """Look at the file now and load it if it changed."""
         if not self._lock.acquire(blocking=False):

@@ -115,9 +115,7 @@ class ReplayCache:
             or environ["REQUEST_METHOD"] != "GET"
         ):
             return body
-        chunks = list(body)
-        if hasattr(body, "close"):
-            body.close()
+        chunks = _read(body)
         request = tuple((name, environ[name]) for name in REQUEST_PARTS if name in environ)
         with self._lock:
             self._entries[key] = _entry(captured, chunks, environ[REPLAY_MARK], request)
@@ -185,10 +183,7 @@ class ReplayCache:
             return lambda data: None
 
         with pinned_clock(entry.next_change):
-            body = self.app(environ, capture)
-            chunks = list(body)
-            if hasattr(body, "close"):
-                body.close()
+            chunks = _read(self.app(environ, capture))
         if environ.get(REPLAY_MARK) is None or not captured.get("status", "").startswith("200"):
             return False
         ahead = _entry(captured, chunks, environ[REPLAY_MARK], entry.request, valid_from=entry.next_change)
@@ -221,6 +216,15 @@ class ReplayCache:
             return [b""]
         start_response(entry.status, list(entry.headers) + [control])
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
+
+
+def _read(body) -> list[bytes]:
+    """All of a WSGI body, closed after, as WSGI asks."""
+    try:
+        return list(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
 
 
 def _entry(captured: dict, chunks: list[bytes], replay: tuple, request: tuple, valid_from=None) -> Entry:
