@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from voipdown import create_app  # noqa: E402
-from voipdown.embed import _compact, asset  # noqa: E402
+from voipdown.embed_code import _compact, asset  # noqa: E402
 
 LIMIT = 3 * 1024
 

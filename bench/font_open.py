@@ -71,7 +71,7 @@ class _NoLock:
 
 def one_worker(strategy: str) -> dict:
     """Run in a fresh process: open the font, then draw every badge at once from threads."""
-    from voipdown.badges import counter_badge
+    from voipdown.badge_content import counter_badge
     from voipdown.counting import count_at, now
     from voipdown.languages import SUPPORTED
     from voipdown.render.styles import STYLES

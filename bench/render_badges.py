@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from voipdown.badges import counter_badge  # noqa: E402
+from voipdown.badge_content import counter_badge  # noqa: E402
 from voipdown.counting import Count, Status  # noqa: E402
 from voipdown.languages import SUPPORTED  # noqa: E402
 from voipdown.render.font import find_font, open_font  # noqa: E402

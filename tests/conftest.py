@@ -1,5 +1,6 @@
 import os
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -28,12 +29,32 @@ def ongoing_path(write_timeline):
 
 
 @pytest.fixture
-def app(ongoing_path):
+def make_app(tmp_path):
+    """Build apps: `make_app(timeline, **settings)`, where `timeline` is a timeline's text (or a
+    path) and `settings` take the environment's names (VOIPDOWN_PUBLIC_URL="..."). The
+    timeline's path is in `app.config["TIMELINE_PATH"]`."""
     from voipdown import create_app
 
-    application = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_RELOAD_INTERVAL": 0})
-    application.testing = True
-    return application
+    made = []
+
+    def make(timeline: str | Path = ONGOING, **settings):
+        if isinstance(timeline, Path):
+            path = timeline
+        else:
+            path = tmp_path / f"timeline-{len(made)}.toml"
+            path.write_text(timeline, encoding="utf-8")
+        application = create_app({"VOIPDOWN_TIMELINE": str(path), "VOIPDOWN_RELOAD_INTERVAL": 0, **settings})
+        application.testing = True
+        application.config["TIMELINE_PATH"] = path
+        made.append(application)
+        return application
+
+    return make
+
+
+@pytest.fixture
+def app(make_app, ongoing_path):
+    return make_app(ongoing_path)
 
 
 @pytest.fixture

@@ -19,13 +19,13 @@ from bench.local import RedisServer
 from tests.concurrency import THREADS, hammer
 from tests.test_reload import rewrite
 from tests.timelines import EVERY_STATUS
-from voipdown.badges import counter_badge
+from voipdown.badge_content import counter_badge
 from voipdown.counting import Count, Status, count_at
 from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.card import render_share_card
 from voipdown.render.font import find_font, open_font
 from voipdown.render.png import render_png
-from voipdown.render.styles import STYLES
+from voipdown.render.styles import STATUS_COLORS, STYLES
 from voipdown.render.svg import render_svg
 from voipdown.settings import bundled_timeline
 from voipdown.timeline import load_timeline
@@ -87,7 +87,7 @@ def test_share_cards_drawn_cold_by_many_threads_at_once(counter):
 
     def card(font, lang):
         rtl = LANGUAGES[lang].direction == "rtl"
-        return render_share_card(font, counter.title_in(lang), f"{count.days}", "VoIP", rtl)
+        return render_share_card(font, counter.title_in(lang), f"{count.days}", "VoIP", STATUS_COLORS["ongoing"], rtl)
 
     reference = fresh_font()
     wanted = [card(reference, lang) for lang in SUPPORTED]
@@ -259,7 +259,7 @@ def test_server_side_cache_cold_from_many_threads(cache_setup):
     """flask-caching's SimpleCache or Redis (one client, its connection pool) from many threads,
     and Redis killed in the middle: every key answers its own value, whoever built it."""
     from voipdown import create_app
-    from voipdown.web.caching import cached
+    from voipdown.web.server_cache import cached
 
     settings, dying = cache_setup
     app = create_app(settings)
@@ -284,7 +284,7 @@ def test_server_side_cache_cold_from_many_threads(cache_setup):
 def test_a_late_success_does_not_hide_a_failure():
     """The interleaving the Redis hammer above met once in CI: a call that began before Redis
     died succeeds after another thread saw it fail. It must not clear the failure."""
-    from voipdown.web.caching import CacheHealth
+    from voipdown.web.server_cache import CacheHealth
 
     health = CacheHealth()
     asked_before = time.monotonic()

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from tests.test_render import contrast
-from voipdown.embed import asset
+from voipdown.embed_code import asset
+from voipdown.render.styles import DARK_BACKGROUND, LIGHT_BACKGROUND, STATUS_COLORS
 
 
 @pytest.fixture
@@ -67,11 +68,20 @@ def test_source_defines_no_global_and_uses_no_inner_html():
 
 def test_css_colours_are_readable():
     css = asset("counter.css")
-    for theme in (r"\.vd\{", r"\.dark\{"):
+    for theme, background in ((r"\.vd\{", LIGHT_BACKGROUND), (r"\.dark\{", DARK_BACKGROUND)):
         block = re.search(theme + r"[^}]*", css).group(0)
-        colors = dict(re.findall(r"--(bg|fg|accent):(#[0-9a-f]{3,6})", block))
+        colors = dict(re.findall(r"--(bg|fg):(#[0-9a-f]{3,6})", block))
+        assert colors["bg"] == background
         assert contrast(colors["fg"], colors["bg"]) >= 4.5
-        assert contrast(colors["accent"], colors["bg"]) >= 4.5
+    assert "--accent:" not in css  # the status's colour comes from the one map (render/styles.py)
+
+
+def test_the_script_colours_the_count_by_status(embed_client):
+    for slug, status in (("ongoing", "ongoing"), ("ended", "ended")):
+        data = data_of(embed_client.get(f"/embed/{slug}.js").get_data(as_text=True))
+        assert data["status"] == status
+        assert f".{status}{{--accent:{STATUS_COLORS[status].on_light}}}" in data["css"]
+        assert f".dark.{status},.dark .{status}{{--accent:{STATUS_COLORS[status].on_dark}}}" in data["css"]
 
 
 def test_unknown_and_renamed_counters(embed_client, tmp_path):
@@ -85,8 +95,9 @@ def test_unknown_and_renamed_counters(embed_client, tmp_path):
     client = create_app({"VOIPDOWN_TIMELINE": str(path)}).test_client()
     response = client.get("/embed/old-shutdown.js?x=<y>")
     assert response.status_code == 301 and response.headers["Location"] == "/embed/shutdown.js"
-    frame = client.get("/embed/old-shutdown/frame?lang=ar&theme=<b>")
+    frame = client.get("/embed/old-shutdown/frame?lang=ar&x=<b>")
     assert frame.status_code == 301 and frame.headers["Location"] == "/embed/shutdown/frame?lang=ar"
+    assert client.get("/embed/old-shutdown/frame?lang=ar&theme=<b>").status_code == 400  # a bad value first
 
 
 def test_frame_is_html_without_script_allowed_in_any_frame(embed_client):
@@ -145,7 +156,9 @@ def test_builder_corner_snippet_has_a_noscript_image(embed_client):
     assert 'data-position="bottom-right"' in found["script"] and "<noscript><a href=" in found["script"]
 
 
-@pytest.mark.parametrize("query", ["position=top", "theme=neon", "lang=de", "counter=<script>"])
-def test_builder_bad_parameters(embed_client, query):
+@pytest.mark.parametrize(
+    "query, status", [("position=top", 400), ("theme=neon", 400), ("lang=de", 400), ("counter=<script>", 404)]
+)
+def test_builder_bad_parameters(embed_client, query, status):
     response = embed_client.get(f"/embed?{query}")
-    assert response.status_code == 400 and b"<script>" not in response.data
+    assert response.status_code == status and response.mimetype == "text/html" and b"<script>" not in response.data

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.timelines import EVERY_STATUS
-from voipdown.badges import counter_badge, error_badge, every_badge_text, missing_glyphs
+from voipdown.badge_content import counter_badge, error_badge, every_badge_text, missing_glyphs
 from voipdown.counting import count_at
 from voipdown.languages import SUPPORTED
 from voipdown.render.bidi import visual_runs
@@ -18,7 +18,15 @@ from voipdown.render.font import FontUnavailable, find_font, open_font
 from voipdown.render.layout import layout_badge
 from voipdown.render.png import render_png
 from voipdown.render.shaping import shape_line
-from voipdown.render.styles import LABEL_COLOR, PALETTE, STYLES, TEXT_COLOR
+from voipdown.render.styles import (
+    DARK_BACKGROUND,
+    LABEL_COLOR,
+    LIGHT_BACKGROUND,
+    PALETTE,
+    STATUS_COLORS,
+    STYLES,
+    TEXT_COLOR,
+)
 from voipdown.render.svg import render_svg
 from voipdown.settings import bundled_timeline
 from voipdown.timeline import parse_timeline
@@ -119,6 +127,26 @@ def test_palette_keeps_text_readable():
     assert contrast(TEXT_COLOR, "#555555") >= 4.5 and LABEL_COLOR == "#555"
     for name, color in PALETTE.items():
         assert contrast(TEXT_COLOR, color) >= 4.5, name
+
+
+def test_one_colour_per_status_readable_everywhere():
+    """Ongoing red, ended green, upcoming blue, on the badge, the page, the frame and the
+    corner card (both themes) and the share image; every text on them at 4.5:1 or more."""
+    hues = {"ongoing": "red", "ended": "green", "upcoming": "blue"}
+    assert {status: colors.badge for status, colors in STATUS_COLORS.items()} == hues
+    for status, colors in STATUS_COLORS.items():
+        assert contrast(TEXT_COLOR, PALETTE[colors.badge]) >= 4.5, status
+        assert contrast(colors.on_light, LIGHT_BACKGROUND) >= 4.5, status
+        assert contrast(colors.on_dark, DARK_BACKGROUND) >= 4.5, status
+        assert contrast(TEXT_COLOR, colors.card) >= 4.5, status
+        assert contrast(colors.card_soft, colors.card) >= 4.5, status
+        assert hue(colors.on_light) == hue(colors.on_dark) == hue(colors.card) == hue(PALETTE[colors.badge]), status
+
+
+def hue(color):
+    """Red, green or blue: the strongest channel."""
+    channels = [int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
+    return "rgb"[channels.index(max(channels))]
 
 
 ALL_BADGES = list(itertools.product(STYLES, SUPPORTED, ("ongoing", "ended", "upcoming")))

@@ -106,6 +106,6 @@ def test_the_store_is_bounded(app, monkeypatch):
     for n in range(40):
         client.get("/badge/ended.svg", headers={"Accept-Language": f"x-junk-{n}"})
     cache = app.wsgi_app
-    while not isinstance(cache, replay.ReplayCache):
+    while not isinstance(cache, replay.Replay):
         cache = cache.app
     assert len(cache._entries) == 10

@@ -7,7 +7,7 @@ from bench.local import RedisServer
 
 def stored_keys(monkeypatch) -> set:
     """The keys the service stores from now on (through flask-caching's public `set`)."""
-    from voipdown.web.caching import cache
+    from voipdown.web.server_cache import cache
 
     keys: set = set()
     original = cache.set
@@ -61,7 +61,7 @@ def test_redis_cache_shared_and_survives_redis_going_away(ongoing_path):
         assert health["status"] == "degraded" and health["cache"] == "error" and "cache_error" in health
 
         server.start()
-        from voipdown.web.caching import CacheHealth
+        from voipdown.web.server_cache import CacheHealth
 
         one.application.extensions["voipdown_cache_health"]._paused_until = 0  # skip the pause
         assert one.get("/badge/shutdown.svg?lang=zgh").status_code == 200

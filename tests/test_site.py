@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from voipdown.languages import SUPPORTED
+from voipdown.render.styles import STATUS_COLORS
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -145,12 +146,33 @@ def test_feed_of_an_ongoing_counter_marks_years(ongoing_path):
     assert updated == ["2025-03-01T00:00:00+00:00"]  # local midnight in Casablanca (UTC+0 in Ramadan 2025)
 
 
-def test_unknown_pages_are_an_html_404_for_browsers_and_json_for_tools(site):
+def test_unknown_pages_are_an_html_404_whatever_the_client_accepts(site):
     page = site.get("/no-such-counter", headers={"Accept": "text/html,*/*;q=0.8", "Accept-Language": "ar"})
     assert page.status_code == 404 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     parse(html)
     assert 'dir="rtl"' in html and "هذه الصفحة غير موجودة." in html and "no-such-counter" not in html
     tool = site.get("/no-such-counter", headers={"Accept": "application/json"})
-    assert tool.status_code == 404 and tool.get_json()["error"]["code"] == "not_found"
+    assert tool.status_code == 404 and tool.mimetype == "text/html"  # a page route answers pages
     assert site.get("/api/v1/nothing", headers={"Accept": "text/html"}).is_json
+    elsewhere = site.get("/a/b/c", headers={"Accept": "application/json"})  # no route: negotiated
+    assert elsewhere.status_code == 404 and elsewhere.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_bad_parameter_on_a_page_is_a_page_that_names_it(site):
+    page = site.get("/voip-ma?lang=<b>", headers={"Accept-Language": "fr"})
+    assert page.status_code == 400 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    parse(html)
+    assert "Cette adresse contient une valeur invalide pour « lang »." in html and "<b>" not in html
+
+
+@pytest.mark.parametrize("slug, status", [("ongoing", "ongoing"), ("ended", "ended"), ("upcoming", "upcoming")])
+def test_each_status_has_its_colour_on_the_page_and_the_share_image(every_status_app, slug, status):
+    client = every_status_app.test_client()
+    html = client.get(f"/{slug}?lang=en").get_data(as_text=True)
+    assert f'<p class="count {status}">' in html and f".{status}{{--accent:{STATUS_COLORS[status].on_light}}}" in html
+    image = Image.open(io.BytesIO(client.get(f"/{slug}/share.png?lang=en").data)).convert("RGB")
+    assert "#%02x%02x%02x" % image.getpixel((5, 5)) == STATUS_COLORS[status].card
+    frame = client.get(f"/embed/{slug}/frame?theme=dark").get_data(as_text=True)
+    assert f'class="dark {status}"' in frame

@@ -16,6 +16,7 @@ from voipdown.counting import now
 from voipdown.languages import SUPPORTED
 from voipdown.settings import PREFIX, Settings, SettingsError
 from voipdown.summary import describe
+from voipdown.texts import label_and_message
 from voipdown.timeline import Timeline, TimelineError, load_timeline
 
 TIMELINE_HELP = f"Timeline file (default: ${PREFIX}TIMELINE, else the bundled one)."
@@ -88,7 +89,7 @@ def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None,
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
     click.echo(f"{summary['days']} ({summary['status']}, as of {summary['as_of']} in {summary['timezone']})")
-    click.echo(f"{summary['label']}: {summary['message']}")
+    click.echo(label_and_message(summary["label"], summary["message"]))
 
 
 @cli.command()

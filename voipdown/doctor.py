@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
-from voipdown.badges import missing_glyphs
+from voipdown.badge_content import missing_glyphs
 from voipdown.render.font import FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.timeline import Timeline

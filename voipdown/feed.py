@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from voipdown.counting import Count, Status, start_of_day
-from voipdown.texts import MILESTONE, phrase
+from voipdown.texts import MILESTONE, event_title, phrase
 from voipdown.timeline import Counter
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -33,7 +33,7 @@ def atom_feed(counter: Counter, count: Count, lang: str, self_url: str, page_url
     tag = f"tag:{host},{counter.start.year}:{counter.slug}"
     entries = []
     for index, event in enumerate(counter.events):
-        title = event.title.get(lang) or event.title[counter.default_lang]
+        title, _ = event_title(event, counter, lang)
         link = next((source.url for source in event.sources if source.url), page_url)
         summary = ", ".join(source.name for source in event.sources)
         entries.append((event.date, f"{tag}/event/{index}", title, link, summary))

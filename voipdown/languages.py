@@ -23,6 +23,10 @@ class Language:
         return "rtl" if self.locale.character_order == "right-to-left" else "ltr"
 
     @property
+    def rtl(self) -> bool:
+        return self.direction == "rtl"
+
+    @property
     def autonym(self) -> str:
         """The language's name in itself, for language switchers."""
         return self.locale.language_name
@@ -46,3 +50,8 @@ LANGUAGES: dict[str, Language] = {
 
 DEFAULT_LANGUAGE = "fr"
 SUPPORTED = tuple(LANGUAGES)
+
+
+def is_rtl(lang: str) -> bool:
+    """Whether `lang` is written right to left (Arabic)."""
+    return LANGUAGES[lang].rtl

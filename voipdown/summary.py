@@ -48,5 +48,5 @@ def shields_endpoint(counter: Counter, count: Count, lang: str) -> dict[str, Any
         "schemaVersion": 1,
         "label": counter.title_in(lang),
         "message": count_message(count, lang, counter.start),
-        "color": PALETTE[STATUS_COLORS[count.status.value]],  # the colour of our own badge
+        "color": PALETTE[STATUS_COLORS[count.status.value].badge],  # the colour of our own badge
     }

@@ -18,6 +18,7 @@ from babel.numbers import format_decimal
 
 from voipdown.counting import Count, Status
 from voipdown.languages import DEFAULT_LANGUAGE, LANGUAGES
+from voipdown.timeline import Counter, Event
 
 SOURCE_LANGUAGE = "en"
 """The catalogs' msgids are English: the last fallback."""
@@ -33,6 +34,9 @@ LIFTED = "The block was lifted on {date}, after {days} days."
 BLOCKED_SINCE = "Blocked since {date}."
 MILESTONE = "{days} days of blocking"
 SITES_COUNT = "{count} sites showed the counter."
+NO_SUCH_PAGE = "This page does not exist."
+BAD_ADDRESS = "This address has an invalid value for {parameter}."
+NOT_ANSWERING = "The service cannot answer for now."
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -107,3 +111,30 @@ def count_message(count: Count, lang: str, start: dt.date) -> str:
     if count.status is Status.ENDED:
         return phrase(lang, ENDED, days=count.days)
     return phrase(lang, ONGOING, days=count.days)
+
+
+def counter_sentence(counter: Counter, count: Count, lang: str) -> str:
+    """The counter in one line, for an image's alternative text or a link's title:
+    « VoIP bloqué au Maroc : depuis 304 jours »."""
+    return label_and_message(counter.title_in(lang), count_message(count, lang, counter.start))
+
+
+def label_and_message(label: str, message: str) -> str:
+    """A badge's two texts as one sentence (what a screen reader says for it)."""
+    return f"{label}: {message}"
+
+
+def status_sentence(counter: Counter, count: Count, lang: str) -> str:
+    """The state of the counter in a sentence: « Bloqué depuis le 7 janvier 2016. »"""
+    if count.status is Status.ENDED:
+        return phrase(lang, LIFTED, days=count.days, date=counter.end)
+    if count.status is Status.UPCOMING:
+        return phrase(lang, UPCOMING, date=counter.start)
+    return phrase(lang, BLOCKED_SINCE, date=counter.start)
+
+
+def event_title(event: Event, counter: Counter, lang: str) -> tuple[str, bool]:
+    """An event's title in `lang`, else in the counter's own language; and whether it is in `lang`
+    (a page marks a fallback with its language)."""
+    own = event.title.get(lang)
+    return (own, True) if own is not None else (event.title[counter.default_lang], False)

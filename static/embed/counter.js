@@ -40,7 +40,7 @@
       root.appendChild(make('style', '', data.css));
     }
 
-    var box = make('span', 'vd ' + theme + (position === 'inline' ? ' inline' : ' corner ' + position));
+    var box = make('span', 'vd ' + theme + ' ' + data.status + (position === 'inline' ? ' inline' : ' corner ' + position));
     box.lang = lang;
     box.dir = text.dir;
     var link = make('a', 'link');

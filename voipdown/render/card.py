@@ -9,23 +9,21 @@ from PIL import Image
 from voipdown.render.font import Font
 from voipdown.render.png import draw_line, encode_png, layer
 from voipdown.render.shaping import shape_line
+from voipdown.render.styles import TEXT_COLOR, StatusColors
 
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 60
-BACKGROUND = "#7f1d1d"
-TEXT = "#ffffff"
-SOFT_TEXT = "#fee2e2"  # 11:1 on the background
 
 
-def render_share_card(font: Font, title: str, message: str, status: str, rtl: bool) -> bytes:
+def render_share_card(font: Font, title: str, message: str, status: str, colors: StatusColors, rtl: bool) -> bytes:
     """Title, the count's message (largest), the status sentence and the service's name,
-    each centred and shrunk if needed to fit the width."""
-    canvas = Image.new("RGBA", (WIDTH, HEIGHT), BACKGROUND)
+    each centred and shrunk if needed to fit the width, on the status's colour."""
+    canvas = Image.new("RGBA", (WIDTH, HEIGHT), colors.card)
     rows = [
-        (title, 56, 190, SOFT_TEXT),
-        (message, 104, 350, TEXT),
-        (status, 34, 450, SOFT_TEXT),
-        ("VoIP Down", 30, 570, SOFT_TEXT),
+        (title, 56, 190, colors.card_soft),
+        (message, 104, 350, TEXT_COLOR),
+        (status, 34, 450, colors.card_soft),
+        ("VoIP Down", 30, 570, colors.card_soft),
     ]
     for text, size, baseline, color in rows:
         line = shape_line(font, text, rtl)

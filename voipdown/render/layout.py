@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from voipdown.render.font import Font
 from voipdown.render.shaping import ShapedLine, shape_line
 from voipdown.render.styles import LABEL_COLOR, STYLES, Style
+from voipdown.texts import label_and_message
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def layout_badge(font: Font, label: str, message: str, color: str, style: str, l
         style=chosen,
         boxes=tuple(boxes),
         px_per_unit=px_per_unit,
-        sentence=f"{label}: {message}",
+        sentence=label_and_message(label, message),
         lang=lang,
         rtl=rtl,
     )

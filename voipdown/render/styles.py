@@ -63,5 +63,45 @@ TEXT_COLOR = "#fff"
 SHADOW_COLOR = "#010101"
 SHADOW_OPACITY = 0.3
 
-STATUS_COLORS = {"ongoing": "red", "ended": "green", "upcoming": "blue"}
 ERROR_COLOR = "grey"
+
+LIGHT_BACKGROUND = "#ffffff"
+DARK_BACKGROUND = "#111827"
+"""The backgrounds of the page, the frame and the embed's corner card, in each theme."""
+
+
+@dataclass(frozen=True)
+class StatusColors:
+    """How one status looks in every output: the same hue everywhere, a shade per background."""
+
+    badge: str
+    """A PALETTE name: the badge's message side, white text on it."""
+    on_light: str
+    """The count written on LIGHT_BACKGROUND (page headline, frame, corner card)."""
+    on_dark: str
+    """The count written on DARK_BACKGROUND (frame and corner card in the dark theme)."""
+    card: str
+    """The share image's background, white text on it."""
+    card_soft: str
+    """The share image's secondary text."""
+
+
+STATUS_COLORS: dict[str, StatusColors] = {
+    "ongoing": StatusColors("red", "#b91c1c", "#fca5a5", "#7f1d1d", "#fee2e2"),
+    "ended": StatusColors("green", "#15803d", "#86efac", "#14532d", "#dcfce7"),
+    "upcoming": StatusColors("blue", "#1d4ed8", "#93c5fd", "#1e3a8a", "#dbeafe"),
+}
+"""Ongoing red, ended green, upcoming blue: the test suite checks the contrast of every text."""
+
+
+def status_css() -> str:
+    """CSS custom properties `--accent` for each status class, in the light, dark and auto
+    themes: the frame, the page and the embed's card share them."""
+    rules = []
+    for status, colors in STATUS_COLORS.items():
+        rules.append(f".{status}{{--accent:{colors.on_light}}}")
+        rules.append(f".dark.{status},.dark .{status}{{--accent:{colors.on_dark}}}")
+        rules.append(
+            f"@media (prefers-color-scheme:dark){{.auto.{status},.auto .{status}{{--accent:{colors.on_dark}}}}}"
+        )
+    return "\n".join(rules) + "\n"

@@ -21,9 +21,10 @@ from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, openapi, site
-from voipdown.web.caching import CacheHealth, cache
 from voipdown.web.discovery import site_noter
-from voipdown.web.replay import ReplayCache
+from voipdown.web.replay import Replay
+from voipdown.web.response_kinds import kind_of, secure
+from voipdown.web.server_cache import CacheHealth, cache
 from voipdown.web.state import ServiceState
 
 
@@ -64,13 +65,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
             note_site(request.environ)
         return response
 
+    @app.after_request
+    def security_headers(response):
+        origin = (settings.public_url or request.host_url).rstrip("/")
+        return secure(response, kind_of(request.endpoint, response), origin, request.method)
+
     # Inside the proxy fix, so that a replayed response is keyed by the real host and scheme.
-    app.wsgi_app = ReplayCache(app.wsgi_app, state, note_site)
+    app.wsgi_app = Replay(app.wsgi_app, state, note_site)
     if settings.trust_proxy:
         # Opt-in: only behind a proxy that sets X-Forwarded-* may they be believed.
         n = settings.trust_proxy
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
-    errors.register(app)
+    errors.register(app, image_error=badges.error_image)
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(badges.blueprint)

@@ -1,58 +1,101 @@
-"""Errors as JSON: `{"error": {"code": ..., "message": ...}}`, never a stack trace or echoed input."""
+"""Errors, answered in the format of the route that failed: a JSON error object, an error
+badge, a script comment or a page; never a stack trace or the client's own input."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from voipdown.web.http_cache import cache_error
+from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.texts import BAD_ADDRESS, NO_SUCH_PAGE, NOT_ANSWERING, phrase
+from voipdown.web.freshness import cache_error
+from voipdown.web.response_kinds import Kind, kind_of
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """An error the client can act on; `message` is ours, never the client's input."""
+class Refusal(Exception):
+    """A request we do not answer as asked; `message` is ours, never the client's input."""
 
-    def __init__(self, status: int, code: str, message: str, parameter: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        lang: str | None = None,
+        values: Mapping[str, str] | None = None,
+        parameter: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.parameter = parameter
         """For `bad_parameter`: the name of the parameter (ours, never the client's)."""
+        self.lang = lang
+        """The language to say it in, when the request's language is known."""
+        self.values = values or {}
+        """The parameters that were valid (an error badge keeps the asked style)."""
+        self.headers = dict(headers or {})
 
 
-def error_response(status: int, code: str, message: str):
+class Moved(Exception):
+    """An old alias: a 301 to the counter's current address."""
+
+    def __init__(self, location: str):
+        super().__init__(location)
+        self.location = location
+
+
+def json_error(status: int, code: str, message: str) -> Response:
     response = jsonify(error={"code": code, "message": message})
     response.status_code = status
     return cache_error(response)
 
 
-def register(app: Flask) -> None:
-    @app.errorhandler(ApiError)
-    def api_error(error: ApiError):
-        return error_response(error.status, error.code, error.message)
+def register(app: Flask, image_error: Callable[[Refusal], Response]) -> None:
+    """Answer every error in its route's format; `image_error` draws the image routes' ones."""
+
+    def answer(refusal: Refusal) -> Response:
+        kind = kind_of(request.endpoint, Response(mimetype="text/html" if _wants_a_page() else "application/json"))
+        if kind is Kind.IMAGE:
+            return image_error(refusal)
+        if kind in (Kind.PAGE, Kind.BUILDER, Kind.FRAME):
+            return _error_page(refusal)
+        if kind is Kind.SCRIPT:
+            body = f"/* VoIP Down: {refusal.message} */\n"
+            return cache_error(Response(body, status=refusal.status, mimetype="text/javascript"))
+        return json_error(refusal.status, refusal.code, refusal.message)
+
+    @app.errorhandler(Refusal)
+    def refused(refusal: Refusal):
+        response = answer(refusal)
+        response.headers.update(refusal.headers)
+        return response
+
+    @app.errorhandler(Moved)
+    def moved(moved: Moved):
+        # Rebuilt from canonical values only: nothing of the query string is reflected.
+        return Response(status=301, mimetype="text/plain", headers={"Location": moved.location})
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if error.code == 404 and _wants_a_page():
-            return _not_found_page()
         code = (error.name or "error").lower().replace(" ", "_")
-        response = error_response(error.code or 500, code, error.name or "Error")
-        if error.code == 405 and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
-        return response
+        allow = {"Allow": ", ".join(error.valid_methods)} if error.code == 405 and error.valid_methods else {}
+        return refused(Refusal(error.code or 500, code, error.name or "Error", headers=allow))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         log.exception("unhandled error")
-        return error_response(500, "internal_error", "The service failed to answer; the error is logged.")
+        return answer(Refusal(500, "internal_error", "The service failed to answer; the error is logged."))
 
 
 def _wants_a_page() -> bool:
-    """A browser asking for a page (not the API, not an image or script)."""
+    """For an address no route matched: a browser asking for a page (not a tool)."""
     return (
         request.method in ("GET", "HEAD")
         and not request.path.startswith(("/api/", "/badge/", "/embed/", "/static/"))
@@ -60,20 +103,23 @@ def _wants_a_page() -> bool:
     )
 
 
-def _not_found_page():
-    from voipdown.languages import LANGUAGES, SUPPORTED
-    from voipdown.texts import phrase
-
-    lang = request.accept_languages.best_match(SUPPORTED) or "fr"
+def _error_page(refusal: Refusal) -> Response:
+    lang = refusal.lang or request.accept_languages.best_match(SUPPORTED) or "fr"
+    if refusal.status == 400:
+        heading = phrase(lang, BAD_ADDRESS, parameter=refusal.parameter or "?")
+    elif refusal.status < 500:
+        heading = phrase(lang, NO_SUCH_PAGE)
+    else:
+        heading = phrase(lang, NOT_ANSWERING)
     html = render_template(
-        "not_found.html", lang=lang, dir=LANGUAGES[lang].direction, t=lambda msgid: phrase(lang, msgid)
+        "error.html",
+        lang=lang,
+        dir=LANGUAGES[lang].direction,
+        heading=heading,
+        t=lambda msgid: phrase(lang, msgid),
     )
-    response = Response(html, status=404)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response = Response(html, status=refusal.status)
     response.vary.add("Accept-Language")
-    response.vary.add("Accept")
+    if request.endpoint is None:
+        response.vary.add("Accept")  # the format was chosen by Accept
     return cache_error(response)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from voipdown.web.caching import cache_health
+from voipdown.web.server_cache import cache_health
 from voipdown.web.state import service
 from voipdown.zones import database_version
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from voipdown.embed import Links
+from voipdown.embed_code import Links
 from voipdown.web.state import service
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown import __version__
-from voipdown.embed import POSITIONS, THEMES
 from voipdown.languages import SUPPORTED
-from voipdown.render.styles import PALETTE, STYLES
+from voipdown.timeline import Timeline
+from voipdown.web.parameters import parameters_of
+from voipdown.web.response_kinds import KINDS, Kind
 from voipdown.web.state import current_timeline
 
 blueprint = Blueprint("openapi", __name__)
@@ -23,7 +24,6 @@ def _param(name: str, where: str = "query", enum=None, schema=None, required=Fal
     return param
 
 
-LANG = _param("lang", enum=SUPPORTED, description="Language; else Accept-Language, else the counter's own.")
 SLUG = _param("slug", "path", description="A counter's slug (or an old alias, answered with a 301).")
 ERROR = {"$ref": "#/components/schemas/Error"}
 CACHED = {
@@ -47,43 +47,57 @@ def _redirect() -> dict:
     }
 
 
-def _api_errors(*statuses: int) -> dict:
-    return {str(status): _json(ERROR, "Error") for status in statuses}
+ERROR_CONTENT = {
+    Kind.DATA: {"application/json": {"schema": ERROR}},
+    Kind.IMAGE: {
+        "image/svg+xml": {"schema": {"type": "string"}},
+        "image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}},
+    },
+    Kind.SCRIPT: {"text/javascript": {"schema": {"type": "string"}}},
+    Kind.PAGE: {"text/html": {"schema": {"type": "string"}}},
+    Kind.BUILDER: {"text/html": {"schema": {"type": "string"}}},
+    Kind.FRAME: {"text/html": {"schema": {"type": "string"}}},
+}
+"""An error's format is its route's kind's (voipdown/web/errors.py)."""
+ERROR_MEANINGS = {
+    400: "A bad parameter, named",
+    404: "No such counter",
+    500: "The service failed",
+    503: "Unavailable (no font)",
+}
 
 
-def _page_errors(*statuses: int) -> dict:
-    """Outside /api/, a browser that prefers HTML gets its 404 as a page."""
-    errors = _api_errors(*statuses)
-    if "404" in errors:
-        errors["404"]["content"]["text/html"] = {"schema": {"type": "string"}}
-    return errors
+def _errors(endpoint: str, *statuses: int) -> dict:
+    content = ERROR_CONTENT[KINDS[endpoint]]
+    return {str(status): {"description": ERROR_MEANINGS[status], "content": content} for status in statuses}
 
 
-def _html_page(summary: str, params: list, errors=(400, 404), redirect=True) -> dict:
-    responses = {"200": _content("text/html", summary), **_page_errors(*errors)}
+def _html_page(endpoint: str, summary: str, params: list, redirect=True) -> dict:
+    responses = {"200": _content("text/html", summary), **_errors(endpoint, 400, 404)}
     if redirect:
         responses["301"] = _redirect()
     return {"get": {"summary": summary, "parameters": params, "responses": responses}}
 
 
 def _image_responses() -> dict:
-    image = {
-        "content": {
-            "image/svg+xml": {"schema": {"type": "string"}},
-            "image/png": {"schema": {"type": "string", "contentMediaType": "image/png"}},
-        }
-    }
     return {
-        "200": {"description": "The badge", **image, "headers": CACHED},
+        "200": {"description": "The badge", "content": ERROR_CONTENT[Kind.IMAGE], "headers": CACHED},
         "301": _redirect(),
-        "400": {"description": "A bad value: an error badge that names the parameter", **image},
-        "404": {"description": "An unknown counter or format: an error badge", **image},
-        "500": {"description": "Drawing failed: an error badge", **image},
-        "503": {"description": "No font: a badge without words", **image},
+        **_errors("badges.badge", 400, 404, 500, 503),
     }
 
 
-def document(slugs: tuple[str, ...]) -> dict:
+def query(endpoint: str, timeline: Timeline) -> list[dict]:
+    """The query parameters of `endpoint`, from the one table (voipdown/web/parameters.py)."""
+    described = []
+    for parameter in parameters_of(endpoint):
+        formats = f" ({', '.join(parameter.formats).upper()} only)" if parameter.formats else ""
+        description = f"{parameter.description}{formats} Absent or empty: {parameter.default}."
+        described.append(_param(parameter.name, enum=parameter.values(timeline), description=description))
+    return described
+
+
+def document(timeline: Timeline) -> dict:
     counter = {
         "type": "object",
         "required": [
@@ -132,7 +146,7 @@ def document(slugs: tuple[str, ...]) -> dict:
             "/api/v1/counters": {
                 "get": {
                     "summary": "Every counter",
-                    "parameters": [LANG],
+                    "parameters": query("api.list_counters", timeline),
                     "responses": {
                         "200": _json(
                             {
@@ -151,25 +165,25 @@ def document(slugs: tuple[str, ...]) -> dict:
                                 },
                             }
                         ),
-                        **_api_errors(400),
+                        **_errors("api.list_counters", 400),
                     },
                 }
             },
             "/api/v1/counters/{slug}": {
                 "get": {
                     "summary": "One counter",
-                    "parameters": [SLUG, LANG],
+                    "parameters": [SLUG, *query("api.show_counter", timeline)],
                     "responses": {
                         "200": {**_json(counter), "headers": CACHED},
                         "301": _redirect(),
-                        **_api_errors(400, 404),
+                        **_errors("api.show_counter", 400, 404),
                     },
                 }
             },
             "/api/v1/counters/{slug}/shields.json": {
                 "get": {
                     "summary": "shields.io's endpoint-badge schema",
-                    "parameters": [SLUG, LANG],
+                    "parameters": [SLUG, *query("api.shields", timeline)],
                     "responses": {
                         "200": _json(
                             {
@@ -185,7 +199,7 @@ def document(slugs: tuple[str, ...]) -> dict:
                             }
                         ),
                         "301": _redirect(),
-                        **_api_errors(400, 404),
+                        **_errors("api.shields", 400, 404),
                     },
                 }
             },
@@ -194,10 +208,7 @@ def document(slugs: tuple[str, ...]) -> dict:
                     "summary": "A badge: <slug>.svg or <slug>.png",
                     "parameters": [
                         _param("name", "path", description="<slug>.svg or <slug>.png"),
-                        LANG,
-                        _param("style", enum=STYLES),
-                        _param("color", enum=PALETTE),
-                        _param("scale", enum=[str(n) for n in range(1, 5)], description="PNG only"),
+                        *query("badges.badge", timeline),
                     ],
                     "responses": _image_responses(),
                 }
@@ -205,19 +216,18 @@ def document(slugs: tuple[str, ...]) -> dict:
             "/badges": {
                 "get": {
                     "summary": "Gallery of every style and language",
-                    "responses": {"200": _content("text/html"), "503": _json(ERROR)},
+                    "responses": {"200": _content("text/html"), **_errors("badges.gallery", 503)},
                 }
             },
             "/embed": {
                 "get": {
                     "summary": "The embed builder",
-                    "parameters": [
-                        _param("counter", enum=slugs),
-                        LANG,
-                        _param("position", enum=POSITIONS),
-                        _param("theme", enum=THEMES),
-                    ],
-                    "responses": {"200": _content("text/html"), "400": _content("text/plain", "A bad value, named")},
+                    "parameters": query("embed.builder", timeline),
+                    "responses": {
+                        "200": _content("text/html"),
+                        "301": _redirect(),
+                        **_errors("embed.builder", 400, 404),
+                    },
                 }
             },
             "/embed/{name}": {
@@ -227,48 +237,50 @@ def document(slugs: tuple[str, ...]) -> dict:
                     "responses": {
                         "200": _content("text/javascript"),
                         "301": _redirect(),
-                        "404": {
-                            "description": "No such counter",
-                            "content": {
-                                "text/javascript": {"schema": {"type": "string"}},
-                                "application/json": {"schema": ERROR},
-                            },
-                        },
+                        **_errors("embed.script", 404),
                     },
                 }
             },
-            "/embed/{slug}/frame": _html_page("The no-JavaScript frame", [SLUG, LANG, _param("theme", enum=THEMES)]),
+            "/embed/{slug}/frame": _html_page(
+                "embed.frame", "The no-JavaScript frame", [SLUG, *query("embed.frame", timeline)]
+            ),
             "/static/embed/{name}": {
                 "get": {
                     "summary": "The builder's script",
                     "parameters": [_param("name", "path")],
-                    "responses": {"200": _content("text/javascript"), "404": _json(ERROR)},
+                    "responses": {"200": _content("text/javascript"), **_errors("embed.builder_asset", 404)},
                 }
             },
-            "/": _html_page("The default counter's page", [LANG], redirect=False),
-            "/{slug}": _html_page("A counter's page", [SLUG, LANG]),
+            "/": _html_page("site.home", "The default counter's page", query("site.home", timeline), redirect=False),
+            "/{slug}": _html_page(
+                "site.counter_page", "A counter's page", [SLUG, *query("site.counter_page", timeline)]
+            ),
             "/{slug}/share.png": {
                 "get": {
                     "summary": "The share image (1200x630)",
-                    "parameters": [SLUG, LANG],
-                    "responses": {"200": _content("image/png"), "301": _redirect(), **_page_errors(400, 404, 503)},
+                    "parameters": [SLUG, *query("site.share_image", timeline)],
+                    "responses": {
+                        "200": _content("image/png"),
+                        "301": _redirect(),
+                        **_errors("site.share_image", 400, 404, 503),
+                    },
                 }
             },
             "/feed.atom": {
                 "get": {
                     "summary": "The default counter's Atom feed",
-                    "parameters": [LANG],
-                    "responses": {"200": _content("application/atom+xml"), **_api_errors(400)},
+                    "parameters": query("site.default_feed", timeline),
+                    "responses": {"200": _content("application/atom+xml"), **_errors("site.default_feed", 400)},
                 }
             },
             "/{slug}/feed.atom": {
                 "get": {
                     "summary": "A counter's Atom feed",
-                    "parameters": [SLUG, LANG],
+                    "parameters": [SLUG, *query("site.counter_feed", timeline)],
                     "responses": {
                         "200": _content("application/atom+xml"),
                         "301": _redirect(),
-                        **_page_errors(400, 404),
+                        **_errors("site.counter_feed", 400, 404),
                     },
                 }
             },
@@ -314,6 +326,4 @@ def document(slugs: tuple[str, ...]) -> dict:
 
 @blueprint.get("/api/openapi.json")
 def openapi():
-    response = jsonify(document(tuple(current_timeline().counters)))
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return jsonify(document(current_timeline()))

@@ -5,7 +5,8 @@ times a day. The first answer is built by Flask as usual; this WSGI layer keeps 
 and headers) until the counter's next local midnight or a timeline edit, and replays it
 for the same address, language and host, recomputing only what depends on the clock
 (`max-age`) and answering `If-None-Match` with a 304. The key is made of the path, our
-own parameters (validated by the view that first answered), `Accept-Language` and, unless
+public parameters (voipdown/web/parameters.py; validated by the view that first answered),
+`Accept-Language` unless `?lang=` chose the language, and, unless
 VOIPDOWN_PUBLIC_URL fixes the absolute addresses, the `Host`; the store is an LRU of
 bounded size, so no request can make it grow.
 
@@ -23,15 +24,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from werkzeug.http import parse_date
 from werkzeug.test import EnvironBuilder
 
 from voipdown.counting import now, pinned_clock
-from voipdown.web.http_cache import REPLAY_MARK, cache_control, lifetime_until
+from voipdown.web.freshness import REPLAY_MARK, cache_control, client_has, lifetime_until, not_modified_headers
+from voipdown.web.parameters import REPLAY_KEY
 from voipdown.web.rollover import Rollover
 from voipdown.web.state import SERVED_KEY
 
-OUR_PARAMETERS = ("lang", "style", "color", "scale", "theme")
 MAX_ENTRIES = 4096
 REQUEST_PARTS = (
     "PATH_INFO",
@@ -52,6 +52,7 @@ class Entry:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     etag: str | None
+    last_modified: str | None
     next_change: dt.datetime | None
     version: str
     stale_while_revalidate: int
@@ -69,7 +70,7 @@ class Entry:
         )
 
 
-class ReplayCache:
+class Replay:
     def __init__(self, app, state, note_site):
         self.app = app
         self.state = state  # the ServiceState, for the timeline version and settings
@@ -84,11 +85,10 @@ class ReplayCache:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
         query = environ.get("QUERY_STRING", "")
-        params = (
-            sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in OUR_PARAMETERS) if query else []
-        )
+        params = sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in REPLAY_KEY) if query else []
         host = "" if self.state.settings.public_url else environ.get("HTTP_HOST", "")
-        language = "" if any(k == "lang" for k, _ in params) else environ.get("HTTP_ACCEPT_LANGUAGE", "")[:200]
+        # An empty ?lang= means absent: then Accept-Language chose the language.
+        language = "" if any(k == "lang" and v for k, v in params) else environ.get("HTTP_ACCEPT_LANGUAGE", "")[:200]
         return f"{environ.get('PATH_INFO', '')}?{params}|{language}|{host}|{environ.get('wsgi.url_scheme', '')}"
 
     def __call__(self, environ, start_response):
@@ -192,27 +192,14 @@ class ReplayCache:
                 self._ahead[key] = ahead
         return True
 
-    @staticmethod
-    def _not_modified(entry: Entry, environ) -> bool:
-        """The client's copy is this one: by ETag, or failing an If-None-Match, by date."""
-        match = environ.get("HTTP_IF_NONE_MATCH")
-        if match:
-            return bool(entry.etag) and (match.strip() == "*" or entry.etag in [t.strip() for t in match.split(",")])
-        since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
-        modified = parse_date(next((v for n, v in entry.headers if n.lower() == "last-modified"), None))
-        return since is not None and modified is not None and modified <= since
-
     def _replay(self, entry: Entry, environ, start_response, instant: dt.datetime):
         self.note_site(environ)
         control = (
             "Cache-Control",
             cache_control(lifetime_until(entry.next_change, instant), entry.stale_while_revalidate),
         )
-        if self._not_modified(entry, environ):
-            kept = [
-                (n, v) for n, v in entry.headers if n.lower() in ("etag", "last-modified", "vary", "content-location")
-            ]
-            start_response("304 Not Modified", kept + [control])
+        if client_has(environ, entry.etag, entry.last_modified):
+            start_response("304 Not Modified", not_modified_headers(entry.headers) + [control])
             return [b""]
         start_response(entry.status, list(entry.headers) + [control])
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
@@ -233,5 +220,8 @@ def _entry(captured: dict, chunks: list[bytes], replay: tuple, request: tuple, v
         (name, value) for name, value in captured["headers"] if name.lower() not in ("cache-control", "date")
     )
     etag = next((value for name, value in headers if name.lower() == "etag"), None)
+    modified = next((value for name, value in headers if name.lower() == "last-modified"), None)
     next_change, stale, version = replay
-    return Entry(captured["status"], headers, b"".join(chunks), etag, next_change, version, stale, request, valid_from)
+    return Entry(
+        captured["status"], headers, b"".join(chunks), etag, modified, next_change, version, stale, request, valid_from
+    )

@@ -17,7 +17,8 @@ from importlib import resources
 
 from voipdown.counting import Count
 from voipdown.languages import LANGUAGES
-from voipdown.texts import count_message, phrase
+from voipdown.render.styles import status_css
+from voipdown.texts import count_message, label_and_message, phrase
 from voipdown.timeline import Counter
 
 DATA_MARKER = "/*DATA*/null"
@@ -58,7 +59,7 @@ def embed_texts(counter: Counter, count: Count, lang: str, links: Links, size: t
         "dir": LANGUAGES[lang].direction,
         "label": label,
         "message": message,
-        "sentence": f"{label}: {message}",
+        "sentence": label_and_message(label, message),
         "page": links.page,
         "badge": links.badge_svg,
         "width": size[0],
@@ -81,9 +82,15 @@ def _json_for_script(value) -> str:
     return text
 
 
-def embed_script(counter: Counter, texts: dict[str, dict]) -> str:
-    """The script of `counter`, carrying `texts` (language -> embed_texts) and our CSS."""
-    data = {"slug": counter.slug, "lang": counter.default_lang, "texts": texts, "css": asset("counter.css")}
+def embed_script(counter: Counter, count: Count, texts: dict[str, dict]) -> str:
+    """The script of `counter`, carrying `texts` (language -> embed_texts), its status and our CSS."""
+    data = {
+        "slug": counter.slug,
+        "lang": counter.default_lang,
+        "status": count.status.value,
+        "texts": texts,
+        "css": asset("counter.css") + status_css(),
+    }
     source = _compact(asset("counter.js"))
     if DATA_MARKER not in source:
         raise RuntimeError("static/embed/counter.js lost its DATA marker")

@@ -17,12 +17,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from typing import TYPE_CHECKING
 
 from flask import Response, request
+from werkzeug.http import is_resource_modified, remove_entity_headers
 
 from voipdown.counting import Count, Status, now, start_of_day
 from voipdown.timeline import Counter
+from voipdown.web.parameters import replayed
 from voipdown.web.state import served
+
+if TYPE_CHECKING:
+    from voipdown.web.resolver import Asked
 
 MAX_LIFETIME = 3600
 REPLAY_MARK = "voipdown.replay"
@@ -73,6 +79,22 @@ def last_modified(counter: Counter, count: Count, timeline_modified: dt.datetime
     return max(began, timeline_modified)
 
 
+def client_has(environ, etag: str | None, modified: str | None) -> bool:
+    """Whether the client's copy is this version: by If-None-Match (weak comparison, as RFC 9110
+    asks), else by If-Modified-Since. The one test of both Flask's path and the replay's."""
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not (etag or modified):
+        return False
+    return not is_resource_modified(environ, etag=etag, last_modified=modified)
+
+
+def not_modified_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers of a 304 made from a 200's: without the body's own (werkzeug's rule, which
+    Flask's path applies to its 304s too)."""
+    kept = list(headers)
+    remove_entity_headers(kept)
+    return kept
+
+
 def conditional(response: Response, modified: dt.datetime | None) -> Response:
     """A strong ETag and Last-Modified; a 304 with no body when the client has this version."""
     if response.status_code != 200 or request.method not in ("GET", "HEAD"):
@@ -80,17 +102,20 @@ def conditional(response: Response, modified: dt.datetime | None) -> Response:
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     if modified is not None:
         response.last_modified = min(modified, now()).replace(microsecond=0)
-    return response.make_conditional(request)
+    if client_has(request.environ, response.headers.get("ETag"), response.headers.get("Last-Modified")):
+        response.status_code = 304  # werkzeug then sends no body and drops the entity headers
+    return response
 
 
-def count_response(
-    response: Response, counter: Counter, count: Count, instant: dt.datetime, replayable: bool = True
-) -> Response:
-    """Headers of a response that tells `counter`'s count: lifetime, validators, 304.
-    `replayable` is False for a body that depends on the instant, not only on the day."""
+def count_response(response: Response, asked: Asked, replayable: bool = True) -> Response:
+    """Headers of a response that tells the asked counter's count: lifetime, validators, 304.
+    `replayable` is False for a body that depends on the instant, not only on the day; a
+    route with a free-form parameter is never replayed (voipdown/web/parameters.py)."""
     snapshot = served()
+    counter, count, instant = asked.counter, asked.count, asked.instant
     stale = ENDED_STALE_WHILE_REVALIDATE if count.status is Status.ENDED else STALE_WHILE_REVALIDATE
     cache_for(response, lifetime(count, instant), stale)
+    replayable = replayable and replayed(asked.endpoint)
     if replayable and REPLAY_MARK in request.environ and response.status_code == 200:
         # The whole response may be replayed until the count changes (voipdown/web/replay.py).
         request.environ[REPLAY_MARK] = (count.next_change, stale, snapshot.timeline.version)

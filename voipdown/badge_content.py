@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from voipdown.counting import Count
-from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.languages import SUPPORTED, is_rtl
 from voipdown.render.font import Font
 from voipdown.render.layout import BadgeLayout, layout_badge
 from voipdown.render.shaping import shape_line
@@ -43,10 +43,10 @@ def counter_badge(font: Font, counter: Counter, count: Count, lang: str, style: 
         font,
         label=counter.title_in(lang),
         message=count_message(count, lang, counter.start),
-        color=PALETTE[color or STATUS_COLORS[count.status.value]],
+        color=PALETTE[color or STATUS_COLORS[count.status.value].badge],
         style=style,
         lang=lang,
-        rtl=LANGUAGES[lang].direction == "rtl",
+        rtl=is_rtl(lang),
     )
 
 
@@ -69,7 +69,7 @@ def error_badge(
         color=PALETTE[ERROR_COLOR],
         style=style,
         lang=lang,
-        rtl=LANGUAGES[lang].direction == "rtl",
+        rtl=is_rtl(lang),
     )
 
 
@@ -96,7 +96,7 @@ def missing_glyphs(font: Font, timeline: Timeline) -> dict[str, set[str]]:
     missing: dict[str, set[str]] = {}
     for lang, text in every_badge_text(timeline):
         absent = font.missing_characters(text)
-        line = shape_line(font, text, LANGUAGES[lang].direction == "rtl")
+        line = shape_line(font, text, is_rtl(lang))
         if any(glyph.glyph_id == 0 for glyph in line.glyphs):
             absent.add("(a glyph the shaper could not find)")
         if absent:

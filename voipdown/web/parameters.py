@@ -1,0 +1,97 @@
+"""The public query parameters: one table, from which everything else is derived.
+
+Validation (`voipdown/web/resolver.py`), the replay key (`voipdown/web/replay.py`), the
+parameters a redirect keeps and the OpenAPI document all read this table; a test fails
+if a route reads a parameter it does not list. Adding a parameter is one entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voipdown.embed_code import POSITIONS, THEMES
+from voipdown.languages import SUPPORTED
+from voipdown.render.png import MAX_SCALE
+from voipdown.render.styles import PALETTE, STYLES
+from voipdown.timeline import Timeline
+
+COUNTER_JSON = ("api.show_counter", "api.shields")
+COUNTER_PAGES = ("site.home", "site.counter_page", "site.share_image", "site.default_feed", "site.counter_feed")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    routes: tuple[str, ...]
+    """The endpoints that read it."""
+    allowed: tuple[str, ...] | Callable[[Timeline], tuple[str, ...]]
+    """Its values, or a function of the timeline giving them (a counter's slug)."""
+    default: str
+    """What it means when absent or empty, in words (for the OpenAPI document)."""
+    description: str
+    formats: tuple[str, ...] | None = None
+    """For the badge route: the image formats that read it (None: every format)."""
+    names_counter: bool = False
+    """Its value is a counter's slug: unknown is a 404, an alias a 301, as in a path."""
+    free_form: bool = False
+    """Not one of a few values (a date, a range): the routes that take it are never replayed,
+    since the replay key could not be bounded."""
+
+    def values(self, timeline: Timeline) -> tuple[str, ...]:
+        return self.allowed(timeline) if callable(self.allowed) else self.allowed
+
+    def read_by(self, endpoint: str, fmt: str | None = None) -> bool:
+        return endpoint in self.routes and (self.formats is None or fmt is None or fmt in self.formats)
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(
+        "counter",
+        ("embed.builder",),
+        lambda timeline: tuple(timeline.counters),
+        "the default counter",
+        "The counter to build a snippet for (an old alias is answered with a 301).",
+        names_counter=True,
+    ),
+    Parameter(
+        "lang",
+        ("api.list_counters", *COUNTER_JSON, "badges.badge", "embed.frame", "embed.builder", *COUNTER_PAGES),
+        SUPPORTED,
+        "the best of Accept-Language, else the counter's own language",
+        "Language of the texts.",
+    ),
+    Parameter("style", ("badges.badge",), tuple(STYLES), "flat", "Badge style."),
+    Parameter(
+        "color",
+        ("badges.badge",),
+        tuple(PALETTE),
+        "the colour of the counter's status",
+        "Badge colour, from a palette.",
+    ),
+    Parameter(
+        "scale",
+        ("badges.badge",),
+        tuple(str(n) for n in range(1, MAX_SCALE + 1)),
+        "2",
+        "Pixels per CSS pixel of a PNG badge.",
+        formats=("png",),
+    ),
+    Parameter("position", ("embed.builder",), POSITIONS, "inline", "Where the embed shows the counter."),
+    Parameter("theme", ("embed.frame", "embed.builder"), THEMES, "auto", "Colours: the reader's, light or dark."),
+)
+BY_NAME = {parameter.name: parameter for parameter in PARAMETERS}
+
+
+def parameters_of(endpoint: str, fmt: str | None = None) -> tuple[Parameter, ...]:
+    """The parameters `endpoint` reads, in the table's order (the order they are checked in)."""
+    return tuple(parameter for parameter in PARAMETERS if parameter.read_by(endpoint, fmt))
+
+
+def replayed(endpoint: str) -> bool:
+    """Whether answers of `endpoint` may be replayed: none of its parameters is free-form."""
+    return not any(parameter.free_form for parameter in parameters_of(endpoint))
+
+
+REPLAY_KEY = tuple(parameter.name for parameter in PARAMETERS if not parameter.free_form)
+"""The parameters that key a replayed answer: every one a replayed route may read."""

@@ -1,0 +1,111 @@
+"""From a request to "this counter, in this language, with these validated parameters".
+
+Every route finds its counter here, in one order: a bad parameter is a 400, then an
+unknown counter a 404, then an old alias a 301 to the current slug that keeps the
+validated parameters (and nothing else of the query string). The errors are raised;
+voipdown/web/errors.py answers them in the route's own format (JSON, image, script, page).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from flask import request, url_for
+
+from voipdown.counting import Count, count_at, now
+from voipdown.languages import SUPPORTED
+from voipdown.timeline import Counter, Timeline
+from voipdown.web.errors import Moved, Refusal
+from voipdown.web.parameters import BY_NAME, parameters_of
+from voipdown.web.state import current_timeline
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a request asks for, validated."""
+
+    endpoint: str
+    timeline: Timeline
+    lang: str
+    values: Mapping[str, str]
+    """The route's parameters that were given (not empty), each one of its allowed values."""
+    counter: Counter | None = None
+    """None for a route about every counter."""
+    instant: dt.datetime = field(default_factory=now)
+    count: Count | None = field(init=False)
+    """The counter's count at `instant`; None for a route about every counter."""
+
+    def __post_init__(self):
+        object.__setattr__(self, "count", count_at(self.counter, self.instant) if self.counter else None)
+
+    def value(self, name: str, default: str | None = None) -> str | None:
+        if not BY_NAME[name].read_by(self.endpoint):
+            raise KeyError(f"{self.endpoint} does not read '{name}' (voipdown/web/parameters.py)")
+        return self.values.get(name, default)
+
+
+def bad_parameter(name: str, allowed: str) -> Refusal:
+    """A 400 that says what is allowed and does not repeat what was sent."""
+    return Refusal(400, "bad_parameter", f"Invalid value for '{name}': {allowed}.", parameter=name)
+
+
+def accepted_language(default: str) -> str:
+    """The best of Accept-Language among ours, else `default`: never an error."""
+    return request.accept_languages.best_match(SUPPORTED) or default
+
+
+def _given(endpoint: str, fmt: str | None, timeline: Timeline, fallback_lang: str) -> dict[str, str]:
+    """The route's parameters that were given, checked in the table's order."""
+    values = {}
+    for parameter in parameters_of(endpoint, fmt):
+        raw = request.args.get(parameter.name, "")
+        if not raw:  # empty means absent, as a form sends it
+            continue
+        if parameter.names_counter:
+            values[parameter.name] = raw  # found (404) or followed (301) after every other parameter
+            continue
+        allowed = parameter.values(timeline)
+        if raw not in allowed:
+            error = bad_parameter(parameter.name, f"use one of {', '.join(allowed)}")
+            error.lang = values.get("lang") or accepted_language(fallback_lang)
+            error.values = values  # the good ones, for an error badge in the asked style
+            raise error
+        values[parameter.name] = raw
+    return values
+
+
+def resolve(
+    endpoint: str,
+    slug: str | None = None,
+    *,
+    fmt: str | None = None,
+    address: Callable[[str], dict] = lambda slug: {"slug": slug},
+) -> Asked:
+    """The counter `slug` (or the one a `counter` parameter names, or none for a route about
+    every counter) as `endpoint` asks for it. `address` gives the path's values for a slug
+    (for the 301); `fmt` is the image format, for the parameters only one format reads."""
+    timeline = current_timeline()
+    if BY_NAME["counter"].read_by(endpoint):
+        slug = request.args.get("counter") or timeline.default_slug
+    counter, is_alias = timeline.find(slug) if slug else (None, False)
+    fallback = (counter or timeline.default_counter).default_lang
+    values = _given(endpoint, fmt, timeline, fallback)
+    lang = values.get("lang") or accepted_language(fallback)
+    if slug is not None and counter is None:
+        raise Refusal(
+            404, "unknown_counter", "No counter has this name; GET /api/v1/counters lists them.", lang, values
+        )
+    if is_alias:
+        if "counter" in values:
+            location = url_for(endpoint, **{**values, "counter": counter.slug})
+        else:
+            location = url_for(endpoint, **address(counter.slug), **values)
+        raise Moved(location)
+    return Asked(endpoint, timeline, lang, values, counter)
+
+
+def resolve_default(endpoint: str) -> Asked:
+    """A route about the default counter (`/`, `/feed.atom`, the builder without `counter`)."""
+    return resolve(endpoint, current_timeline().default_slug)
