@@ -72,7 +72,8 @@ class _NoLock:
 def one_worker(strategy: str) -> dict:
     """Run in a fresh process: open the font, then draw every badge at once from threads."""
     from voipdown.badge_content import counter_badge
-    from voipdown.counting import count_at, now
+    from voipdown.clock import now
+    from voipdown.counting import count_at
     from voipdown.languages import SUPPORTED
     from voipdown.render.styles import STYLES
     from voipdown.render.svg import render_svg

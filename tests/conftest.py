@@ -28,22 +28,25 @@ def ongoing_path(write_timeline):
     return write_timeline(ONGOING)
 
 
-@pytest.fixture
-def make_app(tmp_path):
-    """Build apps: `make_app(timeline, **settings)`, where `timeline` is a timeline's text (or a
-    path) and `settings` take the environment's names (VOIPDOWN_PUBLIC_URL="..."). The
-    timeline's path is in `app.config["TIMELINE_PATH"]`."""
+@pytest.fixture(scope="session")
+def make_app(tmp_path_factory):
+    """Build apps: `make_app(timeline, **settings)`, where `timeline` is a timeline's text, a
+    path, or None for the bundled one, and `settings` take the environment's names
+    (VOIPDOWN_PUBLIC_URL="..."). The timeline's path is in `app.config["TIMELINE_PATH"]`."""
     from voipdown import create_app
 
+    folder = tmp_path_factory.mktemp("timelines")
     made = []
 
-    def make(timeline: str | Path = ONGOING, **settings):
-        if isinstance(timeline, Path):
-            path = timeline
-        else:
-            path = tmp_path / f"timeline-{len(made)}.toml"
+    def make(timeline: str | Path | None = ONGOING, **settings):
+        overrides = {"VOIPDOWN_RELOAD_INTERVAL": 0, **settings}
+        path = timeline
+        if isinstance(timeline, str):
+            path = folder / f"timeline-{len(made)}.toml"
             path.write_text(timeline, encoding="utf-8")
-        application = create_app({"VOIPDOWN_TIMELINE": str(path), "VOIPDOWN_RELOAD_INTERVAL": 0, **settings})
+        if path is not None:
+            overrides["VOIPDOWN_TIMELINE"] = str(path)
+        application = create_app(overrides)
         application.testing = True
         application.config["TIMELINE_PATH"] = path
         made.append(application)
@@ -74,14 +77,8 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def every_status_app(tmp_path_factory):
-    from voipdown import create_app
-
-    path = tmp_path_factory.mktemp("timeline") / "every-status.toml"
-    path.write_text(EVERY_STATUS, encoding="utf-8")
-    application = create_app({"VOIPDOWN_TIMELINE": str(path)})
-    application.testing = True
-    return application
+def every_status_app(make_app):
+    return make_app(EVERY_STATUS, VOIPDOWN_RELOAD_INTERVAL=1)
 
 
 @pytest.fixture(scope="session")

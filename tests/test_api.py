@@ -140,21 +140,19 @@ def test_shields_endpoint_schema(client, travel):
     assert client.get("/api/v1/counters/lifted/shields.json").get_json()["color"] == "#15803d"
 
 
-def test_public_url_makes_absolute_links(ongoing_path):
-    from voipdown import create_app
+def test_public_url_makes_absolute_links(make_app, ongoing_path):
 
-    app = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_PUBLIC_URL": "https://count.example.org/"})
+    app = make_app(ongoing_path, VOIPDOWN_PUBLIC_URL="https://count.example.org/")
     body = app.test_client().get("/api/v1/counters/shutdown?lang=en").get_json()
     assert body["links"]["self"] == "https://count.example.org/api/v1/counters/shutdown?lang=en"
 
 
-def test_forwarded_headers_are_ignored_unless_trusted(ongoing_path):
-    from voipdown import create_app
+def test_forwarded_headers_are_ignored_unless_trusted(make_app, ongoing_path):
 
     headers = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
-    untrusted = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path)}).test_client()
+    untrusted = make_app(ongoing_path).test_client()
     assert "evil.example" not in untrusted.get("/api/v1/counters", headers=headers).get_data(as_text=True)
-    trusted = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_TRUST_PROXY": "1"}).test_client()
+    trusted = make_app(ongoing_path, VOIPDOWN_TRUST_PROXY="1").test_client()
     assert "https://evil.example/" in trusted.get("/api/v1/counters", headers=headers).get_data(as_text=True)
 
 

@@ -136,22 +136,20 @@ def test_hostile_slugs(badge_client):
         assert b"script" not in response.data and b"passwd" not in response.data
 
 
-def test_alias_redirects_to_the_current_slug(tmp_path):
+def test_alias_redirects_to_the_current_slug(make_app, tmp_path):
     from tests.timelines import ONGOING
-    from voipdown import create_app
 
     path = tmp_path / "t.toml"
     path.write_text(ONGOING, encoding="utf-8")
-    client = create_app({"VOIPDOWN_TIMELINE": str(path)}).test_client()
+    client = make_app(path).test_client()
     response = client.get("/badge/old-shutdown.png?style=plastic&scale=3&junk=<x>")
     assert response.status_code == 301
     assert response.headers["Location"] == "/badge/shutdown.png?style=plastic&scale=3"
 
 
-def test_missing_font_still_answers_an_image_and_health_says_why(ongoing_path, tmp_path):
-    from voipdown import create_app
+def test_missing_font_still_answers_an_image_and_health_says_why(make_app, ongoing_path, tmp_path):
 
-    app = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_FONT": str(tmp_path / "none.ttf")})
+    app = make_app(ongoing_path, VOIPDOWN_FONT=str(tmp_path / "none.ttf"))
     client = app.test_client()
     health = client.get("/healthz").get_json()
     assert health["status"] == "degraded" and health["font"] == "missing"

@@ -91,11 +91,10 @@ def fresh_server(timeline, tmp_path):
     stop(process)
 
 
-def warm_images(timeline: Path, paths: list[str]) -> dict[str, bytes]:
+def warm_images(make_app, timeline: Path, paths: list[str]) -> dict[str, bytes]:
     """What a warm server draws: the same timeline, in this process, one request at a time."""
-    from voipdown import create_app
 
-    client = create_app({"VOIPDOWN_TIMELINE": str(timeline), "VOIPDOWN_DISCOVERY": "off"}).test_client()
+    client = make_app(timeline, VOIPDOWN_DISCOVERY="off").test_client()
     images = {}
     for path in paths:
         if ".svg" in path or ".png" in path:
@@ -132,10 +131,10 @@ def every_worker_serves(base: str, version: str) -> None:
         rounds_all_new = rounds_all_new + 1 if seen == {version} else 0
 
 
-def test_cold_burst_on_a_fresh_server_then_after_an_edit(fresh_server, timeline):
+def test_cold_burst_on_a_fresh_server_then_after_an_edit(make_app, fresh_server, timeline):
     base, log = fresh_server
     paths = variants()
-    before = warm_images(timeline, paths)
+    before = warm_images(make_app, timeline, paths)
     assert_all_right(burst(base, paths), before, log=log)
 
     text = timeline.read_text(encoding="utf-8")
@@ -143,7 +142,7 @@ def test_cold_burst_on_a_fresh_server_then_after_an_edit(fresh_server, timeline)
         assert old in text
         text = text.replace(old, new)
     rewrite(timeline, text)
-    after = warm_images(timeline, paths)
+    after = warm_images(make_app, timeline, paths)
     every_worker_serves(base, load_timeline(timeline).version)
     answers = burst(base, paths)  # the new words' glyphs were never drawn: all drawn now, at once
     assert_all_right(answers, after, log=log)

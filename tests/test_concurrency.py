@@ -179,14 +179,13 @@ def test_what_is_served_is_one_edit_while_the_file_is_rewritten(write_timeline):
     assert len({served.timeline.version for snapshots in seen for served in snapshots}) > 20  # it kept up
 
 
-def test_answers_across_an_edit_come_from_one_edit(write_timeline):
+def test_answers_across_an_edit_come_from_one_edit(make_app, write_timeline):
     """Requests in flight while the file changes: each answer (and what the replay layer keeps of
     it) is wholly the old edit or wholly the new one. Checked after each edit, once the burst is over:
     every address answers the new edit's words."""
-    from voipdown import create_app
 
     path = write_timeline(EVERY_STATUS)
-    app = create_app({"VOIPDOWN_TIMELINE": str(path), "VOIPDOWN_RELOAD_INTERVAL": 0, "VOIPDOWN_DISCOVERY": "off"})
+    app = make_app(path, VOIPDOWN_RELOAD_INTERVAL=0, VOIPDOWN_DISCOVERY="off")
     # (Badges are left out: their first drawing is the font's own race, tested above.)
     paths = [f"/api/v1/counters/ongoing?lang=en&style={style}" for style in STYLES]
     paths += [f"/api/v1/counters/ongoing/shields.json?lang=en&color={c}" for c in ("red", "blue", "green", "teal")]
@@ -213,8 +212,7 @@ def test_answers_across_an_edit_come_from_one_edit(write_timeline):
 # The replay store and the server-side cache.
 
 
-def test_replay_store_under_many_threads_with_evictions(write_timeline, monkeypatch):
-    from voipdown import create_app
+def test_replay_store_under_many_threads_with_evictions(make_app, write_timeline, monkeypatch):
     from voipdown.web import replay
 
     path = write_timeline(EVERY_STATUS)
@@ -226,11 +224,11 @@ def test_replay_store_under_many_threads_with_evictions(write_timeline, monkeypa
         for style in ("flat", "plastic")
     ]
     paths += [f"/api/v1/counters/{slug}?lang={lang}" for slug in ("ongoing", "ended", "upcoming") for lang in SUPPORTED]
-    reference = create_app(settings).test_client()
+    reference = make_app(None, **settings).test_client()
     wanted = {address: reference.get(address).get_data() for address in paths}
 
     monkeypatch.setattr(replay, "MAX_ENTRIES", 7)  # far fewer than the addresses: evictions all the time
-    app = create_app(settings)
+    app = make_app(None, **settings)
 
     def burst(n: int) -> list:
         client = app.test_client()
@@ -255,14 +253,13 @@ def cache_setup(request, write_timeline):
         redis.stop()
 
 
-def test_server_side_cache_cold_from_many_threads(cache_setup):
+def test_server_side_cache_cold_from_many_threads(make_app, cache_setup):
     """flask-caching's SimpleCache or Redis (one client, its connection pool) from many threads,
     and Redis killed in the middle: every key answers its own value, whoever built it."""
-    from voipdown import create_app
     from voipdown.web.server_cache import cached
 
     settings, dying = cache_setup
-    app = create_app(settings)
+    app = make_app(None, **settings)
     keys = [f"test:{n}" for n in range(50)]
 
     def work(n: int) -> list:

@@ -173,3 +173,16 @@ def test_every_day_from_2016_to_2040_starts_where_the_previous_ends(zone):
         assert local_date(start, zone) == day
         assert local_date(start - dt.timedelta(microseconds=1), zone) == day - dt.timedelta(days=1)
         day += dt.timedelta(days=1)
+
+
+def test_only_the_clock_module_reads_the_wall_clock():
+    import pathlib
+    import re
+
+    package = pathlib.Path(__file__).parent.parent / "voipdown"
+    readers = {
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if re.search(r"datetime\.now\(|date\.today\(|\btime\.time\(|utcnow\(", path.read_text(encoding="utf-8"))
+    }
+    assert readers == {"clock.py"}

@@ -37,20 +37,18 @@ def test_script_carries_every_language_and_caches_until_midnight(embed_client):
     assert data["texts"]["fr"]["width"] > 100 and data["texts"]["fr"]["height"] == 20
 
 
-def test_script_is_small():
-    from voipdown import create_app
+def test_script_is_small(make_app):
 
-    body = create_app().test_client().get("/embed/voip-ma.js").data
+    body = make_app(None).test_client().get("/embed/voip-ma.js").data
     assert len(gzip.compress(body, 9)) <= 3 * 1024
 
 
-def test_script_data_cannot_close_the_script(tmp_path):
+def test_script_data_cannot_close_the_script(make_app, tmp_path):
     from tests.timelines import ONGOING
-    from voipdown import create_app
 
     path = tmp_path / "t.toml"
     path.write_text(ONGOING.replace('en = "Example shutdown"', 'en = "</script><script>alert(1)</script>\u2028"'))
-    body = create_app({"VOIPDOWN_TIMELINE": str(path)}).test_client().get("/embed/shutdown.js").get_data(as_text=True)
+    body = make_app(path).test_client().get("/embed/shutdown.js").get_data(as_text=True)
     assert "</script>" not in body and "<script>" not in body and "\u2028" not in body
     assert data_of(body)["texts"]["en"]["label"] == "</script><script>alert(1)</script>\u2028".strip()
 
@@ -84,15 +82,14 @@ def test_the_script_colours_the_count_by_status(embed_client):
         assert f".dark.{status},.dark .{status}{{--accent:{STATUS_COLORS[status].on_dark}}}" in data["css"]
 
 
-def test_unknown_and_renamed_counters(embed_client, tmp_path):
+def test_unknown_and_renamed_counters(make_app, embed_client, tmp_path):
     assert embed_client.get("/embed/nothing.js").status_code == 404
     assert embed_client.get("/embed/ongoing.css").status_code == 404
     from tests.timelines import ONGOING
-    from voipdown import create_app
 
     path = tmp_path / "t.toml"
     path.write_text(ONGOING)
-    client = create_app({"VOIPDOWN_TIMELINE": str(path)}).test_client()
+    client = make_app(path).test_client()
     response = client.get("/embed/old-shutdown.js?x=<y>")
     assert response.status_code == 301 and response.headers["Location"] == "/embed/shutdown.js"
     frame = client.get("/embed/old-shutdown/frame?lang=ar&x=<b>")
@@ -118,15 +115,9 @@ def snippet_texts(page: str) -> dict:
     }
 
 
-def test_builder_offers_every_snippet_without_javascript(every_status_app):
-    from voipdown import create_app
+def test_builder_offers_every_snippet_without_javascript(make_app, every_status_app):
 
-    app = create_app(
-        {
-            "VOIPDOWN_TIMELINE": every_status_app.extensions["voipdown"].settings.timeline.as_posix(),
-            "VOIPDOWN_PUBLIC_URL": "https://count.example.org",
-        }
-    )
+    app = make_app(every_status_app.config["TIMELINE_PATH"], VOIPDOWN_PUBLIC_URL="https://count.example.org")
     page = app.test_client().get("/embed?counter=ended&lang=ar&position=inline&theme=dark").get_data(as_text=True)
     found = snippet_texts(page)
     assert set(found) == {"script", "iframe", "html", "markdown", "bbcode"}

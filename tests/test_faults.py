@@ -12,16 +12,9 @@ from tests.timelines import ONGOING
 
 
 @pytest.fixture
-def app(ongoing_path, tmp_path):
-    from voipdown import create_app
+def app(make_app, ongoing_path, tmp_path):
 
-    return create_app(
-        {
-            "VOIPDOWN_TIMELINE": str(ongoing_path),
-            "VOIPDOWN_RELOAD_INTERVAL": 0,
-            "VOIPDOWN_STORE": str(tmp_path / "p.sqlite3"),
-        }
-    )
+    return make_app(ongoing_path, VOIPDOWN_STORE=str(tmp_path / "p.sqlite3"))
 
 
 def write_bytes(path, data: bytes):

@@ -22,11 +22,10 @@ COUNT_BEARING = [
 
 
 @pytest.fixture
-def client(write_timeline):
-    from voipdown import create_app
+def client(make_app, write_timeline):
 
     path = write_timeline(EVERY_STATUS)
-    app = create_app({"VOIPDOWN_TIMELINE": str(path), "VOIPDOWN_RELOAD_INTERVAL": 0})
+    app = make_app(path, VOIPDOWN_RELOAD_INTERVAL=0)
     app.config["TIMELINE_PATH"] = path
     return app.test_client()
 
@@ -71,15 +70,13 @@ def test_ended_counters_keep_longer_when_stale(client):
     assert cache["max-age"] == 3600 and cache["stale-while-revalidate"] == 86_400
 
 
-def test_last_modified_is_the_start_of_the_local_day(write_timeline):
+def test_last_modified_is_the_start_of_the_local_day(make_app, write_timeline):
     import os
-
-    from voipdown import create_app
 
     path = write_timeline(EVERY_STATUS, "old.toml")
     edited = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc).timestamp()
     os.utime(path, (edited, edited))  # a file edited long before the day asked about
-    client = create_app({"VOIPDOWN_TIMELINE": str(path)}).test_client()
+    client = make_app(path).test_client()
     with time_machine.travel(dt.datetime(2024, 3, 9, 23, 30, tzinfo=dt.timezone.utc), tick=False):
         response = client.get("/api/v1/counters/ongoing")
     # 10 March began in Casablanca at 23:00 UTC on the 9th (UTC+1).

@@ -2,9 +2,13 @@
 
 import pytest
 
-from voipdown import create_app
 
-APP = create_app({"VOIPDOWN_DISCOVERY": "off"})
+@pytest.fixture(scope="module")
+def bundled(make_app):
+    """The service on the bundled timeline, discovery off."""
+    return make_app(None, VOIPDOWN_DISCOVERY="off")
+
+
 MARK = "zq9x"  # in every payload, so a reflection is easy to see
 PAYLOADS = [
     f"<script>alert('{MARK}')</script>",
@@ -48,8 +52,8 @@ def check(response):
 
 @pytest.mark.parametrize("path", PATHS)
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_payloads_in_parameters_and_headers(path, payload):
-    client = APP.test_client()
+def test_payloads_in_parameters_and_headers(bundled, path, payload):
+    client = bundled.test_client()
     url = path.format(slug="voip-ma")
     for name in PARAMETERS:
         check(client.get(url, query_string={name: payload}))
@@ -59,14 +63,14 @@ def test_payloads_in_parameters_and_headers(path, payload):
 
 @pytest.mark.parametrize("path", [p for p in PATHS if "{slug}" in p])
 @pytest.mark.parametrize("payload", PAYLOADS)
-def test_payloads_as_slugs(path, payload):
-    response = APP.test_client().get(path.format(slug=payload))
+def test_payloads_as_slugs(bundled, path, payload):
+    response = bundled.test_client().get(path.format(slug=payload))
     check(response)
     assert response.status_code in (400, 404, 405)
 
 
-def test_a_badge_address_no_route_matches_is_still_an_image():
-    response = APP.test_client().get("/badge/voip-ma%0A.svg")
+def test_a_badge_address_no_route_matches_is_still_an_image(bundled):
+    response = bundled.test_client().get("/badge/voip-ma%0A.svg")
     assert response.status_code == 404 and response.headers["Content-Type"].startswith("image/svg+xml")
 
 
@@ -81,22 +85,22 @@ def test_a_badge_address_no_route_matches_is_still_an_image():
         "/badge/voip-ma.svg?style=%e2%80%ae",
     ],
 )
-def test_invalid_utf8_and_percent_encoding(raw):
-    response = APP.test_client().get(raw)
+def test_invalid_utf8_and_percent_encoding(bundled, raw):
+    response = bundled.test_client().get(raw)
     assert response.status_code < 500
 
 
 @pytest.mark.parametrize("path", [p.format(slug="voip-ma") for p in PATHS])
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE"])
-def test_unsupported_methods_are_405(path, method):
-    response = APP.test_client().open(path, method=method, data=f"<b>{MARK}</b>")
+def test_unsupported_methods_are_405(bundled, path, method):
+    response = bundled.test_client().open(path, method=method, data=f"<b>{MARK}</b>")
     assert response.status_code == 405
     assert MARK.encode() not in response.data
 
 
 @pytest.mark.parametrize("path", [p.format(slug="voip-ma") for p in PATHS])
-def test_head_and_options(path):
-    client = APP.test_client()
+def test_head_and_options(bundled, path):
+    client = bundled.test_client()
     assert client.head(path).status_code in (200, 400)
     assert client.options(path).status_code == 200
 
@@ -105,8 +109,8 @@ HTML_PAGES = ["/", "/voip-ma", "/embed", "/badges", "/embed/voip-ma/frame"]
 
 
 @pytest.mark.parametrize("path", HTML_PAGES)
-def test_html_security_headers(path):
-    response = APP.test_client().get(path)
+def test_html_security_headers(bundled, path):
+    response = bundled.test_client().get(path)
     policy = response.headers["Content-Security-Policy"]
     script = next((part for part in policy.split(";") if part.strip().startswith("script-src")), "")
     assert "unsafe-inline" not in script and "unsafe-eval" not in script

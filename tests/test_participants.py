@@ -56,17 +56,10 @@ def test_sqlite_store_upserts_batches(tmp_path):
 
 
 @pytest.fixture
-def discovering(ongoing_path, tmp_path):
-    from voipdown import create_app
+def discovering(make_app, ongoing_path, tmp_path):
 
     store = tmp_path / "participants.sqlite3"
-    app = create_app(
-        {
-            "VOIPDOWN_TIMELINE": str(ongoing_path),
-            "VOIPDOWN_STORE": str(store),
-            "VOIPDOWN_PUBLIC_URL": "https://count.example.org",
-        }
-    )
+    app = make_app(ongoing_path, VOIPDOWN_STORE=str(store), VOIPDOWN_PUBLIC_URL="https://count.example.org")
     return app, SqliteStore(store)
 
 
@@ -95,24 +88,20 @@ def test_discovered_sites_are_never_shown_publicly(discovering):
         assert b"spam.example.ma" not in client.get(path).data
 
 
-def test_discovery_can_be_switched_off(ongoing_path, tmp_path):
-    from voipdown import create_app
+def test_discovery_can_be_switched_off(make_app, ongoing_path, tmp_path):
 
     store = tmp_path / "off.sqlite3"
-    app = create_app(
-        {"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_STORE": str(store), "VOIPDOWN_DISCOVERY": "off"}
-    )
+    app = make_app(ongoing_path, VOIPDOWN_STORE=str(store), VOIPDOWN_DISCOVERY="off")
     app.test_client().get("/badge/shutdown.svg", headers={"Referer": "https://blog.example.ma/"})
     assert app.extensions["voipdown"].recorder is None and not store.exists()
     assert app.test_client().get("/healthz").get_json()["participants"] == "off"
 
 
-def test_broken_store_only_degrades(ongoing_path, tmp_path):
-    from voipdown import create_app
+def test_broken_store_only_degrades(make_app, ongoing_path, tmp_path):
 
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the store's directory should be")
-    app = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_STORE": str(blocker / "participants.sqlite3")})
+    app = make_app(ongoing_path, VOIPDOWN_STORE=str(blocker / "participants.sqlite3"))
     client = app.test_client()
     response = client.get("/badge/shutdown.svg", headers={"Referer": "https://blog.example.ma/"})
     assert response.status_code == 200
@@ -122,12 +111,11 @@ def test_broken_store_only_degrades(ongoing_path, tmp_path):
     assert client.get("/badge/shutdown.png", headers={"Referer": "https://blog.example.ma/"}).status_code == 200
 
 
-def test_redis_store_survives_a_restart(ongoing_path):
-    from voipdown import create_app
+def test_redis_store_survives_a_restart(make_app, ongoing_path):
 
     server = RedisServer().start()
     try:
-        app = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_REDIS_URL": server.url})
+        app = make_app(ongoing_path, VOIPDOWN_REDIS_URL=server.url)
         client = app.test_client()
         recorder = app.extensions["voipdown"].recorder
         assert isinstance(recorder.store, RedisStore)

@@ -10,11 +10,10 @@ from tests.timelines import EVERY_STATUS
 
 
 @pytest.fixture
-def app(write_timeline):
-    from voipdown import create_app
+def app(make_app, write_timeline):
 
     path = write_timeline(EVERY_STATUS)
-    application = create_app({"VOIPDOWN_TIMELINE": str(path), "VOIPDOWN_RELOAD_INTERVAL": 0})
+    application = make_app(path, VOIPDOWN_RELOAD_INTERVAL=0)
     application.config["TIMELINE_PATH"] = path
     return application
 

@@ -12,7 +12,8 @@ import time_machine
 from tests.concurrency import hammer
 from tests.test_reload import rewrite
 from tests.timelines import ONGOING
-from voipdown.counting import count_at, pinned_clock
+from voipdown.clock import pinned_clock
+from voipdown.counting import count_at
 from voipdown.timeline import load_timeline
 
 PATHS = [
@@ -29,14 +30,13 @@ NOON = dt.datetime(2025, 6, 5, 11, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
-def setup(write_timeline):
-    from voipdown import create_app
+def setup(make_app, write_timeline):
 
     path = write_timeline(ONGOING)
     settings = {"VOIPDOWN_TIMELINE": str(path), "VOIPDOWN_RELOAD_INTERVAL": 0, "VOIPDOWN_DISCOVERY": "off"}
     counter = load_timeline(path).counters["shutdown"]
     midnight = count_at(counter, NOON).next_change
-    return create_app(settings), settings, path, midnight
+    return make_app(None, **settings), settings, path, midnight
 
 
 def flask_calls(app, monkeypatch) -> list:
@@ -46,16 +46,15 @@ def flask_calls(app, monkeypatch) -> list:
     return calls
 
 
-def fresh_answers(settings, instant) -> dict:
+def fresh_answers(make_app, settings, instant) -> dict:
     """What an app that kept nothing answers at `instant`."""
-    from voipdown import create_app
 
-    client = create_app(settings).test_client()
+    client = make_app(None, **settings).test_client()
     with time_machine.travel(instant, tick=False):
         return {path: client.get(path).get_data() for path in PATHS}
 
 
-def test_drawn_ahead_answers_are_served_from_midnight_without_drawing(setup, monkeypatch):
+def test_drawn_ahead_answers_are_served_from_midnight_without_drawing(make_app, setup, monkeypatch):
     app, settings, _, midnight = setup
     client = app.test_client()
     with time_machine.travel(NOON, tick=False):
@@ -66,7 +65,7 @@ def test_drawn_ahead_answers_are_served_from_midnight_without_drawing(setup, mon
         calls = flask_calls(app, monkeypatch)
         for path in PATHS:
             assert client.get(path).get_data() == today[path], path  # not a second early
-    wanted = fresh_answers(settings, midnight + dt.timedelta(seconds=1))
+    wanted = fresh_answers(make_app, settings, midnight + dt.timedelta(seconds=1))
     with time_machine.travel(midnight + dt.timedelta(seconds=1), tick=False):
         for path in PATHS:
             response = client.get(path)
@@ -96,7 +95,7 @@ def test_an_edit_after_drawing_ahead_wins(setup):
 
 
 def test_the_pinned_clock_is_this_threads_alone():
-    from voipdown.counting import now
+    from voipdown.clock import now
 
     seen = {}
     pinned = dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc)
@@ -123,7 +122,7 @@ def test_across_midnight_from_many_threads_no_answer_from_the_wrong_day(setup):
         for path in PATHS:
             client.get(path)
         before = client.get("/api/v1/counters/shutdown?lang=en").get_json()["days"]
-    from voipdown.counting import now
+    from voipdown.clock import now
 
     with time_machine.travel(midnight - dt.timedelta(seconds=0.4), tick=True):
         stop = midnight + dt.timedelta(seconds=0.4)

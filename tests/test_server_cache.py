@@ -35,8 +35,7 @@ def test_host_header_does_not_fill_the_cache(every_status_app, monkeypatch):
     assert keys == set()
 
 
-def test_redis_cache_shared_and_survives_redis_going_away(ongoing_path):
-    from voipdown import create_app
+def test_redis_cache_shared_and_survives_redis_going_away(make_app, ongoing_path):
 
     server = RedisServer().start()
     try:
@@ -45,7 +44,7 @@ def test_redis_cache_shared_and_survives_redis_going_away(ongoing_path):
             "VOIPDOWN_REDIS_URL": server.url,
             "VOIPDOWN_DISCOVERY": "off",
         }
-        one, two = create_app(settings).test_client(), create_app(settings).test_client()
+        one, two = make_app(None, **settings).test_client(), make_app(None, **settings).test_client()
         body = one.get("/badge/shutdown.svg?lang=ar").data
         keys = redis.Redis.from_url(server.url).keys("voipdown:cache:*")
         assert any(b"badge:svg:shutdown:ar" in key for key in keys)

@@ -15,10 +15,8 @@ XHTML = "{http://www.w3.org/1999/xhtml}"
 
 
 @pytest.fixture(scope="module")
-def site():
-    from voipdown import create_app
-
-    return create_app({"VOIPDOWN_PUBLIC_URL": "https://count.example.org"}).test_client()
+def site(make_app):
+    return make_app(None, VOIPDOWN_PUBLIC_URL="https://count.example.org").test_client()
 
 
 def parse(html: str):
@@ -125,14 +123,12 @@ def test_feed_has_events_and_milestones(site):
     assert len(set(ids)) == len(ids) and all(i.startswith("tag:count.example.org,2016:voip-ma/") for i in ids)
 
 
-def test_feed_of_an_ongoing_counter_marks_years(ongoing_path):
+def test_feed_of_an_ongoing_counter_marks_years(make_app, ongoing_path):
     import datetime as dt
 
     import time_machine
 
-    from voipdown import create_app
-
-    client = create_app({"VOIPDOWN_TIMELINE": str(ongoing_path)}).test_client()
+    client = make_app(ongoing_path).test_client()
     with time_machine.travel(dt.datetime(2026, 3, 2, 12, tzinfo=dt.timezone.utc), tick=False):
         feed = feed_of(client, "/shutdown/feed.atom?lang=en")
     titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]

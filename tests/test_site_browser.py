@@ -13,11 +13,10 @@ DOCS = Path(__file__).parent.parent / "docs"
 
 
 @pytest.fixture(scope="module")
-def bundled_server():
+def bundled_server(make_app):
     from tests.browser import LiveServer
-    from voipdown import create_app
 
-    with LiveServer(create_app()) as server:
+    with LiveServer(make_app(None)) as server:
         yield server
 
 

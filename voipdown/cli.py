@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from voipdown import __version__
-from voipdown.counting import now
+from voipdown.clock import now
 from voipdown.languages import SUPPORTED
 from voipdown.settings import PREFIX, Settings, SettingsError
 from voipdown.summary import describe

@@ -3,15 +3,12 @@
 A day begins at midnight where the event happened (Africa/Casablanca for Morocco,
 with its Ramadan clock changes), never at the server's or the visitor's midnight.
 Everything here takes an aware instant and returns plain values: no clock is read
-except by `now()`, so tests and the CLI can ask about any instant.
+(voipdown/clock.py has the one clock), so tests and the CLI can ask about any instant.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum
 
@@ -33,26 +30,6 @@ class Count:
     """Today's date in the counter's time zone."""
     next_change: dt.datetime | None
     """The next local midnight, as an aware instant in the counter's zone; None once ended."""
-
-
-_PINNED: ContextVar[dt.datetime | None] = ContextVar("voipdown_pinned_clock", default=None)
-
-
-def now() -> dt.datetime:
-    """The current instant, aware, in UTC: the only clock the service reads (unless this
-    thread pinned another instant with `pinned_clock`)."""
-    return _PINNED.get() or dt.datetime.now(dt.timezone.utc)
-
-
-@contextmanager
-def pinned_clock(instant: dt.datetime) -> Iterator[None]:
-    """Answer as of `instant`, in this thread only: how the next day's answers are drawn
-    shortly before midnight (voipdown/web/rollover.py) while other threads serve today's."""
-    token = _PINNED.set(instant)
-    try:
-        yield
-    finally:
-        _PINNED.reset(token)
 
 
 def local_date(instant: dt.datetime, timezone: str) -> dt.date:

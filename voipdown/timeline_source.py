@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from voipdown.clock import now
 from voipdown.timeline import Problem, Timeline, TimelineError, load_timeline
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
 
 def _modified(signature: tuple[int, int, int] | None) -> dt.datetime:
     if signature is None:
-        return dt.datetime.now(dt.timezone.utc)
+        return now()  # no file: as if edited now
     return dt.datetime.fromtimestamp(signature[0] / 1e9, dt.timezone.utc)
 
 

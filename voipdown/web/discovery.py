@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from voipdown.counting import now
+from voipdown.clock import now
 from voipdown.participants import host_of
 
 log = logging.getLogger(__name__)

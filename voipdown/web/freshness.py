@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from flask import Response, request
 from werkzeug.http import is_resource_modified, remove_entity_headers
 
-from voipdown.counting import Count, Status, now, start_of_day
+from voipdown.clock import now
+from voipdown.counting import Count, Status, start_of_day
 from voipdown.timeline import Counter
 from voipdown.web.parameters import replayed
 from voipdown.web.state import served

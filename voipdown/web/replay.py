@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.test import EnvironBuilder
 
-from voipdown.counting import now, pinned_clock
+from voipdown.clock import now, pinned_clock
 from voipdown.web.freshness import REPLAY_MARK, cache_control, client_has, lifetime_until, not_modified_headers
 from voipdown.web.parameters import REPLAY_KEY
 from voipdown.web.rollover import Rollover

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from flask import request, url_for
 
-from voipdown.counting import Count, count_at, now
+from voipdown.clock import now
+from voipdown.counting import Count, count_at
 from voipdown.languages import SUPPORTED
 from voipdown.timeline import Counter, Timeline
 from voipdown.web.errors import Moved, Refusal

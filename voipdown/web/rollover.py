@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 
-from voipdown.counting import now
+from voipdown.clock import now
 
 log = logging.getLogger(__name__)
 
