@@ -237,7 +237,7 @@ def test_replay_store_under_many_threads_with_evictions(make_app, write_timeline
     for answers in hammer(burst):
         for address, body in answers:
             assert body == wanted[address], address
-    assert len(app.wsgi_app._entries) <= 7
+    assert len(app.extensions["voipdown_replay"]._entries) <= 7
 
 
 @pytest.fixture(params=["memory", "redis", "redis-dies"])

@@ -104,7 +104,7 @@ def test_the_store_is_bounded(app, monkeypatch):
     client = app.test_client()
     for n in range(40):
         client.get("/badge/ended.svg", headers={"Accept-Language": f"x-junk-{n}"})
-    cache = app.wsgi_app
+    cache = app.extensions["voipdown_replay"]
     while not isinstance(cache, replay.Replay):
         cache = cache.app
     assert len(cache._entries) == 10

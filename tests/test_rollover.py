@@ -60,8 +60,8 @@ def test_drawn_ahead_answers_are_served_from_midnight_without_drawing(make_app, 
     with time_machine.travel(NOON, tick=False):
         today = {path: client.get(path).get_data() for path in PATHS}
     with time_machine.travel(midnight - dt.timedelta(seconds=10), tick=False):
-        app.wsgi_app.rollover.draw_due()
-        assert len(app.wsgi_app._ahead) == len(PATHS)
+        app.extensions["voipdown_replay"].rollover.draw_due()
+        assert len(app.extensions["voipdown_replay"]._ahead) == len(PATHS)
         calls = flask_calls(app, monkeypatch)
         for path in PATHS:
             assert client.get(path).get_data() == today[path], path  # not a second early
@@ -88,7 +88,7 @@ def test_an_edit_after_drawing_ahead_wins(setup):
         for address in PATHS:
             client.get(address)
     with time_machine.travel(midnight - dt.timedelta(seconds=10), tick=False):
-        app.wsgi_app.rollover.draw_due()
+        app.extensions["voipdown_replay"].rollover.draw_due()
         rewrite(path, ONGOING.replace('en = "Example shutdown"', 'en = "Edited at 23:59"'))
     with time_machine.travel(midnight + dt.timedelta(seconds=1), tick=False):
         assert client.get("/api/v1/counters/shutdown?lang=en").get_json()["title"] == "Edited at 23:59"
@@ -132,7 +132,7 @@ def test_across_midnight_from_many_threads_no_answer_from_the_wrong_day(setup):
             seen = []
             while now() < stop:
                 if n == 0:
-                    app.wsgi_app.rollover.draw_due()
+                    app.extensions["voipdown_replay"].rollover.draw_due()
                 sent = now()
                 days = client.get("/api/v1/counters/shutdown?lang=en").get_json()["days"]
                 seen.append((sent, days, now()))
@@ -164,7 +164,7 @@ def test_the_thread_starts_with_the_first_kept_answer_and_wakes_before_midnight(
     from voipdown.web.rollover import IDLE_SECONDS, LEAD_SECONDS
 
     app, _, _, midnight = setup
-    rollover = app.wsgi_app.rollover
+    rollover = app.extensions["voipdown_replay"].rollover
     assert rollover._thread is None  # nothing kept yet: no thread
     with time_machine.travel(NOON, tick=False):
         app.test_client().get(PATHS[0])
@@ -172,7 +172,7 @@ def test_the_thread_starts_with_the_first_kept_answer_and_wakes_before_midnight(
         assert rollover.draw_due() == IDLE_SECONDS
     with time_machine.travel(midnight - dt.timedelta(seconds=LEAD_SECONDS + 20), tick=False):
         assert rollover.draw_due() == pytest.approx(20)
-        assert app.wsgi_app._ahead == {}  # not yet
+        assert app.extensions["voipdown_replay"]._ahead == {}  # not yet
     with time_machine.travel(midnight - dt.timedelta(seconds=LEAD_SECONDS - 5), tick=False):
         assert rollover.draw_due() == 1.0
-        assert len(app.wsgi_app._ahead) == 1
+        assert len(app.extensions["voipdown_replay"]._ahead) == 1

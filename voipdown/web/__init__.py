@@ -21,7 +21,7 @@ from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, openapi, site
-from voipdown.web.discovery import site_noter
+from voipdown.web.discovery import SiteDiscovery
 from voipdown.web.replay import Replay
 from voipdown.web.response_kinds import kind_of, secure
 from voipdown.web.server_cache import CacheHealth, cache
@@ -57,13 +57,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["voipdown"] = state
     cache.init_app(app)
-    note_site = site_noter(state)
-
-    @app.after_request
-    def note_referring_site(response):
-        if response.status_code < 400:
-            note_site(request.environ)
-        return response
 
     @app.after_request
     def security_headers(response):
@@ -71,7 +64,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         return secure(response, kind_of(request.endpoint, response), origin, request.method)
 
     # Inside the proxy fix, so that a replayed response is keyed by the real host and scheme.
-    app.wsgi_app = Replay(app.wsgi_app, state, note_site)
+    replay = app.extensions["voipdown_replay"] = Replay(app.wsgi_app, state)
+    app.wsgi_app = SiteDiscovery(replay, state)
     if settings.trust_proxy:
         # Opt-in: only behind a proxy that sets X-Forwarded-* may they be believed.
         n = settings.trust_proxy

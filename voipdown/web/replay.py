@@ -71,10 +71,9 @@ class Entry:
 
 
 class Replay:
-    def __init__(self, app, state, note_site):
+    def __init__(self, app, state):
         self.app = app
         self.state = state  # the ServiceState, for the timeline version and settings
-        self.note_site = note_site
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._ahead: dict[str, Entry] = {}
         """Next days' answers, drawn before their midnight."""
@@ -193,7 +192,6 @@ class Replay:
         return True
 
     def _replay(self, entry: Entry, environ, start_response, instant: dt.datetime):
-        self.note_site(environ)
         control = (
             "Cache-Control",
             cache_control(lifetime_until(entry.next_change, instant), entry.stale_while_revalidate),
