@@ -1,5 +1,5 @@
 """Real servers on loopback, for the benchmarks and the tests alike: free ports, plain HTTP
-requests, waiting for a server to answer, stopping a process group, a real redis-server.
+requests, `voipdown serve` started and stopped, a real redis-server.
 
 The tests import this module (and run the benchmarks' short versions); nothing in bench/
 imports tests/, so the two never import each other.
@@ -12,9 +12,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -60,6 +66,35 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+@contextmanager
+def serving(
+    env: dict | None = None, workers: int = 2, log: Path | None = None, timeout: float = 60
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`voipdown serve` on a free loopback port, with `env` over this environment; yields its
+    base address (once /healthz answers) and its process, and stops it and its workers after.
+    Its output goes to `log` (read back into the error if it never answers), else nowhere."""
+    port = free_port()
+    command = [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(workers)]
+    with open(log, "wb") if log else open(os.devnull, "wb") as output:
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, **(env or {})},
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_http(base + "/healthz", timeout=timeout, process=process)  # draws nothing: workers stay cold
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n{log.read_text() if log else ''}") from error
+        yield base, process
+    finally:
+        stop(process)
 
 
 class RedisServer:

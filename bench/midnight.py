@@ -32,7 +32,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,7 +44,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk_report  # noqa: E402
-from bench.local import free_port, stop, wait_http  # noqa: E402
+from bench.local import serving  # noqa: E402
 from voipdown.web.rollover import LEAD_SECONDS  # noqa: E402
 from voipdown.zones import load_zone  # noqa: E402
 
@@ -114,43 +113,31 @@ def measure(connections: int, workers: int, clock: str = "time-machine") -> dict
     midnight_real = midnight.timestamp() - offset
     day_before = (midnight.date() - dt.timedelta(days=1) - dt.date(2016, 1, 5)).days
 
-    port = free_port()
     env = {
-        **os.environ,
         "VOIPDOWN_TIMELINE": str(timeline),
         "XDG_STATE_HOME": str(work / "state"),
         "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
+        **_shifted_clock(clock, offset, work),
     }
-    env.update(_shifted_clock(clock, offset, work))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     seen: list = []
     try:
-        wait_http(base + "/healthz")
-        with urllib.request.urlopen(base + "/api/v1/counters/voip-ma") as response:
-            before = json.load(response)
-        assert before["days"] == day_before, (before["days"], day_before)
-        _run_wrk(base, 3, connections, script)  # every variant drawn and kept, in every worker
-        # While each worker draws the next day's answers (from LEAD_SECONDS before midnight).
-        time.sleep(max(0.0, midnight_real - LEAD_SECONDS - 1 - time.time()))
-        drawing_ahead = _run_wrk(base, WARM_SECONDS, connections, script)
-        time.sleep(max(0.0, midnight_real - WARM_SECONDS - 1.5 - time.time()))
-        warm = _run_wrk(base, WARM_SECONDS, connections, script)
-        watcher = threading.Thread(target=_watch_days, args=(base, midnight_real + 3, seen))
-        watcher.start()
-        time.sleep(max(0.0, midnight_real - time.time()))
-        first_second = _run_wrk(base, 1, connections, script)
-        watcher.join()
-        after = _run_wrk(base, 3, connections, script)
+        with serving(env, workers=workers) as (base, _):
+            with urllib.request.urlopen(base + "/api/v1/counters/voip-ma") as response:
+                before = json.load(response)
+            assert before["days"] == day_before, (before["days"], day_before)
+            _run_wrk(base, 3, connections, script)  # every variant drawn and kept, in every worker
+            # While each worker draws the next day's answers (from LEAD_SECONDS before midnight).
+            time.sleep(max(0.0, midnight_real - LEAD_SECONDS - 1 - time.time()))
+            drawing_ahead = _run_wrk(base, WARM_SECONDS, connections, script)
+            time.sleep(max(0.0, midnight_real - WARM_SECONDS - 1.5 - time.time()))
+            warm = _run_wrk(base, WARM_SECONDS, connections, script)
+            watcher = threading.Thread(target=_watch_days, args=(base, midnight_real + 3, seen))
+            watcher.start()
+            time.sleep(max(0.0, midnight_real - time.time()))
+            first_second = _run_wrk(base, 1, connections, script)
+            watcher.join()
+            after = _run_wrk(base, 3, connections, script)
     finally:
-        stop(server)
         shutil.rmtree(work, ignore_errors=True)
     yesterday_after_midnight = [s for s in seen if s[0] >= midnight_real + 0.05 and s[2] == day_before]
     return {

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench import wrk_report  # noqa: E402
-from bench.local import RedisServer, free_port, stop, wait_http  # noqa: E402
+from bench.local import RedisServer, serving  # noqa: E402
 from bench.serve import worker_rss_kib  # noqa: E402
 
 TARGETS = ("/badge/voip-ma.svg?lang=ar", "/api/v1/counters/voip-ma?lang=fr", "/embed/voip-ma.js", "/voip-ma?lang=zgh")
@@ -36,72 +35,52 @@ def soak(seconds: int = 60, connections: int = 128, workers: int | None = None) 
     timeline = work / "timeline.toml"
     timeline.write_text(bundled, encoding="utf-8")
     redis = RedisServer().start()
-    port = free_port()
     env = {
-        **os.environ,
         "VOIPDOWN_TIMELINE": str(timeline),
         "VOIPDOWN_REDIS_URL": redis.url,
         "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
         "XDG_STATE_HOME": str(work / "state"),
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "voipdown",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers or os.cpu_count() or 1),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
     results: dict = {}
     try:
-        wait_http(base + "/healthz")
-        for target in TARGETS:
-            urllib.request.urlopen(base + target).read()
-        rss_before = worker_rss_kib(server.pid)
-        stop_edits = threading.Event()
+        with serving(env, workers=workers or os.cpu_count() or 1) as (base, server):
+            for target in TARGETS:
+                urllib.request.urlopen(base + target).read()
+            rss_before = worker_rss_kib(server.pid)
+            stop_edits = threading.Event()
 
-        def edit() -> None:
-            n = 0
-            while not stop_edits.wait(1.0):
-                n += 1
-                if n % 5 == 0:
-                    text = bundled.replace('timezone = "Africa/Casablanca"', "timezone = ", 1)  # invalid
-                else:
-                    text = bundled.replace("VoIP block in Morocco", f"VoIP block in Morocco ({n})")
-                timeline.write_text(text, encoding="utf-8")
-                if n == max(2, seconds // 2):
-                    redis.stop()
-                    time.sleep(0.5)
-                    redis.start()
+            def edit() -> None:
+                n = 0
+                while not stop_edits.wait(1.0):
+                    n += 1
+                    if n % 5 == 0:
+                        text = bundled.replace('timezone = "Africa/Casablanca"', "timezone = ", 1)  # invalid
+                    else:
+                        text = bundled.replace("VoIP block in Morocco", f"VoIP block in Morocco ({n})")
+                    timeline.write_text(text, encoding="utf-8")
+                    if n == max(2, seconds // 2):
+                        redis.stop()
+                        time.sleep(0.5)
+                        redis.start()
 
-        editor = threading.Thread(target=edit)
-        editor.start()
-        script = wrk_report.write_script(work / "report.lua")
-        per_route = max(1, connections // len(TARGETS))
+            editor = threading.Thread(target=edit)
+            editor.start()
+            script = wrk_report.write_script(work / "report.lua")
+            per_route = max(1, connections // len(TARGETS))
 
-        def load(target: str) -> None:
-            results[base + target] = wrk_report.run(base + target, seconds, per_route, script)
+            def load(target: str) -> None:
+                results[base + target] = wrk_report.run(base + target, seconds, per_route, script)
 
-        loads = [threading.Thread(target=load, args=(target,)) for target in TARGETS]
-        for load in loads:
-            load.start()
-        for load in loads:
-            load.join()
-        stop_edits.set()
-        editor.join()
-        rss_after = worker_rss_kib(server.pid)
-        health = json.load(urllib.request.urlopen(base + "/healthz"))
+            loads = [threading.Thread(target=load, args=(target,)) for target in TARGETS]
+            for load in loads:
+                load.start()
+            for load in loads:
+                load.join()
+            stop_edits.set()
+            editor.join()
+            rss_after = worker_rss_kib(server.pid)
+            health = json.load(urllib.request.urlopen(base + "/healthz"))
     finally:
-        stop(server)
         redis.stop()
     return {
         "seconds": seconds,

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from bench.local import free_port, get, stop, wait_http
+from bench.local import ROOT, get, serving
 from tests.concurrency import SWITCH_INTERVAL
 from tests.test_reload import rewrite
 from voipdown.languages import SUPPORTED
@@ -27,7 +25,6 @@ from voipdown.render.styles import STYLES
 from voipdown.settings import bundled_timeline
 from voipdown.timeline import load_timeline
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 48
 NEW_WORDS = {  # titles whose letters the bundled timeline never used, in every script
     'fr = "Blocage de la VoIP au Maroc"': 'fr = "Ça suffit : zèle, jeûne, œuvre, KYZ — Qu’à cela ne tienne"',
@@ -63,32 +60,15 @@ def fresh_server(timeline, tmp_path):
     amplifier = tmp_path / "amplifier"
     amplifier.mkdir()
     (amplifier / "sitecustomize.py").write_text(f"import sys\nsys.setswitchinterval({SWITCH_INTERVAL})\n")
-    port = free_port()
     env = {
-        **os.environ,
         "PYTHONPATH": os.pathsep.join([str(amplifier), str(ROOT)]),
         "VOIPDOWN_TIMELINE": str(timeline),
         "VOIPDOWN_RELOAD_INTERVAL": "0.2",
         "XDG_STATE_HOME": str(tmp_path / "state"),
     }
     log = tmp_path / "server.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            cwd=ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/healthz", timeout=60, process=process)  # /healthz draws nothing: the workers stay cold
-    except RuntimeError as error:
-        stop(process)
-        raise RuntimeError(log.read_text()) from error
-    yield base, log
-    stop(process)
+    with serving(env, log=log) as (base, _):
+        yield base, log
 
 
 def warm_images(make_app, timeline: Path, paths: list[str]) -> dict[str, bytes]:

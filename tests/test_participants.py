@@ -1,14 +1,11 @@
 """Discovering participating sites: host names only, batched, in SQLite or Redis, never in the way."""
 
 import datetime as dt
-import os
-import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
 
-from bench.local import RedisServer, free_port, get, stop, wait_http
+from bench.local import RedisServer, get, serving
 from voipdown.cli import cli
 from voipdown.participants import Recorder, RedisStore, SqliteStore, host_of
 
@@ -195,20 +192,7 @@ def test_the_pending_sightings_are_bounded_and_the_overflow_reported(discovering
 def test_a_stopping_worker_writes_what_it_saw(tmp_path):
     """`voipdown serve` stopped less than a batch interval after a sighting: the worker writes
     it on its way out (granian's workers run multiprocessing's finalizers, not atexit)."""
-    port = free_port()
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(base + "/healthz", process=server)
+    with serving({"XDG_STATE_HOME": str(tmp_path)}, workers=1) as (base, _):
         assert get(base + "/badge/voip-ma.svg", {"Referer": "https://blog.example.ma/p"})[0] == 200
-    finally:
-        stop(server)
     sightings = SqliteStore(tmp_path / "voipdown" / "participants.sqlite3").sightings()
     assert [(s.host, s.count) for s in sightings] == [("blog.example.ma", 1)]

@@ -4,48 +4,19 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
-from bench.local import free_port, get
+from bench.local import free_port, get, serving
 
-
-def start_server():
-    """Start `voipdown serve` in a subprocess; return its base URL and process once it answers."""
-    port = free_port()
-    env = {**os.environ, "TZ": "Pacific/Kiritimati"}  # a server far from Casablanca
-    env.pop("VOIPDOWN_TIMELINE", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if get(base + "/healthz")[0] == 200:
-                break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(process.stdout.read().decode())
-        time.sleep(0.2)
-    return base, process
+AWAY = {"TZ": "Pacific/Kiritimati", "VOIPDOWN_TIMELINE": ""}
+"""A server far from Casablanca, on the bundled timeline."""
 
 
 @pytest.fixture(scope="module")
 def server():
-    base, process = start_server()
-    yield base, process
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with serving(AWAY) as running:
+        yield running
 
 
 def test_serves_the_bundled_timeline(server):
@@ -65,17 +36,11 @@ def test_errors_over_http(server):
     assert get(base + "/api/v1/counters/unknown")[0] == 404
 
 
-def test_no_access_log_of_visitors():
-    base, process = start_server()
-    try:
+def test_no_access_log_of_visitors(tmp_path):
+    log = tmp_path / "server.log"
+    with serving(AWAY, log=log) as (base, _):
         assert get(base + "/api/v1/counters", {"X-Forwarded-For": "203.0.113.77"})[0] == 200
-    finally:
-        process.terminate()
-        try:
-            output, _ = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate(timeout=10)
+    output = log.read_bytes()
     assert b"Listening at" in output  # the log was captured...
     assert b"/api/v1/counters" not in output and b"203.0.113.77" not in output  # ...and holds no request
 
