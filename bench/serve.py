@@ -14,6 +14,7 @@ timeline of 1,000 counters. Needs wrk, nginx, node and npm (scripts/system-packa
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -116,9 +117,7 @@ def main() -> None:
     for tool in ("wrk", "nginx", "node", "npm"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             sys.exit(f"{tool} is missing (scripts/system-packages --test installs it)")
-    try:
-        import gunicorn  # noqa: F401  (the server we measured granian against)
-    except ImportError:
+    if importlib.util.find_spec("gunicorn") is None:  # the server we measured granian against
         subprocess.run([PY, "-m", "pip", "install", "--quiet", "gunicorn"], check=True)
     if not (HERE / "node_modules" / "badge-maker").is_dir():
         subprocess.run(
@@ -166,6 +165,8 @@ def main() -> None:
             command = gunicorn(port, "bench.floor_app:app")
         else:
             command = [
+                PY,
+                "-m",
                 "granian",
                 "--interface",
                 "wsgi",

@@ -172,3 +172,15 @@ def test_each_status_has_its_colour_on_the_page_and_the_share_image(every_status
     assert "#%02x%02x%02x" % image.getpixel((5, 5)) == STATUS_COLORS[status].card
     frame = client.get(f"/embed/{slug}/frame?theme=dark").get_data(as_text=True)
     assert f'class="dark {status}"' in frame
+
+
+def test_every_page_extends_the_base_template():
+    from pathlib import Path
+
+    templates = Path(__file__).parent.parent / "voipdown" / "web" / "templates"
+    pages = [path for path in templates.glob("*.html") if path.name != "base.html"]
+    assert len(pages) >= 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith('{% extends "base.html" %}'), page.name
+        assert "<head>" not in text and "system-ui" not in text, page.name  # the head and fonts are the base's

@@ -61,7 +61,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     @app.after_request
     def security_headers(response):
         origin = (settings.public_url or request.host_url).rstrip("/")
-        return secure(response, kind_of(request.endpoint, response), origin, request.method)
+        return secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method)
 
     # Inside the proxy fix, so that a replayed response is keyed by the real host and scheme.
     replay = app.extensions["voipdown_replay"] = Replay(app.wsgi_app, state)

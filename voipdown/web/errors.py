@@ -61,7 +61,7 @@ def register(app: Flask, image_error: Callable[[Refusal], Response]) -> None:
     """Answer every error in its route's format; `image_error` draws the image routes' ones."""
 
     def answer(refusal: Refusal) -> Response:
-        kind = kind_of(request.endpoint, Response(mimetype="text/html" if _wants_a_page() else "application/json"))
+        kind = kind_of(request.endpoint, "text/html" if _wants_a_page() else "application/json")
         if kind is Kind.IMAGE:
             return image_error(refusal)
         if kind in (Kind.PAGE, Kind.BUILDER, Kind.FRAME):

@@ -85,8 +85,11 @@ def client_has(environ, etag: str | None, modified: str | None) -> bool:
     asks), else by If-Modified-Since. The one test of both Flask's path and the replay's."""
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or not (etag or modified):
         return False
-    if "HTTP_IF_NONE_MATCH" not in environ and "HTTP_IF_MODIFIED_SINCE" not in environ:
+    match = environ.get("HTTP_IF_NONE_MATCH")
+    if match is None and "HTTP_IF_MODIFIED_SINCE" not in environ:
         return False  # the usual case, decided without parsing anything
+    if match is not None and match == etag:
+        return True  # the ETag sent back as we gave it: the usual revalidation, without parsing
     return not is_resource_modified(environ, etag=etag, last_modified=modified)
 
 

@@ -198,7 +198,7 @@ class Replay:
         )
         if client_has(environ, entry.etag, entry.last_modified):
             start_response("304 Not Modified", not_modified_headers(entry.headers) + [control])
-            return [b""]
+            return []
         start_response(entry.status, list(entry.headers) + [control])
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
 

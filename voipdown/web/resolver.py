@@ -47,9 +47,11 @@ class Asked:
         return self.values.get(name, default)
 
 
-def bad_parameter(name: str, allowed: str) -> Refusal:
-    """A 400 that says what is allowed and does not repeat what was sent."""
-    return Refusal(400, "bad_parameter", f"Invalid value for '{name}': {allowed}.", parameter=name)
+def bad_parameter(name: str, allowed: tuple[str, ...], lang: str, values: Mapping[str, str]) -> Refusal:
+    """A 400 that says what is allowed and does not repeat what was sent; `values` are the
+    parameters found good so far (an error badge keeps the asked style)."""
+    message = f"Invalid value for '{name}': use one of {', '.join(allowed)}."
+    return Refusal(400, "bad_parameter", message, lang, values, parameter=name)
 
 
 def accepted_language(default: str) -> str:
@@ -69,10 +71,7 @@ def _given(endpoint: str, fmt: str | None, timeline: Timeline, fallback_lang: st
             continue
         allowed = parameter.values(timeline)
         if raw not in allowed:
-            error = bad_parameter(parameter.name, f"use one of {', '.join(allowed)}")
-            error.lang = values.get("lang") or accepted_language(fallback_lang)
-            error.values = values  # the good ones, for an error badge in the asked style
-            raise error
+            raise bad_parameter(parameter.name, allowed, values.get("lang") or accepted_language(fallback_lang), values)
         values[parameter.name] = raw
     return values
 
@@ -108,5 +107,5 @@ def resolve(
 
 
 def resolve_default(endpoint: str) -> Asked:
-    """A route about the default counter (`/`, `/feed.atom`, the builder without `counter`)."""
+    """A route about the default counter (`/`, `/feed.atom`, the badge gallery)."""
     return resolve(endpoint, current_timeline().default_slug)

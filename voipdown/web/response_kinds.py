@@ -84,11 +84,11 @@ REFERRER_POLICIES = {
 }
 
 
-def kind_of(endpoint: str | None, response: Response) -> Kind:
-    """The kind of the route; for an address no route matched, what the error answered."""
+def kind_of(endpoint: str | None, mimetype: str | None) -> Kind:
+    """The kind of the route; for an address no route matched, the format of its answer."""
     if endpoint in KINDS:
         return KINDS[endpoint]
-    return Kind.PAGE if response.mimetype == "text/html" else Kind.DATA
+    return Kind.PAGE if mimetype == "text/html" else Kind.DATA
 
 
 def secure(response: Response, kind: Kind, origin: str, method: str) -> Response:
