@@ -153,3 +153,11 @@ def test_builder_corner_snippet_has_a_noscript_image(embed_client):
 def test_builder_bad_parameters(embed_client, query, status):
     response = embed_client.get(f"/embed?{query}")
     assert response.status_code == status and response.mimetype == "text/html" and b"<script>" not in response.data
+
+
+def test_the_builders_script_has_a_valid_etag_that_revalidates(embed_client):
+    first = embed_client.get("/static/embed/builder.js")
+    etag = first.headers["ETag"]
+    assert etag.startswith('"') and etag.endswith('"') and "max-age=" in first.headers["Cache-Control"]
+    assert embed_client.get("/static/embed/builder.js", headers={"If-None-Match": etag}).status_code == 304
+    assert embed_client.get("/static/embed/builder.js", headers={"If-None-Match": f"W/{etag}"}).status_code == 304

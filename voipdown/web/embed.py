@@ -3,8 +3,6 @@ iframe), `/embed` (the builder) and `/static/embed/<file>` (the builder's own sc
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, Response, render_template
 
 from voipdown.badge_content import counter_badge
@@ -13,7 +11,7 @@ from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.styles import status_css
 from voipdown.texts import count_message, counter_sentence, phrase
 from voipdown.web.errors import Refusal
-from voipdown.web.freshness import count_response
+from voipdown.web.freshness import conditional, count_response
 from voipdown.web.links import counter_links
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
@@ -116,5 +114,4 @@ def builder_asset(name: str):
     body = asset(name)
     response = Response(body, content_type=BUILDER_ASSETS[name])
     response.headers["Cache-Control"] = "public, max-age=3600"
-    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:16])
-    return response
+    return conditional(response, None)  # a strong, quoted ETag, and a 304 when the client has it
