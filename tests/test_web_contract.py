@@ -13,7 +13,7 @@ from tests.test_replay import flask_calls
 from tests.timelines import ONGOING
 from voipdown.timeline import RESERVED_SLUGS, SLUG_PATTERN
 from voipdown.web import parameters
-from voipdown.web.parameters import PARAMETERS, REPLAY_KEY, Parameter, parameters_of
+from voipdown.web.parameters import BY_NAME, PARAMETERS, REPLAY_KEY, Parameter, parameters_of
 from voipdown.web.response_kinds import KINDS, Kind, content_security_policy
 
 WEB = Path(__file__).parent.parent / "voipdown" / "web"
@@ -226,3 +226,44 @@ def test_openapi_parameters_come_from_the_table(app, client):
         described = document["paths"][path]["get"].get("parameters", [])
         query = {p["name"] for p in described if p["in"] == "query"}
         assert query == {p.name for p in parameters_of(rule.endpoint)}, rule.endpoint
+
+
+def every_address(app) -> dict[str, str]:
+    with app.test_request_context():
+        paths = {endpoint: address(endpoint, "shutdown") for endpoint in ADDRESSES}
+        paths |= {endpoint: url_for(endpoint) for endpoint in WITHOUT_COUNTER if endpoint != "embed.builder_asset"}
+        paths["embed.builder_asset"] = url_for("embed.builder_asset", name="builder.js")
+    return paths
+
+
+@pytest.mark.parametrize("query", ["", "lang=en"])
+def test_an_answer_varies_on_accept_language_exactly_when_it_depends_on_it(make_app, query):
+    """Asked by two visitors whose languages differ: where the bodies differ, Vary says
+    Accept-Language; where they cannot (a valid ?lang=, or no words), it does not, so a
+    shared cache keeps one copy."""
+    app = make_app(ONGOING)
+    for endpoint, path in every_address(app).items():
+        if endpoint == "health.healthz":
+            continue  # no-store
+        path += ("&" if "?" in path else "?") + query if query else ""
+        arabic = app.test_client().get(path, headers={"Accept-Language": "ar"})
+        english = app.test_client().get(path, headers={"Accept-Language": "en"})
+        assert arabic.status_code == english.status_code == 200, endpoint
+        varies = "Accept-Language" in arabic.headers.get("Vary", "")
+        assert varies == ("Accept-Language" in english.headers.get("Vary", "")), endpoint
+        if arabic.data != english.data:
+            assert varies, endpoint
+        if query and BY_NAME["lang"].read_by(endpoint):
+            assert not varies and arabic.data == english.data, endpoint
+
+
+def test_errors_vary_on_what_chose_them(client):
+    page = client.get("/a/b/c", headers={"Accept": "text/html"})
+    tool = client.get("/a/b/c", headers={"Accept": "application/json"})
+    assert page.mimetype == "text/html" and tool.mimetype == "application/json"
+    assert "Accept" in page.headers["Vary"] and "Accept" in tool.headers["Vary"]
+    assert "Accept-Language" in page.headers["Vary"]  # the page's words
+    api = client.get("/api/v1/counters/nothing")
+    assert "Vary" not in api.headers  # one JSON error for everyone
+    badge = client.get("/badge/nothing.svg?lang=ar")
+    assert "Vary" not in badge.headers  # its language was asked for

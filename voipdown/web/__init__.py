@@ -22,6 +22,7 @@ from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, openapi, site
 from voipdown.web.discovery import SiteDiscovery
+from voipdown.web.negotiation import vary
 from voipdown.web.replay import Replay
 from voipdown.web.response_kinds import kind_of, secure
 from voipdown.web.server_cache import CacheHealth, cache
@@ -59,9 +60,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     cache.init_app(app)
 
     @app.after_request
-    def security_headers(response):
+    def headers_of_the_kind(response):
+        """The security headers of the route's kind, and Vary on what chose the answer."""
         origin = (settings.public_url or request.host_url).rstrip("/")
-        return secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method)
+        return vary(secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method))
 
     # Inside the proxy fix, so that a replayed response is keyed by the real host and scheme.
     replay = app.extensions["voipdown_replay"] = Replay(app.wsgi_app, state)

@@ -17,12 +17,6 @@ blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 SHIELDS_MIN_CACHE_SECONDS = 300  # shields.io's own floor
 
 
-@blueprint.after_request
-def api_headers(response):
-    response.vary.add("Accept-Language")
-    return response
-
-
 @blueprint.get("/counters")
 def list_counters():
     asked = resolve("api.list_counters")

@@ -19,7 +19,8 @@ from voipdown.render.svg import render_svg
 from voipdown.render.wordless import wordless_png, wordless_svg
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import cache_error, count_response
-from voipdown.web.resolver import accepted_language, resolve, resolve_default
+from voipdown.web.negotiation import accepted_language
+from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import current_timeline, service
 
@@ -32,7 +33,6 @@ DEFAULT_SCALE = "2"
 
 def _image(body: bytes, fmt: str, status: int) -> Response:
     response = Response(body, status=status, content_type=CONTENT_TYPES[fmt])
-    response.vary.add("Accept-Language")
     return response if status == 200 else cache_error(response)
 
 

@@ -70,7 +70,6 @@ def frame(slug: str):
         page=counter_links(counter.slug, lang).page,
     )
     response = Response(html)
-    response.vary.add("Accept-Language")
     return count_response(response, asked)
 
 
@@ -103,7 +102,6 @@ def builder():
         script_src=links.script,
     )
     response = Response(html)
-    response.vary.add("Accept-Language")
     return response
 
 

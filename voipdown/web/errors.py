@@ -9,10 +9,12 @@ from collections.abc import Callable, Mapping
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.languages import LANGUAGES
 from voipdown.texts import BAD_ADDRESS, NO_SUCH_PAGE, NOT_ANSWERING, phrase
 from voipdown.web.freshness import cache_error
+from voipdown.web.negotiation import accepted_language, negotiated
 from voipdown.web.response_kinds import Kind, kind_of
+from voipdown.web.state import current_timeline
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +97,16 @@ def register(app: Flask, image_error: Callable[[Refusal], Response]) -> None:
 
 
 def _wants_a_page() -> bool:
-    """For an address no route matched: a browser asking for a page (not a tool)."""
-    return (
-        request.method in ("GET", "HEAD")
-        and not request.path.startswith(("/api/", "/badge/", "/embed/", "/static/"))
-        and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
-    )
+    """For an address no route matched: a browser asking for a page (not a tool). Both
+    answers then vary on Accept, so that no cache gives one to the other."""
+    if request.method not in ("GET", "HEAD") or request.path.startswith(("/api/", "/badge/", "/embed/", "/static/")):
+        return False
+    negotiated("Accept")
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
 def _error_page(refusal: Refusal) -> Response:
-    lang = refusal.lang or request.accept_languages.best_match(SUPPORTED) or "fr"
+    lang = refusal.lang or accepted_language(current_timeline().default_counter.default_lang)
     if refusal.status == 400:
         heading = phrase(lang, BAD_ADDRESS, parameter=refusal.parameter or "?")
     elif refusal.status < 500:
@@ -118,8 +120,4 @@ def _error_page(refusal: Refusal) -> Response:
         heading=heading,
         t=lambda msgid: phrase(lang, msgid),
     )
-    response = Response(html, status=refusal.status)
-    response.vary.add("Accept-Language")
-    if request.endpoint is None:
-        response.vary.add("Accept")  # the format was chosen by Accept
-    return cache_error(response)
+    return cache_error(Response(html, status=refusal.status))

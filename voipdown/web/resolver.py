@@ -19,6 +19,7 @@ from voipdown.counting import Count, count_at
 from voipdown.languages import SUPPORTED
 from voipdown.timeline import Counter, Timeline
 from voipdown.web.errors import Moved, Refusal
+from voipdown.web.negotiation import negotiated
 from voipdown.web.parameters import BY_NAME, parameters_of
 from voipdown.web.state import current_timeline
 
@@ -29,7 +30,8 @@ class Asked:
 
     endpoint: str
     timeline: Timeline
-    lang: str
+    language: str
+    """The language asked for (`lang` reads it, and notes whether Accept-Language chose it)."""
     values: Mapping[str, str]
     """The route's parameters that were given (not empty), each one of its allowed values."""
     counter: Counter | None = None
@@ -37,6 +39,14 @@ class Asked:
     instant: dt.datetime = field(default_factory=now)
     count: Count | None = field(init=False)
     """The counter's count at `instant`; None for a route about every counter."""
+
+    @property
+    def lang(self) -> str:
+        """The answer's language; reading it says the answer has words in it, so if
+        Accept-Language chose it, the answer varies on it."""
+        if "lang" not in self.values:
+            negotiated("Accept-Language")
+        return self.language
 
     def __post_init__(self):
         object.__setattr__(self, "count", count_at(self.counter, self.instant) if self.counter else None)
@@ -47,19 +57,14 @@ class Asked:
         return self.values.get(name, default)
 
 
-def bad_parameter(name: str, allowed: tuple[str, ...], lang: str, values: Mapping[str, str]) -> Refusal:
+def bad_parameter(name: str, allowed: tuple[str, ...], lang: str | None, values: Mapping[str, str]) -> Refusal:
     """A 400 that says what is allowed and does not repeat what was sent; `values` are the
     parameters found good so far (an error badge keeps the asked style)."""
     message = f"Invalid value for '{name}': use one of {', '.join(allowed)}."
     return Refusal(400, "bad_parameter", message, lang, values, parameter=name)
 
 
-def accepted_language(default: str) -> str:
-    """The best of Accept-Language among ours, else `default`: never an error."""
-    return request.accept_languages.best_match(SUPPORTED) or default
-
-
-def _given(endpoint: str, fmt: str | None, timeline: Timeline, fallback_lang: str) -> dict[str, str]:
+def _given(endpoint: str, fmt: str | None, timeline: Timeline) -> dict[str, str]:
     """The route's parameters that were given, checked in the table's order."""
     values = {}
     for parameter in parameters_of(endpoint, fmt):
@@ -71,7 +76,7 @@ def _given(endpoint: str, fmt: str | None, timeline: Timeline, fallback_lang: st
             continue
         allowed = parameter.values(timeline)
         if raw not in allowed:
-            raise bad_parameter(parameter.name, allowed, values.get("lang") or accepted_language(fallback_lang), values)
+            raise bad_parameter(parameter.name, allowed, values.get("lang"), values)
         values[parameter.name] = raw
     return values
 
@@ -91,11 +96,14 @@ def resolve(
         slug = request.args.get("counter") or timeline.default_slug
     counter, is_alias = timeline.find(slug) if slug else (None, False)
     fallback = (counter or timeline.default_counter).default_lang
-    values = _given(endpoint, fmt, timeline, fallback)
-    lang = values.get("lang") or accepted_language(fallback)
+    values = _given(endpoint, fmt, timeline)
     if slug is not None and counter is None:
         raise Refusal(
-            404, "unknown_counter", "No counter has this name; GET /api/v1/counters lists them.", lang, values
+            404,
+            "unknown_counter",
+            "No counter has this name; GET /api/v1/counters lists them.",
+            values.get("lang"),
+            values,
         )
     if is_alias:
         if "counter" in values:
@@ -103,7 +111,8 @@ def resolve(
         else:
             location = url_for(endpoint, **address(counter.slug), **values)
         raise Moved(location)
-    return Asked(endpoint, timeline, lang, values, counter)
+    language = values.get("lang") or request.accept_languages.best_match(SUPPORTED) or fallback
+    return Asked(endpoint, timeline, language, values, counter)
 
 
 def resolve_default(endpoint: str) -> Asked:

@@ -82,7 +82,6 @@ def _page(asked) -> Response:
         api=absolute("api.show_counter", slug=counter.slug, lang=lang),
     )
     response = Response(html)
-    response.vary.add("Accept-Language")
     return count_response(response, asked)
 
 
@@ -106,7 +105,6 @@ def share_image(slug: str):
         )
 
     response = Response(cached(key, build, DAY_SECONDS), mimetype="image/png")
-    response.vary.add("Accept-Language")
     return count_response(response, asked)
 
 
@@ -130,5 +128,4 @@ def _feed(asked) -> Response:
         page_url=absolute("site.counter_page", slug=counter.slug, lang=lang),
     )
     response = Response(body, content_type="application/atom+xml; charset=utf-8")
-    response.vary.add("Accept-Language")
     return count_response(response, asked)

@@ -1,0 +1,34 @@
+"""Which request headers chose an answer, so that the answer says so (`Vary`) and no more.
+
+A header goes into `Vary` only when it decided something: `Accept-Language` when no valid
+`?lang=` chose the language and the answer has words in it, `Accept` when a format was
+chosen by it, `Accept-Encoding` when the body may be compressed. A badge asked with
+`?lang=ar` has one body whatever the visitor's languages, so a shared cache keeps one copy.
+"""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from voipdown.languages import SUPPORTED
+
+NEGOTIATED_KEY = "voipdown.negotiated"
+
+
+def negotiated(header: str) -> None:
+    """Note that `header` chose something in this request's answer."""
+    request.environ.setdefault(NEGOTIATED_KEY, set()).add(header)
+
+
+def accepted_language(default: str) -> str:
+    """The best of Accept-Language among ours, else `default`: never an error. Noted as
+    negotiated: call it only for a language the answer uses."""
+    negotiated("Accept-Language")
+    return request.accept_languages.best_match(SUPPORTED) or default
+
+
+def vary(response: Response) -> Response:
+    """Add to `Vary` the headers this request's answer was chosen by."""
+    for header in sorted(request.environ.get(NEGOTIATED_KEY, ())):
+        response.vary.add(header)
+    return response
