@@ -99,3 +99,15 @@ def test_doctor_fails_without_a_font(tmp_path):
     result = CliRunner().invoke(cli, ["doctor"], env={"VOIPDOWN_FONT": str(tmp_path / "none.ttf")})
     assert result.exit_code == 1
     assert "FAIL" in result.output and "VOIPDOWN_FONT" in result.output
+
+
+def test_doctor_warns_of_feed_ids_that_follow_the_host(ongoing_path):
+    result = CliRunner().invoke(
+        cli, ["doctor"], env={"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_PUBLIC_URL": ""}
+    )
+    assert result.exit_code == 0  # a warning: badges are drawn well all the same
+    assert "warn" in result.output and "follow the Host header for lifted, future" in result.output
+    fixed = CliRunner().invoke(
+        cli, ["doctor"], env={"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_PUBLIC_URL": "https://c.example.org"}
+    )
+    assert fixed.exit_code == 0 and "fixed by each counter's url" in fixed.output

@@ -120,7 +120,7 @@ def test_feed_has_events_and_milestones(site):
     self_link = feed.find(f"{ATOM}link[@rel='self']").get("href")
     assert self_link == "https://count.example.org/voip-ma/feed.atom?lang=fr"
     ids = [entry.find(f"{ATOM}id").text for entry in feed.findall(f"{ATOM}entry")]
-    assert len(set(ids)) == len(ids) and all(i.startswith("tag:count.example.org,2016:voip-ma/") for i in ids)
+    assert len(set(ids)) == len(ids) and all(i.startswith("tag:voipdown.com,2016:voip-ma/") for i in ids)
 
 
 def test_feed_of_an_ongoing_counter_marks_years(make_app, ongoing_path):
@@ -184,3 +184,23 @@ def test_every_page_extends_the_base_template():
         text = page.read_text(encoding="utf-8")
         assert text.startswith('{% extends "base.html" %}'), page.name
         assert "<head>" not in text and "system-ui" not in text, page.name  # the head and fonts are the base's
+
+
+def test_feed_ids_do_not_follow_the_host_header(make_app):
+    from tests.timelines import ONGOING
+
+    client = make_app(ONGOING).test_client()  # no VOIPDOWN_PUBLIC_URL; "shutdown" has its own url
+
+    def ids(host, slug):
+        feed = ElementTree.fromstring(client.get(f"/{slug}/feed.atom", headers={"Host": host}).data)
+        return [feed.find(f"{ATOM}id").text] + [e.find(f"{ATOM}id").text for e in feed.findall(f"{ATOM}entry")]
+
+    assert ids("127.0.0.1", "shutdown") == ids("voipdown.example", "shutdown")
+    assert ids("localhost", "shutdown")[0] == "tag:campaign.example.org,2024:shutdown"
+    assert ids("a.example", "lifted") != ids("b.example", "lifted")  # no url, no public address: warned about
+    health = client.get("/healthz").get_json()
+    assert health["feed_ids"] == "host-dependent" and "lifted, future" in health["feed_ids_warning"]
+    fixed = make_app(ONGOING, VOIPDOWN_PUBLIC_URL="https://count.example.org").test_client()
+    assert fixed.get("/healthz").get_json()["feed_ids"] == "stable"
+    feed = ElementTree.fromstring(fixed.get("/lifted/feed.atom", headers={"Host": "x.example"}).data)
+    assert feed.find(f"{ATOM}id").text == "tag:count.example.org,2020:lifted"

@@ -149,8 +149,8 @@ def doctor(timeline_path: str | None) -> None:
     timeline = _load_or_exit(_timeline_path(timeline_path))
     report = diagnose(settings, timeline)
     width = max(len(name) for name, _, _ in report.lines)
-    for name, value, good in report.lines:
-        click.echo(f"{name:<{width}}  {'ok  ' if good else 'FAIL'}  {value}")
+    for name, value, status in report.lines:
+        click.echo(f"{name:<{width}}  {status:<4}  {value}")
     if not report.ok:
         raise SystemExit(1)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 
 from voipdown.badge_content import missing_glyphs
+from voipdown.feed import feed_authority
 from voipdown.render.font import FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.timeline import Timeline
@@ -19,14 +20,16 @@ from voipdown.zones import database_version
 
 @dataclass
 class Report:
-    lines: list[tuple[str, str, bool]] = field(default_factory=list)
+    lines: list[tuple[str, str, str]] = field(default_factory=list)
+    """(name, what was found, "ok", "warn" or "FAIL")."""
 
-    def add(self, name: str, value: str, good: bool = True) -> None:
-        self.lines.append((name, value, good))
+    def add(self, name: str, value: str, good: bool = True, warning: bool = False) -> None:
+        self.lines.append((name, value, "ok" if good else ("warn" if warning else "FAIL")))
 
     @property
     def ok(self) -> bool:
-        return all(good for _, _, good in self.lines)
+        """Nothing failed (a warning does not stop badges from being drawn well)."""
+        return all(status != "FAIL" for _, _, status in self.lines)
 
 
 def _package(name: str) -> str:
@@ -71,4 +74,20 @@ def diagnose(settings: Settings, timeline: Timeline) -> Report:
         " (not needed: badges are shaped by HarfBuzz above)",
     )
     report.add("tzdata", f"IANA {database_version()} (tzdata {_package('tzdata')})")
+    unnamed = unstable_feed_ids(settings, timeline)
+    if unnamed:
+        report.add(
+            "feed ids",
+            f"follow the Host header for {', '.join(unnamed)}: give the counter a url in the timeline,"
+            " or set VOIPDOWN_PUBLIC_URL, so that feed readers keep their entries",
+            good=False,
+            warning=True,
+        )
+    else:
+        report.add("feed ids", "fixed by each counter's url or VOIPDOWN_PUBLIC_URL")
     return report
+
+
+def unstable_feed_ids(settings: Settings, timeline: Timeline) -> list[str]:
+    """The counters whose feed ids would follow the request's Host header."""
+    return [slug for slug, counter in timeline.counters.items() if feed_authority(counter, settings.public_url) is None]

@@ -28,9 +28,21 @@ def _instant(day: dt.date, counter: Counter) -> str:
     return start_of_day(day, counter.timezone).isoformat()
 
 
-def atom_feed(counter: Counter, count: Count, lang: str, self_url: str, page_url: str) -> bytes:
-    host = urlsplit(page_url).hostname or "localhost"
-    tag = f"tag:{host},{counter.start.year}:{counter.slug}"
+def feed_authority(counter: Counter, public_url: str | None) -> str | None:
+    """The host name that makes `counter`'s feed and entry ids: its own address in the
+    timeline, else the service's public address; None if neither is known (the web layer
+    then falls back on the request's host, and `voipdown doctor` and /healthz warn)."""
+    for address in (counter.url, public_url):
+        host = urlsplit(address).hostname if address else None
+        if host:
+            return host
+    return None
+
+
+def atom_feed(counter: Counter, count: Count, lang: str, self_url: str, page_url: str, authority: str) -> bytes:
+    """The feed; its ids are `tag:` URIs minted from `authority` (feed_authority), so a
+    reader that reaches us by another address sees the same entries."""
+    tag = f"tag:{authority},{counter.start.year}:{counter.slug}"
     entries = []
     for index, event in enumerate(counter.events):
         title, _ = event_title(event, counter, lang)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
+from voipdown.doctor import unstable_feed_ids
 from voipdown.web.server_cache import cache_health
 from voipdown.web.state import service
 from voipdown.zones import database_version
@@ -37,6 +38,13 @@ def healthz():
         body["cache_error"] = cache_error
     if store_error:
         body["participants_error"] = store_error
+    unstable = unstable_feed_ids(state.settings, snapshot.timeline)
+    body["feed_ids"] = "host-dependent" if unstable else "stable"
+    if unstable:
+        body["feed_ids_warning"] = (
+            f"the feed ids of {', '.join(unstable)} follow the Host header: give each counter a url"
+            " in the timeline, or set VOIPDOWN_PUBLIC_URL"
+        )
     if snapshot.problems:
         # Named by file name only: the server's directories are nobody's business.
         body["timeline_errors"] = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
 from voipdown.embed_code import snippets
-from voipdown.feed import atom_feed
+from voipdown.feed import atom_feed, feed_authority
 from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.card import render_share_card
 from voipdown.render.styles import STATUS_COLORS, status_css
@@ -126,6 +126,7 @@ def _feed(asked) -> Response:
         lang,
         self_url=absolute("site.counter_feed", slug=counter.slug, lang=lang),
         page_url=absolute("site.counter_page", slug=counter.slug, lang=lang),
+        authority=feed_authority(counter, service().settings.public_url) or request.host.split(":")[0],
     )
     response = Response(body, content_type="application/atom+xml; charset=utf-8")
     return count_response(response, asked)
