@@ -182,3 +182,27 @@ def test_builder_preview_runs_under_its_own_policy(browser, live_server):
     if os.environ.get("VOIPDOWN_UPDATE_DOCS"):
         page.screenshot(path=str(DOCS / "embed-builder-ar.png"), full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize(
+    "breakage, why",
+    [
+        ("delete Element.prototype.attachShadow", "too old"),  # refused before drawing
+        ("Element.prototype.attachShadow = () => { throw new Error('host says no'); }", "host says no"),  # failed
+    ],
+)
+def test_a_counter_that_cannot_draw_says_so_once_and_breaks_nothing(browser, host, every_status_app, breakage, why):
+    snippet = builder_snippet(every_status_app.test_client(), counter="ended", lang="fr", position="bottom-left")
+    url = host.page(f"/broken-{len(breakage)}.html", snippet)
+    context = browser.new_context()
+    context.add_init_script(breakage)  # the host page (or its browser) breaks what the script needs
+    page = context.new_page()
+    problems = watch(page)
+    warnings = []
+    page.on("console", lambda message: warnings.append(message.text) if message.type == "warning" else None)
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(300)
+    assert problems == {"errors": [], "console": []}
+    assert len(warnings) == 1 and warnings[0].startswith("VoIP Down counter: ") and why in warnings[0], warnings
+    assert page.evaluate("init()") == "host init"
+    context.close()

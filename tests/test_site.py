@@ -204,3 +204,25 @@ def test_feed_ids_do_not_follow_the_host_header(make_app):
     assert fixed.get("/healthz").get_json()["feed_ids"] == "stable"
     feed = ElementTree.fromstring(fixed.get("/lifted/feed.atom", headers={"Host": "x.example"}).data)
     assert feed.find(f"{ATOM}id").text == "tag:count.example.org,2020:lifted"
+
+
+@pytest.mark.parametrize(
+    "path", ["/voip-ma?lang=ar", "/embed?lang=zgh", "/badges", "/embed/voip-ma/frame?lang=en", "/nope?lang=fr"]
+)
+def test_every_page_has_a_language_and_a_description(site, path):
+    html = site.get(path).get_data(as_text=True)
+    document = parse(html)
+    root = document
+    assert root.get("lang") and root.get("dir") in ("ltr", "rtl"), path
+    meta = root.find(f".//{XHTML}meta[@name='description']")
+    assert meta is not None and len(meta.get("content")) > 10, path
+
+
+def test_favicon_and_robots(site):
+    icon = site.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+    assert Image.open(io.BytesIO(icon.data)).info["sizes"] == {(16, 16), (32, 32), (48, 48)}
+    assert site.get("/favicon.ico", headers={"If-None-Match": icon.headers["ETag"]}).status_code == 304
+    robots = site.get("/robots.txt")
+    assert robots.mimetype == "text/plain" and "User-agent: *" in robots.get_data(as_text=True)
+    assert "max-age=" in robots.headers["Cache-Control"]

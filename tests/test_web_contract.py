@@ -32,6 +32,8 @@ ADDRESSES = {
 }
 """Every route that names a counter."""
 WITHOUT_COUNTER = {
+    "site.favicon",
+    "site.robots",
     "api.list_counters",
     "site.home",
     "site.default_feed",

@@ -9,8 +9,14 @@
  * (bottom-left, bottom-right, inline), theme (light, dark, auto). */
 (function (data) {
   'use strict';
+  // Said once, in the console, when the counter cannot be drawn: the blogger's only clue.
+  var warn = function (why) {
+    try { if (window.console && console.warn) console.warn('VoIP Down counter: ' + why); } catch (ignored) {}
+  };
   var tag = document.currentScript;
-  if (!data || !tag || !tag.parentNode || !Element.prototype.attachShadow) return;
+  if (!data) return warn('no counter data (use the script the service serves at /embed/COUNTER.js)');
+  if (!tag || !tag.parentNode) return warn('load it with its own script tag, not from another script');
+  if (!Element.prototype.attachShadow) return warn('this browser is too old to draw it (no shadow DOM)');
   try {
     var opt = tag.dataset;
     var pageLang = (document.documentElement.lang || '').toLowerCase().split('-')[0];
@@ -90,5 +96,6 @@
     }
   } catch (error) {
     // Never break the host page: whatever failed, the fallback image (if any) stays.
+    warn('could not draw: ' + (error && error.message ? error.message : error));
   }
 })(/*DATA*/null);

@@ -118,6 +118,8 @@ def gallery():
             sizes[(style, lang)] = (layout.width, layout.height)
     return render_template(
         "gallery.html",
+        lang="en",  # a maintainer's tool, in the catalogs' source language
+        dir="ltr",
         slug=counter.slug,
         title=counter.title_in("en"),
         languages=SUPPORTED,

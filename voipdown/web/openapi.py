@@ -8,9 +8,10 @@ from flask import Blueprint, jsonify
 from voipdown import __version__
 from voipdown.languages import SUPPORTED
 from voipdown.timeline import Timeline
+from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
 from voipdown.web.parameters import parameters_of
 from voipdown.web.response_kinds import KINDS, Kind
-from voipdown.web.state import current_timeline
+from voipdown.web.state import current_timeline, served
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -284,6 +285,12 @@ def document(timeline: Timeline) -> dict:
                     },
                 }
             },
+            "/favicon.ico": {
+                "get": {"summary": "The site's icon", "responses": {"200": _content("image/vnd.microsoft.icon")}}
+            },
+            "/robots.txt": {
+                "get": {"summary": "Every page may be read and indexed", "responses": {"200": _content("text/plain")}}
+            },
             "/healthz": {
                 "get": {
                     "summary": "Health: always 200",
@@ -326,4 +333,6 @@ def document(timeline: Timeline) -> dict:
 
 @blueprint.get("/api/openapi.json")
 def openapi():
-    return jsonify(document(current_timeline()))
+    # Changes with the timeline (its slugs): an hour's lifetime, as a count's, and an ETag.
+    response = cache_for(jsonify(document(current_timeline())), MAX_LIFETIME)
+    return conditional(response, served().modified)

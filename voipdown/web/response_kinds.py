@@ -37,6 +37,8 @@ KINDS: dict[str, Kind] = {
     "site.counter_feed": Kind.DATA,
     "badges.badge": Kind.IMAGE,
     "site.share_image": Kind.IMAGE,
+    "site.favicon": Kind.IMAGE,
+    "site.robots": Kind.DATA,
     "embed.script": Kind.SCRIPT,
     "embed.builder_asset": Kind.SCRIPT,
     "embed.frame": Kind.FRAME,

@@ -11,6 +11,7 @@ from voipdown.embed_code import snippets
 from voipdown.feed import atom_feed, feed_authority
 from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.card import render_share_card
+from voipdown.render.favicon import favicon_ico
 from voipdown.render.styles import STATUS_COLORS, status_css
 from voipdown.texts import (
     SITES_COUNT,
@@ -23,7 +24,7 @@ from voipdown.texts import (
 )
 from voipdown.timeline import PARTICIPANT_KINDS
 from voipdown.web.errors import Refusal
-from voipdown.web.freshness import count_response
+from voipdown.web.freshness import cache_for, conditional, count_response
 from voipdown.web.links import absolute, counter_links
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
@@ -106,6 +107,26 @@ def share_image(slug: str):
 
     response = Response(cached(key, build, DAY_SECONDS), mimetype="image/png")
     return count_response(response, asked)
+
+
+ROBOTS = """\
+# VoIP Down: every page, badge and feed may be read and indexed.
+User-agent: *
+Allow: /
+"""
+STATIC_LIFETIME = 86_400
+
+
+@blueprint.get("/favicon.ico")
+def favicon():
+    response = Response(favicon_ico(), content_type="image/vnd.microsoft.icon")
+    return conditional(cache_for(response, STATIC_LIFETIME), None)
+
+
+@blueprint.get("/robots.txt")
+def robots():
+    response = Response(ROBOTS, content_type="text/plain; charset=utf-8")
+    return conditional(cache_for(response, STATIC_LIFETIME), None)
 
 
 @blueprint.get("/feed.atom")
