@@ -46,8 +46,8 @@ def test_counter_fields(client, travel):
     assert body["dir"] == "ltr" and body["lang"] == "fr"
     assert body["url"] == "https://campaign.example.org"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert "Vary" not in response.headers  # ?lang= chose the language: one body for every visitor
-    assert client.get("/api/v1/counters/shutdown").headers["Vary"] == "Accept-Language"
+    assert response.headers["Vary"] == "Accept-Encoding"  # ?lang= chose the language: not Accept-Language
+    assert client.get("/api/v1/counters/shutdown").headers["Vary"] == "Accept-Encoding, Accept-Language"
     assert "Set-Cookie" not in response.headers
 
 

@@ -21,6 +21,7 @@ from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, openapi, site
+from voipdown.web.compression import compress
 from voipdown.web.discovery import SiteDiscovery
 from voipdown.web.negotiation import vary
 from voipdown.web.replay import Replay
@@ -61,9 +62,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def headers_of_the_kind(response):
-        """The security headers of the route's kind, and Vary on what chose the answer."""
+        """The security headers of the route's kind, the body compressed as the client accepts,
+        and Vary on what chose the answer."""
         origin = (settings.public_url or request.host_url).rstrip("/")
-        return vary(secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method))
+        return vary(compress(secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method)))
 
     # Inside the proxy fix, so that a replayed response is keyed by the real host and scheme.
     replay = app.extensions["voipdown_replay"] = Replay(app.wsgi_app, state)

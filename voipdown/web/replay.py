@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl
 from werkzeug.test import EnvironBuilder
 
 from voipdown.clock import now, pinned_clock
+from voipdown.web.compression import chosen_encoding
 from voipdown.web.freshness import REPLAY_MARK, cache_control, client_has, lifetime_until, not_modified_headers
 from voipdown.web.parameters import REPLAY_KEY
 from voipdown.web.rollover import Rollover
@@ -41,6 +42,7 @@ REQUEST_PARTS = (
     "SERVER_PORT",
     "HTTP_HOST",
     "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_ACCEPT_ENCODING",
     "wsgi.url_scheme",
 )
 """What of a request an answer depends on: kept with its entry, to draw the next day's answer ahead."""
@@ -88,7 +90,10 @@ class Replay:
         host = "" if self.state.settings.public_url else environ.get("HTTP_HOST", "")
         # An empty ?lang= means absent: then Accept-Language chose the language.
         language = "" if any(k == "lang" and v for k, v in params) else environ.get("HTTP_ACCEPT_LANGUAGE", "")[:200]
-        return f"{environ.get('PATH_INFO', '')}?{params}|{language}|{host}|{environ.get('wsgi.url_scheme', '')}"
+        # The encoding, not the header: a stored answer is already compressed (voipdown/web/compression.py).
+        encoding = chosen_encoding(environ.get("HTTP_ACCEPT_ENCODING")) or ""
+        scheme = environ.get("wsgi.url_scheme", "")
+        return f"{environ.get('PATH_INFO', '')}?{params}|{language}|{encoding}|{host}|{scheme}"
 
     def __call__(self, environ, start_response):
         key = self._key(environ)
