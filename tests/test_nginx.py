@@ -70,3 +70,21 @@ def test_no_access_log_is_written(nginx):
     get(base + "/badge/ended.png", {"X-Forwarded-For": "203.0.113.9"})
     logged = " ".join(path.read_text(errors="replace") for path in run.glob("*.log"))
     assert "203.0.113.9" not in logged and "127.0.0.1 -" not in logged
+
+
+@pytest.mark.parametrize("path", ["/badge/ended.svg?lang=ar", "/embed/ongoing.js", "/ongoing?lang=fr"])
+def test_compressed_answers_pass_through_the_cache_per_encoding(nginx, path):
+    import gzip
+
+    import brotli
+
+    base, _ = nginx
+    plain = get(base + path)[2]
+    for header, encoding, decode in (("gzip, deflate, br", "br", brotli.decompress), ("gzip", "gzip", gzip.decompress)):
+        for _ in range(2):
+            status, headers, body = get(base + path, {"Accept-Encoding": header})
+            assert status == 200 and headers["content-encoding"] == encoding, headers
+            assert decode(body) == plain and len(body) < len(plain)
+        assert headers["x-cache-status"] == "HIT"
+        assert get(base + path, {"Accept-Encoding": header, "If-None-Match": headers["etag"]})[0] == 304
+    assert "content-encoding" not in get(base + path, {"Accept-Encoding": "identity"})[1]

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from bench.local import free_port, get, serving
+from bench.wire import BUDGETS, RIBBON_2016, measure
 
 AWAY = {"TZ": "Pacific/Kiritimati", "VOIPDOWN_TIMELINE": ""}
 """A server far from Casablanca, on the bundled timeline."""
@@ -56,3 +57,13 @@ def test_serve_refuses_an_invalid_timeline(tmp_path):
     )
     assert result.returncode == 1
     assert b"bad.toml" in result.stderr and b"counters.x.timezone" in result.stderr
+
+
+def test_what_a_reader_downloads_stays_within_its_budget(server):
+    """Bytes on the wire from the real server, as a browser asks (gzip, deflate, br)."""
+    base, _ = server
+    sizes = measure(base)
+    for kind, budget in BUDGETS.items():
+        assert sizes[kind]["browser"]["bytes"] <= budget, (kind, sizes[kind])
+        assert sizes[kind]["gzip"]["bytes"] <= budget, (kind, sizes[kind])  # an older client too
+    assert sizes["inline footer (script and its badge)"]["browser"]["bytes"] < RIBBON_2016

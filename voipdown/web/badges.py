@@ -116,7 +116,7 @@ def gallery():
         for lang in SUPPORTED:
             layout = counter_badge(state.font, counter, count, lang, style, None)
             sizes[(style, lang)] = (layout.width, layout.height)
-    return render_template(
+    html = render_template(
         "gallery.html",
         lang="en",  # a maintainer's tool, in the catalogs' source language
         dir="ltr",
@@ -127,3 +127,4 @@ def gallery():
         colors=tuple(PALETTE),
         sizes=sizes,
     )
+    return count_response(Response(html), asked)  # the badges' sizes change with the count

@@ -101,8 +101,7 @@ def builder():
         preview=chosen.script,
         script_src=links.script,
     )
-    response = Response(html)
-    return response
+    return count_response(Response(html), asked)  # its snippets hold the count's words
 
 
 @blueprint.get("/static/embed/<name>")

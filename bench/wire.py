@@ -1,0 +1,73 @@
+"""Bytes on the wire: what a reader downloads from `voipdown serve`, by encoding.
+
+    python bench/wire.py [--json]
+
+Starts the service on the bundled timeline and asks each answer as a browser does
+(`Accept-Encoding: gzip, deflate, br`), as an older client (gzip only) and without
+compression; counts the body bytes received. The 2016 reference is the original footer
+ribbon: 1,086 bytes of script and an 8,577-byte PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.local import get, serving  # noqa: E402
+from voipdown.languages import SUPPORTED  # noqa: E402
+from voipdown.render.styles import STYLES  # noqa: E402
+
+ENCODINGS = {"browser": "gzip, deflate, br", "gzip": "gzip", "none": "identity"}
+BUDGETS = {"script": 3 * 1024, "badge": 3 * 1024, "page": 12 * 1024}
+"""The largest answer of each kind a browser may download, in bytes."""
+RIBBON_2016 = 1_086 + 8_577
+
+
+def addresses() -> dict[str, list[str]]:
+    return {
+        "script": ["/embed/voip-ma.js"],
+        "badge": [f"/badge/voip-ma.svg?lang={lang}&style={style}" for lang in SUPPORTED for style in STYLES],
+        "page": [f"/voip-ma?lang={lang}" for lang in SUPPORTED],
+        "builder": [f"/embed?lang={lang}" for lang in SUPPORTED],
+        "json": [f"/api/v1/counters/voip-ma?lang={lang}" for lang in SUPPORTED],
+        "feed": [f"/voip-ma/feed.atom?lang={lang}" for lang in SUPPORTED],
+    }
+
+
+def measure(base: str) -> dict:
+    """For each kind of answer and each client, the largest body received, and what it was."""
+    sizes: dict = {}
+    for kind, paths in addresses().items():
+        for client, header in ENCODINGS.items():
+            largest = max((len(get(base + path, {"Accept-Encoding": header})[2]), path) for path in paths)
+            sizes.setdefault(kind, {})[client] = {"bytes": largest[0], "largest": largest[1]}
+    inline_footer = sizes["script"]["browser"]["bytes"] + sizes["badge"]["browser"]["bytes"]
+    sizes["inline footer (script and its badge)"] = {"browser": {"bytes": inline_footer}}
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with serving({"VOIPDOWN_TIMELINE": ""}) as (base, _):
+        sizes = measure(base)
+    if args.json:
+        print(json.dumps(sizes, indent=2))
+        return
+    for kind, clients in sizes.items():
+        budget = BUDGETS.get(kind)
+        line = "  ".join(f"{client} {found['bytes']:>6,}" for client, found in clients.items())
+        verdict = (
+            f"  budget {budget:,}: {'met' if clients['browser']['bytes'] <= budget else 'MISSED'}" if budget else ""
+        )
+        print(f"{kind:<38}{line}{verdict}")
+    print(f"{'2016 ribbon (script and PNG)':<38}{RIBBON_2016:,}")
+
+
+if __name__ == "__main__":
+    main()
