@@ -56,3 +56,42 @@ def test_prints_without_navigation(browser, bundled_server):
     assert page.evaluate("getComputedStyle(document.getElementById('get')).display") == "none"
     assert len(page.pdf(format="A4")) > 10_000
     context.close()
+
+
+VISUAL_ORDER = """(needle) => {
+  // The on-screen x of each character of the first text node holding `needle`, in reading order.
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(needle);
+    if (at < 0) continue;
+    return [...needle].map((_, i) => {
+      const range = document.createRange();
+      range.setStart(node, at + i);
+      range.setEnd(node, at + i + 1);
+      return range.getBoundingClientRect().left;
+    });
+  }
+  return null;
+}"""
+
+
+@pytest.mark.parametrize(
+    "path, needle",
+    [
+        ("/voip-ma?lang=ar", "#OpeUnlike"),  # a hashtag at the start of an Arabic event
+        ("/voip-ma?lang=ar", "Maroc Web Awards"),  # a name of three words inside an Arabic sentence
+        ("/voip-ma?lang=ar", "3G/4G"),
+        ("/voip-ma?lang=xx", "lang"),  # the error page, in Arabic (the browser's language), names it
+    ],
+)
+def test_latin_runs_read_left_to_right_inside_arabic(browser, bundled_server, path, needle):
+    """Each Latin run keeps its own order on screen: its characters go left to right, a
+    leading # stays at its left, and the words of a name keep their order."""
+    context = browser.new_context(locale="ar")
+    page = context.new_page()
+    page.goto(bundled_server.url + path)
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    xs = page.evaluate(VISUAL_ORDER, needle)
+    context.close()
+    assert xs is not None, f"{needle!r} is not on {path}"
+    assert xs == sorted(xs), (needle, xs)

@@ -16,6 +16,7 @@ from html import escape
 from importlib import resources
 
 from voipdown.counting import Count
+from voipdown.isolation import isolate
 from voipdown.languages import LANGUAGES
 from voipdown.render.styles import status_css
 from voipdown.texts import count_message, label_and_message, phrase
@@ -53,8 +54,8 @@ class Links:
 
 
 def embed_texts(counter: Counter, count: Count, lang: str, links: Links, size: tuple[int, int]) -> dict:
-    label = counter.title_in(lang)
-    message = count_message(count, lang, counter.start)
+    label = isolate(counter.title_in(lang), lang)
+    message = isolate(count_message(count, lang, counter.start), lang)
     return {
         "dir": LANGUAGES[lang].direction,
         "label": label,

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 from voipdown.counting import Count, Status, start_of_day
+from voipdown.isolation import isolate
 from voipdown.texts import MILESTONE, event_title, phrase
 from voipdown.timeline import Counter
 
@@ -47,7 +48,8 @@ def atom_feed(counter: Counter, count: Count, lang: str, self_url: str, page_url
     for index, event in enumerate(counter.events):
         title, _ = event_title(event, counter, lang)
         link = next((source.url for source in event.sources if source.url), page_url)
-        summary = ", ".join(source.name for source in event.sources)
+        summary = isolate(", ".join(source.name for source in event.sources), lang)
+        title = isolate(title, lang)
         entries.append((event.date, f"{tag}/event/{index}", title, link, summary))
     for days in milestones(counter, count):
         day = counter.start + dt.timedelta(days=days)
@@ -57,7 +59,7 @@ def atom_feed(counter: Counter, count: Count, lang: str, self_url: str, page_url
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": lang})
     ET.SubElement(feed, f"{{{ATOM}}}id").text = tag
-    ET.SubElement(feed, f"{{{ATOM}}}title").text = counter.title_in(lang)
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = isolate(counter.title_in(lang), lang)
     updated = entries[0][0] if entries else counter.start
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = _instant(updated, counter)
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "href": self_url})

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from voipdown.counting import Count, count_at
+from voipdown.isolation import isolate
 from voipdown.languages import LANGUAGES
 from voipdown.render.styles import PALETTE, STATUS_COLORS
 from voipdown.texts import count_message
@@ -23,7 +24,7 @@ def describe(counter: Counter, instant: dt.datetime, lang: str) -> dict[str, Any
 
 
 def describe_count(counter: Counter, count: Count, lang: str) -> dict[str, Any]:
-    title = counter.title_in(lang)
+    title = isolate(counter.title_in(lang), lang)  # plain text: Latin runs isolated in Arabic
     return {
         "slug": counter.slug,
         "status": count.status.value,
@@ -36,7 +37,7 @@ def describe_count(counter: Counter, count: Count, lang: str) -> dict[str, Any]:
         "lang": lang,
         "dir": LANGUAGES[lang].direction,
         "label": title,
-        "message": count_message(count, lang, counter.start),
+        "message": isolate(count_message(count, lang, counter.start), lang),
         "title": title,
         "url": counter.url,
     }

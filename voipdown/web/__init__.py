@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, request
+from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import PathConverter
 
 from voipdown import __version__
+from voipdown.isolation import isolate, isolate_html
 from voipdown.participants import Recorder, open_store
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
@@ -48,6 +50,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["voipdown_cache_health"] = CacheHealth()
     app.json.ensure_ascii = False  # Arabic and Tifinagh stay readable in JSON
     app.json.sort_keys = False
+    # Latin runs in right-to-left text keep their order (voipdown/isolation.py): <bdi> in
+    # page text, Unicode isolates in plain text such as <title> and attributes.
+    app.jinja_env.filters["bdi"] = lambda text, lang: Markup(isolate_html(str(text), lang))
+    app.jinja_env.filters["isolate"] = isolate
     font, font_problem = _open_font(settings)
     state = ServiceState(
         settings=settings,

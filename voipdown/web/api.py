@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown.counting import count_at
+from voipdown.isolation import isolate
 from voipdown.summary import describe_count, shields_endpoint
 from voipdown.web.freshness import cache_for, conditional, count_response, lifetime, seconds_until
 from voipdown.web.links import absolute
@@ -26,7 +27,7 @@ def list_counters():
         items.append(
             {
                 "slug": counter.slug,
-                "title": counter.title_in(asked.lang),
+                "title": isolate(counter.title_in(asked.lang), asked.lang),
                 "status": count.status.value,
                 "days": count.days,
                 "url": absolute("api.show_counter", slug=counter.slug),
