@@ -351,3 +351,38 @@ def test_worker_processes_share_one_sqlite_file(tmp_path):
         _, errors = worker.communicate(timeout=120)
         assert worker.returncode == 0, errors.decode()
     assert sum(sighting.count for sighting in SqliteStore(path).sightings()) == 3 * 8 * 500
+
+
+def test_compressed_bodies_from_many_threads_with_evictions(make_app, monkeypatch):
+    """The store of compressed bodies, cold and far too small, from many threads at once
+    (and the replay store of one slot, so that nearly every request is drawn and compressed):
+    every client gets its own body in its own encoding."""
+    import gzip
+
+    import brotli
+
+    from voipdown.web import compression, replay
+
+    monkeypatch.setattr(compression, "KEPT", compression._Kept())
+    monkeypatch.setattr(compression, "MAX_KEPT", 3)
+    monkeypatch.setattr(replay, "MAX_ENTRIES", 1)
+    settings = {"VOIPDOWN_DISCOVERY": "off", "VOIPDOWN_PUBLIC_URL": "https://count.example.org"}
+    app = make_app(EVERY_STATUS, **settings)
+    paths = [f"/{slug}?lang={lang}" for slug in ("ongoing", "ended") for lang in SUPPORTED]
+    paths += [f"/api/v1/counters/{slug}?lang={lang}" for slug in ("ongoing", "upcoming") for lang in SUPPORTED]
+    reference = make_app(EVERY_STATUS, **settings).test_client()
+    wanted = {path: reference.get(path).data for path in paths}
+    decode = {"br": brotli.decompress, "gzip": gzip.decompress}
+
+    def burst(n: int) -> list:
+        client = app.test_client()
+        found = []
+        for index, path in enumerate(rotated(paths, n) * 2):
+            encoding = ("br", "gzip")[(n + index) % 2]
+            response = client.get(path, headers={"Accept-Encoding": encoding})
+            found.append((path, response.headers["Content-Encoding"] == encoding, decode[encoding](response.data)))
+        return found
+
+    for answers in hammer(burst):
+        for path, right_encoding, body in answers:
+            assert right_encoding and body == wanted[path], path
