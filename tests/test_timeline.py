@@ -163,3 +163,104 @@ def test_example_ongoing_timeline_in_docs_is_valid():
 
     timeline = load_timeline(Path(__file__).parent.parent / "docs" / "examples" / "ongoing.toml")
     assert timeline.default_counter.end is None
+
+
+TALLY = """
+[counters.shutdown.tallies.petition]
+title = { fr = "Pétition", en = "Petition" }
+unit = "signatures"
+start = 2024-03-01T09:00:00+01:00
+interval = 60
+token_sha256 = "%s"
+url = "https://petition.example.org"
+
+[[counters.shutdown.tallies.petition.samples]]
+at = 2024-03-02
+value = 120
+source = { name = "Campaign newsletter" }
+
+[[counters.shutdown.tallies.petition.samples]]
+at = 2024-03-01T12:30:00Z
+value = 40
+source = { name = "Campaign site", url = "https://petition.example.org/count" }
+""" % ("ab" * 32)
+
+
+def test_a_tally_with_its_samples():
+    tally = parse_timeline((ONGOING + TALLY).encode()).counters["shutdown"].tallies["petition"]
+    assert tally.unit == "signatures" and tally.interval == 60 and not tally.closed
+    assert tally.start == dt.datetime(2024, 3, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert [(s.value, s.precision) for s in tally.samples] == [(40, "instant"), (120, "day")]  # ordered by instant
+    assert tally.samples[1].at == dt.date(2024, 3, 2) and tally.samples[0].source.url.endswith("/count")
+    closed = parse_timeline((ONGOING + TALLY.replace('token_sha256 = "' + "ab" * 32 + '"\n', "")).encode())
+    assert closed.counters["shutdown"].tallies["petition"].closed
+
+
+@pytest.mark.parametrize(
+    "old, new, where, words",
+    [
+        ('unit = "signatures"', 'unit = "votes"', "counters.shutdown.tallies.petition.unit", "unknown unit"),
+        ("interval = 60", "interval = true", "counters.shutdown.tallies.petition.interval", "whole number"),
+        ("interval = 60", "interval = 0", "counters.shutdown.tallies.petition.interval", "from 1"),
+        ('token_sha256 = "ab', 'token_sha256 = "AB', "counters.shutdown.tallies.petition.token_sha256", "lowercase"),
+        (
+            "start = 2024-03-01T09:00:00+01:00",
+            "start = 2024-03-01T09:00:00",
+            "counters.shutdown.tallies.petition.start",
+            "offset",
+        ),
+        ("value = 120", "value = 1.5", "counters.shutdown.tallies.petition.samples[0].value", "whole number"),
+        ("value = 120", "value = true", "counters.shutdown.tallies.petition.samples[0].value", "whole number"),
+        (
+            "value = 120",
+            "value = 10_000_000_000_000_000",
+            "counters.shutdown.tallies.petition.samples[0].value",
+            "at most",
+        ),
+        ("at = 2024-03-02", "at = 2024-02-01", "counters.shutdown.tallies.petition.samples[0].at", "before the tally"),
+        (
+            'source = { name = "Campaign newsletter" }\n',
+            "",
+            "counters.shutdown.tallies.petition.samples[0].source",
+            "source",
+        ),
+        (
+            "at = 2024-03-02",
+            "at = 2024-03-01T13:30:00+01:00",
+            "counters.shutdown.tallies.petition.samples[1].at",
+            "another sample",
+        ),
+        (
+            "[counters.shutdown.tallies.petition]",
+            "[counters.shutdown.tallies.Petition]",
+            "counters.shutdown.tallies.Petition",
+            "tally name",
+        ),
+        (
+            'unit = "signatures"',
+            'unit = "signatures"\ncolour = "red"',
+            "counters.shutdown.tallies.petition.colour",
+            "unknown key",
+        ),
+    ],
+)
+def test_each_kind_of_tally_problem(old, new, where, words):
+    text = ONGOING + TALLY.replace(old, new, 1)
+    problem = only(problems_of(text), where)
+    assert words in problem.message and problem.line is not None, str(problem)
+    assert str(problem).startswith("t.toml:"), str(problem)
+
+
+def test_the_bundled_opeunlike_tallies_hold_only_sourced_figures():
+    from voipdown.settings import bundled_timeline
+
+    tallies = load_timeline(bundled_timeline()).counters["voip-ma"].tallies
+    assert set(tallies) == {"maroc-telecom", "meditel", "inwi"}
+    published = {"maroc-telecom": 27_000, "meditel": 18_000, "inwi": 20_000}
+    for name, tally in tallies.items():
+        assert tally.closed and tally.unit == "likes-lost" and tally.start == dt.date(2016, 2, 26)
+        assert [(s.at, s.value) for s in tally.samples] == [
+            (dt.date(2016, 2, 26), 0),
+            (dt.date(2016, 2, 29), published[name]),
+        ]
+        assert all(s.precision == "day" and "Médias 24" in s.source.name for s in tally.samples)

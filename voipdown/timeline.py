@@ -66,6 +66,48 @@ class Participant:
     kind: str
 
 
+UNITS = ("likes-lost", "likes", "signatures", "sites", "people")
+"""What a tally counts: each has its words and CLDR plurals in every catalog (voipdown/texts.py)."""
+MAX_SAMPLE_VALUE = 10**15
+MAX_INTERVAL = 86_400
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A tally's running total at an instant; `at` is a date when only the day is known."""
+
+    at: dt.date | dt.datetime
+    value: int
+    source: Source | None = None
+
+    @property
+    def precision(self) -> str:
+        """`day` for a date-only `at` (no time of day is invented), else `instant`."""
+        return "instant" if isinstance(self.at, dt.datetime) else "day"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A number a maintainer pushes samples to (likes lost, signatures...), shown with its rate."""
+
+    name: str
+    title: Mapping[str, str]
+    unit: str
+    start: dt.date | dt.datetime
+    interval: int
+    """Seconds between two samples, as the feed intends to push them."""
+    token_sha256: str | None = None
+    """The SHA-256 (hex) of the push token; None: the tally is closed to pushes."""
+    url: str | None = None
+    samples: tuple[Sample, ...] = ()
+    """The timeline's own (historical) samples, by `at`."""
+
+    @property
+    def closed(self) -> bool:
+        return self.token_sha256 is None
+
+
 @dataclass(frozen=True)
 class Counter:
     slug: str
@@ -79,6 +121,7 @@ class Counter:
     events: tuple[Event, ...] = ()
     press: tuple[PressArticle, ...] = ()
     participants: tuple[Participant, ...] = ()
+    tallies: Mapping[str, Tally] = field(default_factory=lambda: MappingProxyType({}))
 
     def title_in(self, lang: str) -> str:
         """The title in `lang`, else in the counter's default language (always present)."""
@@ -171,6 +214,14 @@ def is_http_url(value: Any) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _instant_key(moment: dt.date | dt.datetime) -> tuple:
+    """How samples sort and compare: a date-only `at` as the start of that day in UTC (for
+    ordering only; it is never shown as an instant)."""
+    if isinstance(moment, dt.datetime):
+        return (moment.astimezone(dt.timezone.utc),)
+    return (dt.datetime.combine(moment, dt.time(0), dt.timezone.utc),)
 
 
 def _site_key(url: str) -> str:
@@ -369,7 +420,19 @@ class _Reader:
         self.check_keys(
             table,
             path,
-            {"timezone", "start", "end", "title", "default_lang", "url", "aliases", "events", "press", "participants"},
+            {
+                "timezone",
+                "start",
+                "end",
+                "title",
+                "default_lang",
+                "url",
+                "aliases",
+                "events",
+                "press",
+                "participants",
+                "tallies",
+            },
         )
         default_lang = self.text(table, "default_lang", path)
         if default_lang is not None and default_lang not in SUPPORTED:
@@ -396,9 +459,10 @@ class _Reader:
         )
         press = tuple(self.press(item, item_path) for item_path, item in self.array_of_tables(table, "press", path))
         participants = self.participants(table, path)
+        tallies = self.tallies(table, path, default_lang)
         aliases = table.get("aliases", [])
 
-        if None in (default_lang, timezone, start) or not title or None in events or None in press:
+        if None in (default_lang, timezone, start, tallies) or not title or None in events or None in press:
             return None
         return Counter(
             slug=slug,
@@ -412,7 +476,118 @@ class _Reader:
             events=tuple(sorted(events, key=lambda event: event.date)),
             press=tuple(sorted(press, key=lambda article: article.date)),
             participants=participants,
+            tallies=MappingProxyType(tallies),
         )
+
+    def tallies(self, table: dict, path: tuple, default_lang: str | None) -> dict[str, Tally] | None:
+        """`[counters.<slug>.tallies.<name>]`; None if any is invalid."""
+        value = table.get("tallies", {})
+        if self.table(value, path + ("tallies",)) is None:
+            return None
+        tallies, valid = {}, True
+        for name, raw in value.items():
+            tally_path = path + ("tallies", name)
+            if not SLUG_PATTERN.match(name) or len(name) > SLUG_MAX_LENGTH:
+                self.problem(tally_path, "bad tally name: use lowercase ASCII letters, digits and single hyphens")
+                valid = False
+                continue
+            raw = self.table(raw, tally_path)
+            tally = self.tally(name, raw, tally_path, default_lang) if raw is not None else None
+            if tally is None:
+                valid = False
+            else:
+                tallies[name] = tally
+        return tallies if valid else None
+
+    def tally(self, name: str, table: dict, path: tuple, default_lang: str | None) -> Tally | None:
+        self.check_keys(table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "samples"})
+        title = self.translations(table, "title", path, default_lang)
+        unit = self.text(table, "unit", path)
+        if unit is not None and unit not in UNITS:
+            self.problem(path + ("unit",), f"unknown unit (use one of: {', '.join(UNITS)})")
+            unit = None
+        start = self.moment(table.get("start", _MISSING), path + ("start",))
+        interval = table.get("interval", _MISSING)
+        if interval is _MISSING:
+            self.problem(path + ("interval",), "missing (seconds between two samples, such as 60)")
+            interval = None
+        elif isinstance(interval, bool) or not isinstance(interval, int) or not 1 <= interval <= MAX_INTERVAL:
+            self.problem(path + ("interval",), f"must be a whole number of seconds from 1 to {MAX_INTERVAL}")
+            interval = None
+        token = self.text(table, "token_sha256", path, required=False)
+        if token is not None and not _SHA256_HEX.match(token):
+            self.problem(
+                path + ("token_sha256",), "must be 64 lowercase hexadecimal digits (voipdown tally token prints it)"
+            )
+            token = None
+        url = self.url(table, "url", path, required=False)
+        samples = self.samples(table, path, start)
+        if None in (unit, start, interval, samples) or not title or ("token_sha256" in table and token is None):
+            return None
+        if "url" in table and url is None:
+            return None
+        return Tally(name, MappingProxyType(title), unit, start, interval, token, url, samples)
+
+    def moment(self, value: Any, path: tuple) -> dt.date | dt.datetime | None:
+        """A date (the time of day unknown) or an RFC 3339 date-time with its offset."""
+        if value is _MISSING:
+            self.problem(path, "missing (a date such as 2016-02-26, or a date-time with its offset)")
+            return None
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is None or value.utcoffset() is None:
+                self.problem(path, "a date-time needs its offset, such as 2016-02-26T23:00:00+01:00")
+                return None
+            return value
+        if isinstance(value, dt.date):
+            return value
+        self.problem(path, "must be a TOML date (2016-02-26) or date-time with offset, without quotes")
+        return None
+
+    def samples(self, table: dict, path: tuple, start) -> tuple[Sample, ...] | None:
+        samples, valid, seen = [], True, {}
+        for item_path, item in self.array_of_tables(table, "samples", path):
+            self.check_keys(item, item_path, {"at", "value", "source"})
+            at = self.moment(item.get("at", _MISSING), item_path + ("at",))
+            value = item.get("value", _MISSING)
+            if value is _MISSING:
+                self.problem(item_path + ("value",), "missing (the running total at that instant)")
+                value = None
+            elif isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_SAMPLE_VALUE:
+                self.problem(item_path + ("value",), f"must be a whole number of at most {MAX_SAMPLE_VALUE:,} in size")
+                value = None
+            source = self.sample_source(item, item_path)
+            if at is not None and start is not None and _instant_key(at) < _instant_key(start):
+                self.problem(item_path + ("at",), "is before the tally's start")
+                at = None
+            if at is not None:
+                key = _instant_key(at)
+                if key in seen and value is not None and seen[key] != value:
+                    self.problem(item_path + ("at",), "another sample has this instant with another value")
+                    at = None
+                elif value is not None:
+                    seen[key] = value
+            if None in (at, value, source):
+                valid = False
+            else:
+                samples.append(Sample(at, value, source))
+        if "samples" in table and not isinstance(table["samples"], list):
+            valid = False
+        return tuple(sorted(samples, key=lambda sample: _instant_key(sample.at))) if valid else None
+
+    def sample_source(self, item: dict, path: tuple) -> Source | None:
+        """A historical sample says where its figure was published."""
+        value = item.get("source", _MISSING)
+        if value is _MISSING:
+            self.problem(path + ("source",), "missing: every sample of the timeline needs its source ({ name, url })")
+            return None
+        if self.table(value, path + ("source",)) is None:
+            return None
+        self.check_keys(value, path + ("source",), {"name", "url"})
+        name = self.text(value, "name", path + ("source",))
+        url = self.url(value, "url", path + ("source",), required=False)
+        if name is None or ("url" in value and url is None):
+            return None
+        return Source(name=name, url=url)
 
     def event(self, table: dict, path: tuple, default_lang: str | None) -> Event | None:
         self.check_keys(table, path, {"date", "title", "sources"})
