@@ -150,3 +150,34 @@ def test_missing_translation_falls_back_to_french_then_source(monkeypatch):
 def test_placeholders_cannot_reach_attributes(monkeypatch):
     monkeypatch.setattr(catalog("en").get(ONGOING, context="other"), "string", "{days.__class__} {days}")
     assert phrase("en", ONGOING, days=5) == "{days.__class__} 5"
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_every_unit_has_every_plural_category_of_every_language(lang):
+    from voipdown.texts import UNIT_MESSAGES
+    from voipdown.timeline import UNITS
+
+    assert set(UNIT_MESSAGES) == set(UNITS)
+    for msgid in UNIT_MESSAGES.values():
+        found = {message.context for message in catalog(lang) if message.id == msgid}
+        assert found == categories(lang), (lang, msgid, found)
+
+
+def test_tally_messages_take_cldr_numbers_and_plurals():
+    from voipdown.texts import tally_message
+
+    assert tally_message(27_000, "likes-lost", "fr") == "27\u202f000 « j’aime » retirés"
+    assert tally_message(1, "likes-lost", "fr") == "1 « j’aime » retiré"
+    assert tally_message(1_000_000, "signatures", "fr") == "1\u202f000\u202f000 de signatures"
+    assert tally_message(27_000, "likes-lost", "en") == "27,000 likes lost"
+    assert tally_message(1, "people", "en") == "1 person"
+    assert [tally_message(n, "signatures", "ar") for n in (0, 1, 2, 3, 11, 100)] == [
+        "0 توقيع",
+        "توقيع واحد",
+        "توقيعان",
+        "3 توقيعات",
+        "11 توقيعًا",
+        "100 توقيع",
+    ]
+    assert tally_message(20_000, "likes-lost", "zgh") == "20\xa0000 ⵏ « j’aime » ⵉⵜⵜⵓⴽⴽⵙⵏ"  # CLDR: a no-break space
+    assert tally_message(None, "likes", "ar") == "لا بيانات بعد"

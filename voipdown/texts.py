@@ -37,6 +37,15 @@ SITES_COUNT = "{count} sites showed the counter."
 NO_SUCH_PAGE = "This page does not exist."
 BAD_ADDRESS = "This address has an invalid value for {parameter}."
 NOT_ANSWERING = "The service cannot answer for now."
+NO_DATA = "no data yet"
+UNIT_MESSAGES = {
+    "likes-lost": "{count} likes lost",
+    "likes": "{count} likes",
+    "signatures": "{count} signatures",
+    "sites": "{count} sites",
+    "people": "{count} people",
+}
+"""A tally's value in its unit (timeline.UNITS), with CLDR plurals in every catalog."""
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -111,6 +120,13 @@ def count_message(count: Count, lang: str, start: dt.date) -> str:
     if count.status is Status.ENDED:
         return phrase(lang, ENDED, days=count.days)
     return phrase(lang, ONGOING, days=count.days)
+
+
+def tally_message(value: int | None, unit: str, lang: str) -> str:
+    """A tally's value in words: « 27 000 « j’aime » retirés », or « pas encore de données »."""
+    if value is None:
+        return phrase(lang, NO_DATA)
+    return phrase(lang, UNIT_MESSAGES[unit], count=value)
 
 
 def counter_sentence(counter: Counter, count: Count, lang: str) -> str:
