@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 
 import time_machine
 from click.testing import CliRunner
@@ -111,3 +112,25 @@ def test_doctor_warns_of_feed_ids_that_follow_the_host(ongoing_path):
         cli, ["doctor"], env={"VOIPDOWN_TIMELINE": str(ongoing_path), "VOIPDOWN_PUBLIC_URL": "https://c.example.org"}
     )
     assert fixed.exit_code == 0 and "fixed by each counter's url" in fixed.output
+
+
+def test_tally_token_prints_a_token_and_its_hash_line():
+    from voipdown.tally_tokens import token_matches
+
+    output = run("tally", "token").output
+    token = re.search(r"not stored anywhere\): (\S+)", output).group(1)
+    digest = re.search(r'token_sha256 = "([0-9a-f]{64})"', output).group(1)
+    assert len(token) >= 43 and token_matches(token, digest)
+    assert token not in run("tally", "token").output  # a new one each time
+
+
+def test_tally_list_shows_stored_tallies_and_those_the_timeline_lost(tmp_path):
+    from voipdown.tally_store import SqliteTallyStore
+
+    store = tmp_path / "tallies.sqlite3"
+    SqliteTallyStore(store).add("voip-ma", "inwi", [(1_456_700_000_000, 5), (1_456_700_060_000, 9)])
+    SqliteTallyStore(store).add("voip-ma", "gone", [(1_456_700_000_000, 1)])
+    result = CliRunner().invoke(cli, ["tally", "list"], env={"VOIPDOWN_TALLY_STORE": str(store)})
+    assert result.exit_code == 0, result.output
+    assert "voip-ma/inwi: 2 samples, latest 2016-02-28T22:54:20.000Z" in result.output
+    assert "voip-ma/gone: 1 samples" in result.output and "(not in the timeline any more)" in result.output

@@ -92,6 +92,43 @@ def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None,
     click.echo(label_and_message(summary["label"], summary["message"]))
 
 
+@cli.group()
+def tally() -> None:
+    """Tallies: push tokens, and what the store holds."""
+
+
+@tally.command("token")
+def tally_token() -> None:
+    """Print a fresh push token and the token_sha256 line to paste into the tally's table.
+    The token is shown once: the service keeps only its hash."""
+    from voipdown.tally_tokens import new_token, token_sha256
+
+    token = new_token()
+    click.echo(f"token (give it to the pusher; it is not stored anywhere): {token}")
+    click.echo(f'line for [counters.<slug>.tallies.<name>]: token_sha256 = "{token_sha256(token)}"')
+
+
+@tally.command("list")
+@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
+def tally_list(timeline_path: str | None) -> None:
+    """Every tally with stored samples, those the timeline no longer has included."""
+    from voipdown.tallies import from_ms, shown
+    from voipdown.tally_store import SqliteTallyStore, StoreUnavailable
+
+    settings = _settings()
+    timeline = _load_or_exit(_timeline_path(timeline_path))
+    try:
+        stored = SqliteTallyStore(settings.tally_store).tallies()
+    except StoreUnavailable as error:
+        raise click.ClickException(f"the tally store {settings.tally_store} cannot be read: {error}") from None
+    if not stored:
+        click.echo("no pushed samples")
+    for counter, name, count, latest in stored:
+        known = counter in timeline.counters and name in timeline.counters[counter].tallies
+        note = "" if known else "  (not in the timeline any more)"
+        click.echo(f"{counter}/{name}: {count} samples, latest {shown(from_ms(latest))}{note}")
+
+
 @cli.command()
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only sites seen on or after this day (UTC).")
 @click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)

@@ -53,6 +53,10 @@ class Settings:
     """VOIPDOWN_REDIS_URL: a Redis server for several workers or hosts (then the store is Redis)."""
     discovery: bool = True
     """VOIPDOWN_DISCOVERY: `off` keeps no trace at all of which sites show the counter."""
+    tally_store: Path | None = None
+    """VOIPDOWN_TALLY_STORE: the SQLite file of pushed tally samples (beside the participants store)."""
+    tally_sync: str = "normal"
+    """VOIPDOWN_TALLY_SYNC: `normal` survives a killed process, `full` a power cut too (slower)."""
 
     @classmethod
     def load(cls, environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -75,6 +79,8 @@ class Settings:
             store=Path(values.get(PREFIX + "STORE") or default_store()),
             redis_url=_redis_url(values.get(PREFIX + "REDIS_URL")),
             discovery=_switch(values, PREFIX + "DISCOVERY"),
+            tally_store=Path(values.get(PREFIX + "TALLY_STORE") or default_store().with_name("tallies.sqlite3")),
+            tally_sync=_choice(values, PREFIX + "TALLY_SYNC", ("normal", "full")),
         )
 
 
@@ -101,6 +107,13 @@ def _switch(values: Mapping[str, Any], key: str) -> bool:
     if raw in ("off", "0", "false", "no"):
         return False
     raise SettingsError(f"{key} must be on or off")
+
+
+def _choice(values: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
+    raw = str(values.get(key) or allowed[0]).strip().lower()
+    if raw not in allowed:
+        raise SettingsError(f"{key} must be one of: {', '.join(allowed)}")
+    return raw
 
 
 def _number(values: Mapping[str, Any], key: str, default, kind):

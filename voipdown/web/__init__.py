@@ -21,6 +21,7 @@ from voipdown.isolation import isolate, isolate_html
 from voipdown.participants import Recorder, open_store
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
+from voipdown.tally_store import SqliteTallyStore
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, embed, errors, health, openapi, site
 from voipdown.web.compression import compress
@@ -62,6 +63,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         font=font,
         font_problem=font_problem,
         recorder=Recorder(open_store(settings)) if settings.discovery else None,
+        tally_store=SqliteTallyStore(settings.tally_store, settings.tally_sync),
     )
     app.extensions["voipdown"] = state
     cache.init_app(app)

@@ -9,6 +9,7 @@ from flask import current_app, request
 from voipdown.participants import Recorder
 from voipdown.render.font import Font
 from voipdown.settings import Settings
+from voipdown.tally_store import SqliteTallyStore
 from voipdown.timeline import Timeline
 from voipdown.timeline_source import Served, TimelineSource
 
@@ -23,6 +24,8 @@ class ServiceState:
     font_problem: str | None = None
     recorder: Recorder | None = None
     """Discovery of participating sites; None when VOIPDOWN_DISCOVERY is off."""
+    tally_store: SqliteTallyStore | None = None
+    """Pushed tally samples (kept whatever VOIPDOWN_DISCOVERY says)."""
 
 
 def service() -> ServiceState:

@@ -1,0 +1,111 @@
+"""Tallies: the series, the summary (change, rates, staleness), the store and the tokens."""
+
+import datetime as dt
+import threading
+
+import pytest
+
+from tests.timelines import ONGOING
+from voipdown.tallies import from_ms, series, shown, summarize, to_ms
+from voipdown.tally_store import Conflict, SqliteTallyStore
+from voipdown.tally_tokens import new_token, token_matches, token_sha256
+from voipdown.timeline import parse_timeline
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+PETITION = """
+[counters.shutdown.tallies.petition]
+title = { fr = "Pétition" }
+unit = "signatures"
+start = 2024-03-01
+interval = 60
+token_sha256 = "%s"
+
+[[counters.shutdown.tallies.petition.samples]]
+at = 2024-03-02
+value = 100
+source = { name = "Newsletter" }
+"""
+
+
+def petition(token="t0ken"):
+    timeline = parse_timeline((ONGOING + PETITION % token_sha256(token)).encode())
+    counter = timeline.counters["shutdown"]
+    return counter, counter.tallies["petition"]
+
+
+def ms(minutes: float) -> int:
+    return to_ms(T0 + dt.timedelta(minutes=minutes))
+
+
+def test_one_series_of_historical_and_pushed_samples():
+    counter, tally = petition()
+    points = series(counter, tally, [(ms(0), 500), (ms(1), 560)])
+    assert [(shown(p.at), p.value, p.precision) for p in points] == [
+        ("2024-03-02", 100, "day"),
+        ("2026-11-23T12:00:00.000Z", 500, "instant"),
+        ("2026-11-23T12:01:00.000Z", 560, "instant"),
+    ]
+    # A date is the start of that day in the counter's zone (Casablanca: UTC+1 then), for ordering only.
+    assert points[0].instant == dt.datetime(2024, 3, 1, 23, tzinfo=UTC)
+
+
+def test_change_rates_and_staleness():
+    counter, tally = petition()
+    points = series(counter, tally, [(ms(0), 500), (ms(2), 620), (ms(30), 1_000), (ms(31.5), 1_090)])
+    summary = summarize(counter, tally, points, now=T0 + dt.timedelta(minutes=32))
+    assert summary.latest.value == 1_090 and summary.change == 990 and summary.samples == 5
+    assert summary.rate_per_minute == 60.0  # from 1,000 at 30:00 to 1,090 at 31:30
+    assert summary.rate_per_hour == round((1_090 - 500) * 3600 / (31.5 * 60), 1)  # the hour's earliest: 12:00
+    assert not summary.stale
+    assert summarize(counter, tally, points, now=T0 + dt.timedelta(minutes=35)).stale  # > 3 intervals
+    alone = summarize(counter, tally, series(counter, tally, []), now=T0)
+    assert alone.rate_per_minute is None and alone.rate_per_hour is None and alone.change == 0
+    falling = summarize(counter, tally, series(counter, tally, [(ms(0), 500), (ms(1), 440)]), now=T0)
+    assert falling.rate_per_minute == -60.0
+
+
+def test_a_closed_tally_is_never_stale():
+    counter, tally = petition()
+    closed = parse_timeline((ONGOING + (PETITION % "x").replace('token_sha256 = "x"\n', "")).encode())
+    tally = closed.counters["shutdown"].tallies["petition"]
+    assert tally.closed and not summarize(counter, tally, [], now=T0).stale
+
+
+def test_the_store_keeps_a_request_whole_or_not_at_all(tmp_path):
+    store = SqliteTallyStore(tmp_path / "t.sqlite3")
+    assert store.add("c", "t", [(1, 10), (2, 20)]).accepted == 2
+    again = store.add("c", "t", [(2, 20), (3, 30), (3, 30)])
+    assert (again.accepted, again.duplicates) == (1, 2)
+    with pytest.raises(Conflict) as caught:
+        store.add("c", "t", [(4, 40), (1, 11)])  # the second conflicts: the first is not kept either
+    assert caught.value.index == 1
+    assert store.samples("c", "t") == [(1, 10), (2, 20), (3, 30)]
+    version = store.version("c", "t")
+    assert store.remove("c", "t", 2) and not store.remove("c", "t", 2)
+    assert store.version("c", "t") == version + 1 and store.samples("c", "t") == [(1, 10), (3, 30)]
+    assert store.tallies() == [("c", "t", 2, 3)]
+
+
+def test_the_store_from_many_threads_and_two_handles(tmp_path):
+    stores = [SqliteTallyStore(tmp_path / "t.sqlite3"), SqliteTallyStore(tmp_path / "t.sqlite3")]
+
+    def push(n: int) -> None:
+        for k in range(50):
+            stores[n % 2].add("c", "t", [(n * 1000 + k, k)])
+
+    threads = [threading.Thread(target=push, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(stores[0].samples("c", "t")) == 400 and stores[1].version("c", "t") == 400
+
+
+def test_tokens_are_random_hashed_and_compared_whole():
+    token = new_token()
+    assert len(token) >= 43 and token != new_token()
+    assert token_matches(token, token_sha256(token))
+    assert not token_matches(token[:-1], token_sha256(token)) and not token_matches("", token_sha256(token))
+    assert not token_matches(token, None)
+    assert from_ms(to_ms(T0)) == T0

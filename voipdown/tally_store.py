@@ -1,0 +1,170 @@
+"""Where pushed tally samples are kept: SQLite by default (one file, WAL, safe for several
+worker processes), committed before a push is answered.
+
+A sample is (counter, tally, instant in milliseconds, value). A request's samples are
+stored whole or not at all; an instant already stored with the same value is a duplicate
+(harmless: a value is a running total), with another value a conflict. Every write moves
+the tally's version, which answers and caches read to know a sample came.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be read or written now; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Conflict(Exception):
+    """A sample's instant is already stored with another value."""
+
+    index: int
+    """Its position in the request."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    accepted: int
+    duplicates: int
+
+
+SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
+"""NORMAL survives a killed process (WAL), not a power cut; FULL survives both, slower."""
+
+
+class SqliteTallyStore:
+    def __init__(self, path: str | Path, sync: str = "normal"):
+        self.path = Path(path)
+        self.sync = SYNC_MODES[sync]
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        """One connection per thread (sqlite3's rule), opened on first use."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(f"PRAGMA synchronous={self.sync}")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS samples (counter TEXT NOT NULL, tally TEXT NOT NULL,"
+                " at_ms INTEGER NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (counter, tally, at_ms)) WITHOUT ROWID"
+            )
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS versions (counter TEXT NOT NULL, tally TEXT NOT NULL,"
+                " version INTEGER NOT NULL, PRIMARY KEY (counter, tally))"
+            )
+            self._local.connection = connection
+        return connection
+
+    def add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
+        """Store `samples` ((instant in ms, value), ...) whole or not at all, committed on return."""
+        try:
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                accepted = duplicates = 0
+                seen: dict[int, int] = {}
+                for index, (at_ms, value) in enumerate(samples):
+                    if at_ms in seen:
+                        if seen[at_ms] != value:
+                            raise Conflict(index)
+                        duplicates += 1
+                        continue
+                    row = connection.execute(
+                        "SELECT value FROM samples WHERE counter = ? AND tally = ? AND at_ms = ?",
+                        (counter, tally, at_ms),
+                    ).fetchone()
+                    if row is not None:
+                        if row[0] != value:
+                            raise Conflict(index)
+                        duplicates += 1
+                    else:
+                        connection.execute(
+                            "INSERT INTO samples (counter, tally, at_ms, value) VALUES (?, ?, ?, ?)",
+                            (counter, tally, at_ms, value),
+                        )
+                        accepted += 1
+                    seen[at_ms] = value
+                if accepted:
+                    self._bump(connection, counter, tally)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            raise StoreUnavailable(str(error)) from error
+        return Stored(accepted, duplicates)
+
+    def remove(self, counter: str, tally: str, at_ms: int) -> bool:
+        """Remove one sample (to correct a mistake); whether there was one."""
+        try:
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                removed = connection.execute(
+                    "DELETE FROM samples WHERE counter = ? AND tally = ? AND at_ms = ?", (counter, tally, at_ms)
+                ).rowcount
+                if removed:
+                    self._bump(connection, counter, tally)
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            raise StoreUnavailable(str(error)) from error
+        return bool(removed)
+
+    @staticmethod
+    def _bump(connection: sqlite3.Connection, counter: str, tally: str) -> None:
+        connection.execute(
+            "INSERT INTO versions (counter, tally, version) VALUES (?, ?, 1)"
+            " ON CONFLICT(counter, tally) DO UPDATE SET version = version + 1",
+            (counter, tally),
+        )
+
+    def samples(self, counter: str, tally: str) -> list[tuple[int, int]]:
+        """Every stored sample of the tally, (instant in ms, value), by instant."""
+        try:
+            return (
+                self._connection()
+                .execute(
+                    "SELECT at_ms, value FROM samples WHERE counter = ? AND tally = ? ORDER BY at_ms", (counter, tally)
+                )
+                .fetchall()
+            )
+        except sqlite3.Error as error:
+            raise StoreUnavailable(str(error)) from error
+
+    def version(self, counter: str, tally: str) -> int:
+        """A number that changes at every write to the tally (0 before the first)."""
+        try:
+            row = (
+                self._connection()
+                .execute("SELECT version FROM versions WHERE counter = ? AND tally = ?", (counter, tally))
+                .fetchone()
+            )
+        except sqlite3.Error as error:
+            raise StoreUnavailable(str(error)) from error
+        return row[0] if row else 0
+
+    def tallies(self) -> list[tuple[str, str, int, int | None]]:
+        """(counter, tally, samples stored, latest instant in ms) for every tally with stored samples,
+        including tallies the timeline no longer has."""
+        try:
+            return (
+                self._connection()
+                .execute(
+                    "SELECT counter, tally, count(*), max(at_ms) FROM samples"
+                    " GROUP BY counter, tally ORDER BY counter, tally"
+                )
+                .fetchall()
+            )
+        except sqlite3.Error as error:
+            raise StoreUnavailable(str(error)) from error
