@@ -109,3 +109,44 @@ def test_tokens_are_random_hashed_and_compared_whole():
     assert not token_matches(token[:-1], token_sha256(token)) and not token_matches("", token_sha256(token))
     assert not token_matches(token, None)
     assert from_ms(to_ms(T0)) == T0
+
+
+def test_the_bundled_opeunlike_tally_as_json(make_app):
+    client = make_app(None, VOIPDOWN_DISCOVERY="off").test_client()
+    response = client.get("/api/v1/counters/voip-ma/tallies/maroc-telecom?lang=fr")
+    body = response.get_json()
+    assert body["value"] == 27_000 and body["at"] == "2016-02-29" and body["at_precision"] == "day"
+    assert body["change"] == 27_000 and body["samples"] == 2 and body["start"] == "2016-02-26"
+    assert body["rate_per_minute"] is None and body["rate_per_hour"] is None  # days apart: no rate is made up
+    assert body["closed"] and not body["stale"] and body["unit"] == "likes-lost"
+    assert body["message"] == "27\u202f000 « j’aime » retirés" and body["label"] == "Page Facebook de Maroc Telecom"
+    assert "max-age=3600" in response.headers["Cache-Control"]  # closed: as long as a count
+    assert client.get(response.request.url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    every = client.get("/api/v1/counters/voip-ma/tallies?lang=ar").get_json()["tallies"]
+    assert [tally["slug"] for tally in every] == ["maroc-telecom", "meditel", "inwi"]
+    assert [tally["value"] for tally in every] == [27_000, 18_000, 20_000]
+
+
+def test_unknown_tallies_and_old_slugs(make_app):
+    client = make_app(ONGOING).test_client()
+    missing = client.get("/api/v1/counters/shutdown/tallies/nothing")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "unknown_tally"
+    moved = client.get("/api/v1/counters/old-shutdown/tallies/calls?lang=en&x=<b>")
+    assert moved.status_code == 301 and moved.headers["Location"] == "/api/v1/counters/shutdown/tallies/calls?lang=en"
+
+
+def test_a_stored_sample_shows_at_once_and_the_store_going_away_is_said(make_app, tmp_path):
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    client = app.test_client()
+    path = "/api/v1/counters/shutdown/tallies/calls?lang=en"
+    first = client.get(path)
+    assert first.get_json()["value"] == 12 and "max-age=60" in first.headers["Cache-Control"]
+    store = app.extensions["voipdown"].tally_store
+    store.add("shutdown", "calls", [(to_ms(T0), 40), (to_ms(T0 + dt.timedelta(minutes=1)), 46)])
+    body = client.get(path).get_json()  # never replayed: the push shows on the next request
+    assert (body["value"], body["rate_per_minute"], body["message"]) == (46, 6.0, "46 people")
+    (tmp_path / "t.sqlite3").unlink()
+    (tmp_path / "t.sqlite3").mkdir()  # the store cannot be opened any more
+    store._local.connection = None
+    down = client.get(path).get_json()
+    assert down["value"] == 46 and "unavailable" in down["store"]  # the last values this worker saw

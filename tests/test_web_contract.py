@@ -22,6 +22,8 @@ WEB = Path(__file__).parent.parent / "voipdown" / "web"
 ADDRESSES = {
     "api.show_counter": lambda slug: {"slug": slug},
     "api.shields": lambda slug: {"slug": slug},
+    "tallies.list_tallies": lambda slug: {"slug": slug},
+    "tallies.show_tally": lambda slug: {"slug": slug, "name": "calls"},
     "badges.badge": lambda slug: {"name": f"{slug}.png"},
     "embed.script": lambda slug: {"name": f"{slug}.js"},
     "embed.frame": lambda slug: {"slug": slug},

@@ -23,6 +23,18 @@ sources = [{ name = "Example Times", url = "https://news.example.org/a" }, { nam
 fr = "Début"
 en = "Start"
 
+[counters.shutdown.tallies.calls]
+title = { fr = "Appels signalés", en = "Calls reported" }
+unit = "people"
+start = 2024-03-01
+interval = 60
+token_sha256 = "1d2a4a5e5c0c4a10bd1c0ff2c0b4e5b2a67f3f8e3f2e0f1b9a3c6d7e8f9a0b1c"
+
+[[counters.shutdown.tallies.calls.samples]]
+at = 2024-03-02
+value = 12
+source = { name = "Campaign newsletter" }
+
 [[counters.shutdown.participants]]
 name = "Blog"
 url = "https://blog.example.org"

@@ -13,8 +13,9 @@ from voipdown.counting import Count, count_at
 from voipdown.isolation import isolate
 from voipdown.languages import LANGUAGES
 from voipdown.render.styles import PALETTE, STATUS_COLORS
-from voipdown.texts import count_message
-from voipdown.timeline import Counter
+from voipdown.tallies import Summary, shown
+from voipdown.texts import count_message, tally_message
+from voipdown.timeline import Counter, Tally
 
 
 def describe(counter: Counter, instant: dt.datetime, lang: str) -> dict[str, Any]:
@@ -40,6 +41,35 @@ def describe_count(counter: Counter, count: Count, lang: str) -> dict[str, Any]:
         "message": isolate(count_message(count, lang, counter.start), lang),
         "title": title,
         "url": counter.url,
+    }
+
+
+def describe_tally(counter: Counter, tally: Tally, summary: Summary, lang: str) -> dict[str, Any]:
+    """A tally's state, with its texts in `lang`: what the tally JSON says."""
+    title = isolate(tally.title.get(lang) or tally.title[counter.default_lang], lang)
+    latest = summary.latest
+    value = latest.value if latest else None
+    return {
+        "slug": tally.name,
+        "counter": counter.slug,
+        "title": title,
+        "url": tally.url,
+        "unit": tally.unit,
+        "value": value,
+        "at": shown(latest.at) if latest else None,
+        "at_precision": latest.precision if latest else None,
+        "start": shown(tally.start),
+        "change": summary.change,
+        "rate_per_minute": summary.rate_per_minute,
+        "rate_per_hour": summary.rate_per_hour,
+        "samples": summary.samples,
+        "interval": tally.interval,
+        "closed": tally.closed,
+        "stale": summary.stale,
+        "lang": lang,
+        "dir": LANGUAGES[lang].direction,
+        "label": title,
+        "message": isolate(tally_message(value, tally.unit, lang), lang),
     }
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify
 
 from voipdown import __version__
 from voipdown.languages import SUPPORTED
-from voipdown.timeline import Timeline
+from voipdown.timeline import UNITS, Timeline
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
 from voipdown.web.parameters import parameters_of
 from voipdown.web.response_kinds import KINDS, Kind
@@ -30,6 +30,50 @@ ERROR = {"$ref": "#/components/schemas/Error"}
 CACHED = {
     "ETag": {"schema": {"type": "string"}},
     "Cache-Control": {"schema": {"type": "string"}},
+}
+
+
+NUMBER_OR_NULL = {"type": ["integer", "null"]}
+TALLY = {
+    "type": "object",
+    "required": [
+        "slug",
+        "counter",
+        "title",
+        "url",
+        "unit",
+        "value",
+        "at",
+        "at_precision",
+        "start",
+        "change",
+        "rate_per_minute",
+        "rate_per_hour",
+        "samples",
+        "interval",
+        "closed",
+        "stale",
+        "lang",
+        "dir",
+        "label",
+        "message",
+        "links",
+    ],
+    "properties": {
+        "slug": {"type": "string"},
+        "counter": {"type": "string"},
+        "unit": {"type": "string", "enum": list(UNITS)},
+        "value": NUMBER_OR_NULL,
+        "at": {"type": ["string", "null"]},
+        "at_precision": {"type": ["string", "null"], "enum": ["day", "instant", None]},
+        "change": NUMBER_OR_NULL,
+        "rate_per_minute": {"type": ["number", "null"]},
+        "rate_per_hour": {"type": ["number", "null"]},
+        "samples": {"type": "integer", "minimum": 0},
+        "interval": {"type": "integer", "minimum": 1},
+        "closed": {"type": "boolean"},
+        "stale": {"type": "boolean"},
+    },
 }
 
 
@@ -201,6 +245,34 @@ def document(timeline: Timeline) -> dict:
                         ),
                         "301": _redirect(),
                         **_errors("api.shields", 400, 404),
+                    },
+                }
+            },
+            "/api/v1/counters/{slug}/tallies": {
+                "get": {
+                    "summary": "The counter's tallies",
+                    "parameters": [SLUG, *query("tallies.list_tallies", timeline)],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["tallies"],
+                                "properties": {"tallies": {"type": "array", "items": TALLY}},
+                            }
+                        ),
+                        "301": _redirect(),
+                        **_errors("tallies.list_tallies", 400, 404),
+                    },
+                }
+            },
+            "/api/v1/counters/{slug}/tallies/{name}": {
+                "get": {
+                    "summary": "One tally: its latest value, change and rates",
+                    "parameters": [SLUG, _param("name", "path"), *query("tallies.show_tally", timeline)],
+                    "responses": {
+                        "200": {**_json(TALLY), "headers": CACHED},
+                        "301": _redirect(),
+                        **_errors("tallies.show_tally", 400, 404),
                     },
                 }
             },

@@ -16,7 +16,7 @@ from voipdown.render.png import MAX_SCALE
 from voipdown.render.styles import PALETTE, STYLES
 from voipdown.timeline import Timeline
 
-COUNTER_JSON = ("api.show_counter", "api.shields")
+COUNTER_JSON = ("api.show_counter", "api.shields", "tallies.list_tallies", "tallies.show_tally")
 COUNTER_PAGES = ("site.home", "site.counter_page", "site.share_image", "site.default_feed", "site.counter_feed")
 
 

@@ -31,6 +31,8 @@ KINDS: dict[str, Kind] = {
     "api.list_counters": Kind.DATA,
     "api.show_counter": Kind.DATA,
     "api.shields": Kind.DATA,
+    "tallies.list_tallies": Kind.DATA,
+    "tallies.show_tally": Kind.DATA,
     "openapi.openapi": Kind.DATA,
     "health.healthz": Kind.DATA,
     "site.default_feed": Kind.DATA,

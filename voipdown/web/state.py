@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import current_app, request
 
@@ -26,6 +26,8 @@ class ServiceState:
     """Discovery of participating sites; None when VOIPDOWN_DISCOVERY is off."""
     tally_store: SqliteTallyStore | None = None
     """Pushed tally samples (kept whatever VOIPDOWN_DISCOVERY says)."""
+    last_tally_samples: dict = field(default_factory=dict)
+    """(counter, tally) -> the stored samples this worker last read: answers while the store is down."""
 
 
 def service() -> ServiceState:
