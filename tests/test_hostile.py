@@ -26,6 +26,8 @@ PATHS = [
     "/api/v1/counters",
     "/api/v1/counters/{slug}",
     "/api/v1/counters/{slug}/shields.json",
+    "/api/v1/counters/{slug}/tallies",
+    "/api/v1/counters/voip-ma/tallies/{slug}",
     "/badge/{slug}.svg",
     "/badge/{slug}.png",
     "/badges",

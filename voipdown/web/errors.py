@@ -31,6 +31,7 @@ class Refusal(Exception):
         values: Mapping[str, str] | None = None,
         parameter: str | None = None,
         headers: Mapping[str, str] | None = None,
+        details: Mapping[str, object] | None = None,
     ):
         super().__init__(message)
         self.status = status
@@ -43,6 +44,8 @@ class Refusal(Exception):
         self.values = values or {}
         """The parameters that were valid (an error badge keeps the asked style)."""
         self.headers = dict(headers or {})
+        self.details = dict(details or {})
+        """More members of the JSON error object (ours: an index, a field name)."""
 
 
 class Moved(Exception):
@@ -53,8 +56,8 @@ class Moved(Exception):
         self.location = location
 
 
-def json_error(status: int, code: str, message: str) -> Response:
-    response = jsonify(error={"code": code, "message": message})
+def json_error(status: int, code: str, message: str, details: Mapping[str, object] | None = None) -> Response:
+    response = jsonify(error={"code": code, "message": message, **(details or {})})
     response.status_code = status
     return cache_error(response)
 
@@ -71,7 +74,7 @@ def register(app: Flask, image_error: Callable[[Refusal], Response]) -> None:
         if kind is Kind.SCRIPT:
             body = f"/* VoIP Down: {refusal.message} */\n"
             return cache_error(Response(body, status=refusal.status, mimetype="text/javascript"))
-        return json_error(refusal.status, refusal.code, refusal.message)
+        return json_error(refusal.status, refusal.code, refusal.message, refusal.details)
 
     @app.errorhandler(Refusal)
     def refused(refusal: Refusal):
@@ -81,8 +84,10 @@ def register(app: Flask, image_error: Callable[[Refusal], Response]) -> None:
 
     @app.errorhandler(Moved)
     def moved(moved: Moved):
-        # Rebuilt from canonical values only: nothing of the query string is reflected.
-        return Response(status=301, mimetype="text/plain", headers={"Location": moved.location})
+        # Rebuilt from canonical values only: nothing of the query string is reflected. A write
+        # is sent on with a 308, which keeps its method and body.
+        status = 301 if request.method in ("GET", "HEAD") else 308
+        return Response(status=status, mimetype="text/plain", headers={"Location": moved.location})
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

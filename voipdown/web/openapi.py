@@ -106,9 +106,14 @@ ERROR_CONTENT = {
 """An error's format is its route's kind's (voipdown/web/errors.py)."""
 ERROR_MEANINGS = {
     400: "A bad parameter, named",
-    404: "No such counter",
+    401: "No token, or not this tally's (WWW-Authenticate: Bearer)",
+    403: "The tally takes no pushes",
+    404: "No such counter (or tally, or sample)",
+    409: "A sample at this instant is stored with another value",
+    413: "More than 256 KiB or 1,000 samples",
+    415: "Not application/json or text/csv",
     500: "The service failed",
-    503: "Unavailable (no font)",
+    503: "Unavailable (no font, or the tally store: Retry-After)",
 }
 
 
@@ -138,7 +143,14 @@ def query(endpoint: str, timeline: Timeline) -> list[dict]:
     for parameter in parameters_of(endpoint):
         formats = f" ({', '.join(parameter.formats).upper()} only)" if parameter.formats else ""
         description = f"{parameter.description}{formats} Absent or empty: {parameter.default}."
-        described.append(_param(parameter.name, enum=parameter.values(timeline), description=description))
+        described.append(
+            _param(
+                parameter.name,
+                enum=parameter.values(timeline),
+                description=description,
+                required=parameter.free_form and parameter.default == "required",
+            )
+        )
     return described
 
 
@@ -276,6 +288,38 @@ def document(timeline: Timeline) -> dict:
                     },
                 }
             },
+            "/api/v1/counters/{slug}/tallies/{name}/samples": {
+                "post": {
+                    "summary": "Push samples (the tally's token as a Bearer token)",
+                    "security": [{"token": []}],
+                    "parameters": [SLUG, _param("name", "path")],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"type": "object"}},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {
+                        "201": _json({"type": "object", "required": ["accepted", "duplicates", "tally"]}, "Stored"),
+                        "200": _json(
+                            {"type": "object", "required": ["accepted", "duplicates", "tally"]}, "Only duplicates"
+                        ),
+                        "308": _redirect(),
+                        **_errors("tallies.push_samples", 400, 401, 403, 404, 409, 413, 415, 503),
+                    },
+                },
+                "delete": {
+                    "summary": "Remove one pushed sample (to correct a mistake)",
+                    "security": [{"token": []}],
+                    "parameters": [SLUG, _param("name", "path"), *query("tallies.delete_sample", timeline)],
+                    "responses": {
+                        "204": {"description": "Removed"},
+                        "308": _redirect(),
+                        **_errors("tallies.delete_sample", 400, 401, 403, 404, 503),
+                    },
+                },
+            },
             "/badge/{name}": {
                 "get": {
                     "summary": "A badge: <slug>.svg or <slug>.png",
@@ -386,6 +430,7 @@ def document(timeline: Timeline) -> dict:
             },
         },
         "components": {
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 "Error": {
                     "type": "object",
@@ -398,7 +443,7 @@ def document(timeline: Timeline) -> dict:
                         }
                     },
                 }
-            }
+            },
         },
     }
 

@@ -38,7 +38,10 @@ class Parameter:
     """Not one of a few values (a date, a range): the routes that take it are never replayed,
     since the replay key could not be bounded."""
 
-    def values(self, timeline: Timeline) -> tuple[str, ...]:
+    def values(self, timeline: Timeline) -> tuple[str, ...] | None:
+        """The allowed values; None for a free-form parameter (its route checks it)."""
+        if self.free_form:
+            return None
         return self.allowed(timeline) if callable(self.allowed) else self.allowed
 
     def read_by(self, endpoint: str, fmt: str | None = None) -> bool:
@@ -79,6 +82,14 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter("position", ("embed.builder",), POSITIONS, "inline", "Where the embed shows the counter."),
     Parameter("theme", ("embed.frame", "embed.builder"), THEMES, "auto", "Colours: the reader's, light or dark."),
+    Parameter(
+        "at",
+        ("tallies.delete_sample",),
+        (),
+        "required",
+        "The instant of the sample to remove, RFC 3339 with its offset (checked by the route).",
+        free_form=True,
+    ),
 )
 BY_NAME = {parameter.name: parameter for parameter in PARAMETERS}
 

@@ -71,8 +71,10 @@ def _given(endpoint: str, fmt: str | None, timeline: Timeline) -> dict[str, str]
         raw = request.args.get(parameter.name, "")
         if not raw:  # empty means absent, as a form sends it
             continue
-        if parameter.names_counter:
-            values[parameter.name] = raw  # found (404) or followed (301) after every other parameter
+        if parameter.names_counter or parameter.free_form:
+            # A counter is found (404) or followed (301) after every other parameter; a
+            # free-form value (a date, a range) is checked by its route.
+            values[parameter.name] = raw
             continue
         allowed = parameter.values(timeline)
         if raw not in allowed:

@@ -33,6 +33,8 @@ KINDS: dict[str, Kind] = {
     "api.shields": Kind.DATA,
     "tallies.list_tallies": Kind.DATA,
     "tallies.show_tally": Kind.DATA,
+    "tallies.push_samples": Kind.DATA,
+    "tallies.delete_sample": Kind.DATA,
     "openapi.openapi": Kind.DATA,
     "health.healthz": Kind.DATA,
     "site.default_feed": Kind.DATA,

@@ -7,11 +7,16 @@ from the timeline's samples and the last stored ones this worker saw, and says s
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import logging
 
+from flask import Blueprint, Response, jsonify, request
+
+from voipdown.clock import now
 from voipdown.summary import describe_tally
 from voipdown.tallies import series, summarize
-from voipdown.tally_store import StoreUnavailable
+from voipdown.tally_push import MAX_BYTES, MAX_SAMPLES, BadBody, BadSample, TooMany, checked, parse_csv, parse_json
+from voipdown.tally_store import Conflict, StoreUnavailable
+from voipdown.tally_tokens import token_matches
 from voipdown.timeline import Counter, Tally
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
@@ -20,6 +25,8 @@ from voipdown.web.resolver import Asked, resolve
 from voipdown.web.state import service
 
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5
 
 
 def stored_samples(counter: Counter, tally: Tally) -> tuple[list[tuple[int, int]], bool]:
@@ -71,3 +78,89 @@ def show_tally(slug: str, name: str):
         raise Refusal(404, "unknown_tally", "This counter has no tally of this name; GET …/tallies lists them.")
     lifetime = _lifetime([tally])
     return conditional(cache_for(jsonify(_body(asked, tally)), lifetime, stale=lifetime), None)
+
+
+# Writing: pushes from a maintainer's script, with the tally's token.
+
+PUSH_TYPES = {"application/json": parse_json, "text/csv": parse_csv}
+
+
+def _writable(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
+    """The tally written to, in the order the API promises: unknown tally (404), then the
+    token (401, or 403 for a tally closed to pushes), before anything of the body is read."""
+    asked = resolve(endpoint, slug, address=lambda slug: {"slug": slug, "name": name})
+    tally = asked.counter.tallies.get(name)
+    if tally is None:
+        raise Refusal(404, "unknown_tally", "This counter has no tally of this name.")
+    if tally.closed:
+        raise Refusal(403, "pushes_disabled", "This tally takes no pushes: its timeline entry has no token_sha256.")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token_matches(token.strip(), tally.token_sha256):
+        raise Refusal(
+            401,
+            "unauthorized",
+            "A push needs the tally's token: Authorization: Bearer <token>.",
+            headers={"WWW-Authenticate": 'Bearer realm="voipdown"'},
+        )
+    return asked, tally
+
+
+def _store_failed(error: Exception) -> Refusal:
+    log.error("tally store unavailable: %s", error)
+    return Refusal(
+        503,
+        "store_unavailable",
+        "The samples could not be stored; nothing was. Try again.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+@blueprint.post("/counters/<slug>/tallies/<name>/samples")
+def push_samples(slug: str, name: str):
+    asked, tally = _writable(slug, name, "tallies.push_samples")
+    parse = PUSH_TYPES.get(request.mimetype)
+    if parse is None:
+        raise Refusal(415, "unsupported_media_type", "Send application/json or text/csv.")
+    if (request.content_length or 0) > MAX_BYTES:
+        raise Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
+    data = request.stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
+    instant = now()
+    instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)  # kept to the millisecond
+    try:
+        samples = checked(tally, asked.counter.timezone, parse(data), instant)
+    except TooMany:
+        raise Refusal(413, "too_large", f"At most {MAX_SAMPLES:,} samples a request.") from None
+    except BadBody as error:
+        raise Refusal(400, "bad_body", error.why) from None
+    except BadSample as error:
+        raise Refusal(400, "bad_sample", error.why, details={"index": error.index, "field": error.field}) from None
+    try:
+        stored = service().tally_store.add(asked.counter.slug, tally.name, samples)
+    except Conflict as error:
+        message = "A sample at this instant is already stored with another value; DELETE it first to correct it."
+        raise Refusal(409, "conflicting_sample", message, details={"index": error.index}) from None
+    except StoreUnavailable as error:
+        raise _store_failed(error) from None
+    body = {"accepted": stored.accepted, "duplicates": stored.duplicates, "tally": _body(asked, tally)}
+    response = jsonify(body)
+    response.status_code = 201 if stored.accepted else 200
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blueprint.delete("/counters/<slug>/tallies/<name>/samples")
+def delete_sample(slug: str, name: str):
+    asked, tally = _writable(slug, name, "tallies.delete_sample")
+    try:
+        ((at_ms, _),) = checked(tally, asked.counter.timezone, [(0, asked.value("at") or "", 0)], now())
+    except BadSample as error:
+        raise Refusal(400, "bad_parameter", f"Invalid value for 'at': {error.why}.", parameter="at") from None
+    try:
+        removed = service().tally_store.remove(asked.counter.slug, tally.name, at_ms)
+    except StoreUnavailable as error:
+        raise _store_failed(error) from None
+    if not removed:
+        raise Refusal(404, "unknown_sample", "No pushed sample is stored at this instant.")
+    return Response(status=204, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,135 @@
+"""Pushing samples to a tally: the checks in their order, the answers, nothing echoed."""
+
+import datetime as dt
+
+import pytest
+
+from tests.timelines import CALLS_TOKEN, ONGOING
+from voipdown.clock import now
+
+PATH = "/api/v1/counters/shutdown/tallies/calls/samples"
+AUTH = {"Authorization": f"Bearer {CALLS_TOKEN}"}
+
+
+@pytest.fixture
+def app(make_app, tmp_path):
+    return make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "tallies.sqlite3"))
+
+
+def at(minutes_ago: float = 0) -> str:
+    instant = now() - dt.timedelta(minutes=minutes_ago)
+    return instant.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_a_push_is_stored_and_shown(app):
+    client = app.test_client()
+    two, one = at(2), at(1)
+    response = client.post(PATH, json={"at": two, "value": 100}, headers=AUTH)
+    assert response.status_code == 201 and response.get_json()["accepted"] == 1
+    assert "Access-Control-Allow-Origin" not in response.headers and response.headers["Cache-Control"] == "no-store"
+    batch = {"samples": [{"at": one, "value": 130}, {"at": two, "value": 100}]}
+    body = client.post(PATH, json=batch, headers=AUTH).get_json()
+    assert (body["accepted"], body["duplicates"], body["tally"]["value"]) == (1, 1, 130)
+    assert body["tally"]["rate_per_minute"] == pytest.approx(30.0, abs=0.2)
+    only_duplicates = client.post(PATH, json={"at": one, "value": 130}, headers=AUTH)
+    assert only_duplicates.status_code == 200 and only_duplicates.get_json()["duplicates"] == 1
+    plain = client.post(PATH, json={"value": 140}, headers=AUTH)  # at: the service's now
+    assert plain.status_code == 201 and plain.get_json()["tally"]["value"] == 140
+    shown = client.get("/api/v1/counters/shutdown/tallies/calls").get_json()
+    assert shown["value"] == 140 and shown["samples"] == 4  # the timeline's sample and three pushed
+
+
+def test_csv_pushes(app):
+    client = app.test_client()
+    body = f"\ufeffat,value\r\n{at(3)},5\r\n{at(2)},9\r\n".encode()
+    response = client.post(PATH, data=body, headers={**AUTH, "Content-Type": "text/csv; charset=utf-8"})
+    assert response.status_code == 201 and response.get_json()["accepted"] == 2
+    bad = client.post(PATH, data=b"when,value\n", headers={**AUTH, "Content-Type": "text/csv"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_body"
+
+
+@pytest.mark.parametrize(
+    "headers, body, status, code",
+    [
+        ({}, {"value": 1}, 401, "unauthorized"),
+        ({"Authorization": "Bearer wrong"}, {"value": 1}, 401, "unauthorized"),
+        ({"Authorization": CALLS_TOKEN}, {"value": 1}, 401, "unauthorized"),  # no scheme
+        ({**AUTH, "Content-Type": "text/plain"}, "1", 415, "unsupported_media_type"),
+        (AUTH, {"value": True}, 400, "bad_sample"),
+        (AUTH, {"value": 1.5}, 400, "bad_sample"),
+        (AUTH, {"value": 123.0}, 400, "bad_sample"),
+        (AUTH, {"value": "12"}, 400, "bad_sample"),
+        (AUTH, {"value": 10**16}, 400, "bad_sample"),
+        (AUTH, {"value": 1, "note": "<b>x</b>"}, 400, "bad_sample"),
+        (AUTH, {"at": "2026-11-23 14:00", "value": 1}, 400, "bad_sample"),
+        (AUTH, {"at": "2026-11-23T14:00:00", "value": 1}, 400, "bad_sample"),  # no offset
+        (AUTH, {"at": "2024-02-01T00:00:00Z", "value": 1}, 400, "bad_sample"),  # before the start
+        (AUTH, {"at": "2099-01-01T00:00:00Z", "value": 1}, 400, "bad_sample"),  # ahead
+        (AUTH, {"samples": [{"value": 1}] * 1001}, 413, "too_large"),
+        (AUTH, [1, 2], 400, "bad_body"),
+    ],
+)
+def test_refusals_in_order_and_never_echoed(app, headers, body, status, code):
+    client = app.test_client()
+    if isinstance(body, str):
+        response = client.post(PATH, data=body, headers=headers)
+    else:
+        response = client.post(PATH, json=body, headers=headers)
+    assert response.status_code == status, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == code and "<b>" not in response.get_data(as_text=True)
+    if status == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    if code == "bad_sample":
+        assert error["index"] == 0 and error["field"] in ("at", "value", "sample")
+
+
+def test_unparsable_bodies(app):
+    client = app.test_client()
+    for data in (b"{", b"[" * 100_000, b'{"value": NaN}', b"\xff\xfe", b'{"value": 1}{"value": 2}'):
+        response = client.post(PATH, data=data, headers={**AUTH, "Content-Type": "application/json"})
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_body", data[:10]
+    big = client.post(PATH, data=b" " * (256 * 1024 + 1), headers={**AUTH, "Content-Type": "application/json"})
+    assert big.status_code == 413
+
+
+def test_the_order_unknown_then_token_then_type(app):
+    client = app.test_client()
+    unknown = client.post("/api/v1/counters/shutdown/tallies/nothing/samples", json={"value": 1})
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["code"] == "unknown_tally"
+    no_token_bad_type = client.post(PATH, data="x", headers={"Content-Type": "text/plain"})
+    assert no_token_bad_type.status_code == 401  # the token first: the body is never read without it
+    closed = client.post("/api/v1/counters/voip-ma/tallies/inwi/samples", json={"value": 1}, headers=AUTH)
+    assert closed.status_code == 404  # another counter: voip-ma is not in this timeline
+    moved = client.post("/api/v1/counters/old-shutdown/tallies/calls/samples", json={"value": 1}, headers=AUTH)
+    assert moved.status_code == 308 and moved.headers["Location"] == PATH
+
+
+def test_a_closed_tally_refuses_every_push(make_app, tmp_path):
+    client = make_app(None, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3")).test_client()
+    response = client.post("/api/v1/counters/voip-ma/tallies/inwi/samples", json={"value": 1}, headers=AUTH)
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "pushes_disabled"
+
+
+def test_conflicts_and_corrections(app):
+    client = app.test_client()
+    when = at(1)
+    assert client.post(PATH, json={"at": when, "value": 7}, headers=AUTH).status_code == 201
+    conflict = client.post(
+        PATH, json={"samples": [{"at": at(0.5), "value": 8}, {"at": when, "value": 9}]}, headers=AUTH
+    )
+    assert conflict.status_code == 409 and conflict.get_json()["error"]["index"] == 1
+    assert client.get("/api/v1/counters/shutdown/tallies/calls").get_json()["value"] == 7  # stored whole or not at all
+    assert client.delete(PATH, query_string={"at": when}).status_code == 401
+    assert client.delete(PATH, query_string={"at": when}, headers=AUTH).status_code == 204
+    assert client.delete(PATH, query_string={"at": when}, headers=AUTH).status_code == 404
+    assert client.delete(PATH, query_string={"at": "soon"}, headers=AUTH).status_code == 400
+    assert client.post(PATH, json={"at": when, "value": 9}, headers=AUTH).status_code == 201
+
+
+def test_store_down_is_a_503_and_nothing_is_said_stored(app, tmp_path):
+    client = app.test_client()
+    (tmp_path / "tallies.sqlite3").mkdir()  # the store cannot be opened
+    response = client.post(PATH, json={"value": 3}, headers=AUTH)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "store_unavailable"

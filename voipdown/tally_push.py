@@ -1,0 +1,128 @@
+"""Reading a push: the samples of a POST body, checked one by one, never echoed.
+
+JSON (`{"value": 123}`, `{"at": "...", "value": 123}` or `{"samples": [...]}`) or CSV
+(the header `at,value`, LF or CRLF, an optional BOM, no quoting: what samples.csv writes).
+`at` is RFC 3339 with an offset, compared as an instant; values are whole numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+
+from voipdown.tallies import instant_of, to_ms
+from voipdown.timeline import MAX_SAMPLE_VALUE, Tally
+
+MAX_SAMPLES = 1_000
+MAX_BYTES = 256 * 1024
+MAX_AHEAD = dt.timedelta(minutes=5)
+_INTEGER = re.compile(r"^-?[0-9]{1,16}$")
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+@dataclass(frozen=True)
+class BadBody(Exception):
+    """The body cannot be read at all (not JSON, not CSV with its header)."""
+
+    why: str
+
+
+@dataclass(frozen=True)
+class BadSample(Exception):
+    """Sample `index` has a bad `field`; `why` is ours, never the sent value."""
+
+    index: int
+    field: str
+    why: str
+
+
+class TooMany(Exception):
+    """More than MAX_SAMPLES samples."""
+
+
+def parse_json(data: bytes) -> list[tuple[int, object, object]]:
+    """(index, at, value) as sent, from a JSON body."""
+    try:
+        document = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadBody("the body is not JSON") from None
+    if not isinstance(document, dict):
+        raise BadBody('the body must be an object: {"value": ...}, {"at": ..., "value": ...} or {"samples": [...]}')
+    if "samples" in document:
+        if set(document) != {"samples"} or not isinstance(document["samples"], list):
+            raise BadBody('"samples" must be the only key, and a list')
+        items = document["samples"]
+    else:
+        items = [document]
+    if len(items) > MAX_SAMPLES:
+        raise TooMany()
+    samples = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise BadSample(index, "sample", 'each sample must be an object {"at": ..., "value": ...}')
+        unknown = sorted(set(item) - {"at", "value"})
+        if unknown:
+            raise BadSample(index, "sample", "unknown field (a sample has only at and value)")
+        if "value" not in item:
+            raise BadSample(index, "value", "missing")
+        samples.append((index, item.get("at"), item["value"]))
+    return samples
+
+
+def _no_constant(name: str):
+    raise ValueError("NaN and Infinity are not numbers here")
+
+
+def parse_csv(data: bytes) -> list[tuple[int, object, object]]:
+    """(index, at, value) as sent, from a CSV body with the header `at,value`."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadBody("the body is not UTF-8") from None
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines or lines[0] != "at,value":
+        raise BadBody("the first line must be the header at,value")
+    rows = lines[1:]
+    if len(rows) > MAX_SAMPLES:
+        raise TooMany()
+    samples = []
+    for index, row in enumerate(rows):
+        parts = row.split(",")
+        if len(parts) != 2 or '"' in row:
+            raise BadSample(index, "sample", "each line is at,value, without quotes")
+        raw_value = parts[1].strip()
+        value = int(raw_value) if _INTEGER.match(raw_value) else raw_value
+        samples.append((index, parts[0].strip() or None, value))
+    return samples
+
+
+def checked(
+    tally: Tally, timezone: str, sent: list[tuple[int, object, object]], now: dt.datetime
+) -> list[tuple[int, int]]:
+    """(instant in ms, value) of each sample, or BadSample for the first bad one."""
+    start = instant_of(tally.start, timezone)
+    result = []
+    for index, at, value in sent:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise BadSample(index, "value", "must be a whole number (not a string, a boolean or a decimal)")
+        if abs(value) > MAX_SAMPLE_VALUE:
+            raise BadSample(index, "value", f"must be at most {MAX_SAMPLE_VALUE:,} in size")
+        if at is None:
+            instant = now
+        elif not isinstance(at, str) or not _RFC3339.match(at):
+            raise BadSample(index, "at", "must be an RFC 3339 date-time with its offset, such as 2026-11-23T14:05:00Z")
+        else:
+            try:
+                instant = dt.datetime.fromisoformat(at.replace("z", "Z").replace("t", "T")).astimezone(dt.timezone.utc)
+            except ValueError:
+                raise BadSample(index, "at", "is not a real date and time") from None
+        if instant < start:
+            raise BadSample(index, "at", "is before the tally's start")
+        if instant > now + MAX_AHEAD:
+            raise BadSample(index, "at", "is more than 5 minutes ahead of the service's clock")
+        result.append((to_ms(instant), value))
+    return result
