@@ -27,7 +27,7 @@ PATHS = [
     "/api/v1/counters/{slug}",
     "/api/v1/counters/{slug}/shields.json",
     "/api/v1/counters/{slug}/tallies",
-    "/api/v1/counters/voip-ma/tallies/{slug}",
+    "/api/v1/counters/{slug}/tallies/inwi",
     "/badge/{slug}.svg",
     "/badge/{slug}.png",
     "/badges",
