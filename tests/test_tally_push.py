@@ -133,3 +133,16 @@ def test_store_down_is_a_503_and_nothing_is_said_stored(app, tmp_path):
     response = client.post(PATH, json={"value": 3}, headers=AUTH)
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert response.get_json()["error"]["code"] == "store_unavailable"
+
+
+def test_health_says_when_the_tally_store_fails_and_the_counter_links_its_tallies(app, tmp_path):
+    client = app.test_client()
+    assert client.get("/healthz").get_json()["tallies"] == "ok"
+    links = client.get("/api/v1/counters/shutdown?lang=en").get_json()["links"]
+    assert links["tallies"].endswith("/api/v1/counters/shutdown/tallies?lang=en")
+    assert "tallies" not in client.get("/api/v1/counters/lifted").get_json()["links"]
+    client.post(PATH, json={"value": 3}, headers=AUTH)  # the file exists, with its tables
+    (tmp_path / "tallies.sqlite3").unlink()
+    (tmp_path / "tallies.sqlite3").mkdir()
+    health = client.get("/healthz").get_json()
+    assert health["tallies"] == "error" and health["status"] == "degraded" and health["tallies_error"]

@@ -98,7 +98,7 @@ class SqliteTallyStore:
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
         return Stored(accepted, duplicates)
 
@@ -117,7 +117,7 @@ class SqliteTallyStore:
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
         return bool(removed)
 
@@ -139,7 +139,7 @@ class SqliteTallyStore:
                 )
                 .fetchall()
             )
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
 
     def version(self, counter: str, tally: str) -> int:
@@ -150,9 +150,22 @@ class SqliteTallyStore:
                 .execute("SELECT version FROM versions WHERE counter = ? AND tally = ?", (counter, tally))
                 .fetchone()
             )
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
         return row[0] if row else 0
+
+    def check(self) -> None:
+        """Raise StoreUnavailable unless the file can be opened and read now (a new connection:
+        a kept one would not see the file go)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=1)
+            try:
+                connection.execute("PRAGMA schema_version").fetchall()
+            finally:
+                connection.close()
+        except (sqlite3.Error, OSError) as error:
+            raise StoreUnavailable(str(error)) from error
 
     def tallies(self) -> list[tuple[str, str, int, int | None]]:
         """(counter, tally, samples stored, latest instant in ms) for every tally with stored samples,
@@ -166,5 +179,5 @@ class SqliteTallyStore:
                 )
                 .fetchall()
             )
-        except sqlite3.Error as error:
+        except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error

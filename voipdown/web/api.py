@@ -44,6 +44,8 @@ def show_counter(slug: str):
     asked = resolve("api.show_counter", slug)
     body = texts_of_the_day("counter", asked.counter, asked.count, asked.lang, asked.timeline.version, describe_count)
     body["links"] = {"self": absolute("api.show_counter", slug=asked.counter.slug, lang=asked.lang)}
+    if asked.counter.tallies:
+        body["links"]["tallies"] = absolute("tallies.list_tallies", slug=asked.counter.slug, lang=asked.lang)
     return count_response(jsonify(body), asked)
 
 

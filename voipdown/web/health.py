@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown.doctor import unstable_feed_ids
+from voipdown.tally_store import StoreUnavailable
 from voipdown.web.server_cache import cache_health
 from voipdown.web.state import service
 from voipdown.zones import database_version
@@ -33,6 +34,15 @@ def healthz():
     body["participants"] = "off" if recorder is None else ("error" if store_error else "ok")
     if recorder is not None and recorder.dropped:
         body["participants_dropped"] = recorder.dropped  # new sites beyond the pending cap
+    try:
+        state.tally_store.check()
+        tally_error = None
+    except StoreUnavailable as error:
+        tally_error = str(error)
+    body["tallies"] = "error" if tally_error else "ok"
+    if tally_error:
+        body["tallies_error"] = tally_error
+        body["status"] = "degraded"
     body["cache"] = "error" if cache_error else ("redis" if state.settings.redis_url else "memory")
     if cache_error:
         body["cache_error"] = cache_error
