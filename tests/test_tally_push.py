@@ -1,11 +1,20 @@
 """Pushing samples to a tally: the checks in their order, the answers, nothing echoed."""
 
 import datetime as dt
+import json
+import os
+import signal
+import threading
+import time
+import urllib.request
 
 import pytest
 
+from bench.local import serving
 from tests.timelines import CALLS_TOKEN, ONGOING
 from voipdown.clock import now
+from voipdown.tallies import to_ms
+from voipdown.tally_store import SqliteTallyStore
 
 PATH = "/api/v1/counters/shutdown/tallies/calls/samples"
 AUTH = {"Authorization": f"Bearer {CALLS_TOKEN}"}
@@ -146,3 +155,55 @@ def test_health_says_when_the_tally_store_fails_and_the_counter_links_its_tallie
     (tmp_path / "tallies.sqlite3").mkdir()
     health = client.get("/healthz").get_json()
     assert health["tallies"] == "error" and health["status"] == "degraded" and health["tallies_error"]
+
+
+def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
+    """`voipdown serve` killed with SIGKILL (master and workers) while four clients push: every
+    sample it answered 201 for is in the store after a restart."""
+    timeline = tmp_path / "timeline.toml"
+    timeline.write_text(ONGOING, encoding="utf-8")
+    env = {
+        "VOIPDOWN_TIMELINE": str(timeline),
+        "VOIPDOWN_TALLY_STORE": str(tmp_path / "tallies.sqlite3"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    acknowledged: list[tuple[str, int]] = []
+    stop = threading.Event()
+
+    def push(base: str, client: int) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            value = client * 1_000_000 + n
+            when = (now() - dt.timedelta(seconds=n + client / 10)).isoformat(timespec="milliseconds")
+            request = urllib.request.Request(
+                base + PATH,
+                data=json.dumps({"at": when, "value": value}).encode(),
+                headers={**AUTH, "Content-Type": "application/json"},
+                method="POST",
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    if response.status == 201:
+                        acknowledged.append((when, value))
+            except OSError:
+                return  # the server is gone
+
+    with serving(env, workers=2) as (base, process):
+        pushers = [threading.Thread(target=push, args=(base, client)) for client in range(4)]
+        for pusher in pushers:
+            pusher.start()
+        time.sleep(1.5)
+        os.killpg(process.pid, signal.SIGKILL)
+        stop.set()
+        for pusher in pushers:
+            pusher.join()
+    assert len(acknowledged) > 50, len(acknowledged)
+    kept = dict(SqliteTallyStore(tmp_path / "tallies.sqlite3").samples("shutdown", "calls"))
+    missing = [
+        (when, value) for when, value in acknowledged if kept.get(to_ms(dt.datetime.fromisoformat(when))) != value
+    ]
+    assert missing == []
+    with serving(env, workers=1) as (base, _):  # and the restarted service answers from them
+        with urllib.request.urlopen(base + "/api/v1/counters/shutdown/tallies/calls") as response:
+            assert json.load(response)["samples"] == len(kept) + 1  # and the timeline's own sample
