@@ -150,3 +150,40 @@ def test_a_stored_sample_shows_at_once_and_the_store_going_away_is_said(make_app
     store._local.connection = None
     down = client.get(path).get_json()
     assert down["value"] == 46 and "unavailable" in down["store"]  # the last values this worker saw
+
+
+def test_downsampling_keeps_real_samples_and_the_shape():
+    from voipdown.tallies import Point, downsample
+
+    points = [Point(T0 + dt.timedelta(minutes=n), T0 + dt.timedelta(minutes=n), (n * 37) % 101) for n in range(1_000)]
+    kept = downsample(points, 100)
+    assert len(kept) <= 100 and kept[0] is points[0] and kept[-1] is points[-1]
+    assert all(point in points for point in kept)  # no invented value
+    assert [p.instant for p in kept] == sorted(p.instant for p in kept)
+    assert max(p.value for p in kept) == max(p.value for p in points[1:-1])
+    assert min(p.value for p in kept) == min(p.value for p in points[1:-1])
+    assert downsample(points[:5], 100) == points[:5]
+
+
+def test_samples_as_json_and_csv_and_for_shields(make_app, tmp_path):
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    app.extensions["voipdown"].tally_store.add("shutdown", "calls", [(ms(n), 20 + n) for n in range(30)])
+    client = app.test_client()
+    base = "/api/v1/counters/shutdown/tallies/calls"
+    every = client.get(base + "/samples").get_json()
+    assert every["downsampled"] is False and len(every["samples"]) == 31
+    assert every["samples"][0] == {"at": "2024-03-02", "value": 12, "source": {"name": "Campaign newsletter"}}
+    few = client.get(base + "/samples?points=10").get_json()
+    assert few["downsampled"] is True and len(few["samples"]) <= 10 and few["samples"][-1]["value"] == 49
+    since = client.get(
+        base + "/samples", query_string={"since": "2026-11-23T12:10:00Z", "until": "2026-11-23T13:10:00+01:00"}
+    )
+    assert [s["value"] for s in since.get_json()["samples"]] == [30]  # 12:10 UTC, both ends inclusive
+    for bad in ("points=0", "points=2001", "points=x", "since=yesterday", "until=2026-11-23"):
+        response = client.get(f"{base}/samples?{bad}")
+        assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_parameter", bad
+    csv = client.get(base + "/samples.csv")
+    lines = csv.get_data(as_text=True).splitlines()
+    assert csv.mimetype == "text/csv" and lines[:3] == ["at,value", "2024-03-02,12", "2026-11-23T12:00:00.000Z,20"]
+    shields = client.get(base + "/shields.json?lang=fr").get_json()
+    assert shields == {"schemaVersion": 1, "label": "Appels signalés", "message": "49 personnes", "color": "#1d4ed8"}

@@ -107,3 +107,22 @@ def shown(moment: dt.date | dt.datetime) -> str:
     if isinstance(moment, dt.datetime):
         return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return moment.isoformat()
+
+
+def downsample(points: Sequence[Point], limit: int) -> list[Point]:
+    """At most `limit` of the real samples, keeping the shape: the first and the last, and
+    in each of (limit - 2) / 2 equal buckets between them its lowest and its highest."""
+    if len(points) <= limit:
+        return list(points)
+    middle = points[1:-1]
+    buckets = max(1, (limit - 2) // 2)
+    kept = [points[0]]
+    for index in range(buckets):
+        bucket = middle[index * len(middle) // buckets : (index + 1) * len(middle) // buckets]
+        if not bucket:
+            continue
+        low = min(bucket, key=lambda point: point.value)
+        high = max(bucket, key=lambda point: point.value)
+        kept += sorted({low.instant: low, high.instant: high}.values(), key=lambda point: point.instant)
+    kept.append(points[-1])
+    return kept[:limit]

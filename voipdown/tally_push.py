@@ -19,7 +19,7 @@ MAX_SAMPLES = 1_000
 MAX_BYTES = 256 * 1024
 MAX_AHEAD = dt.timedelta(minutes=5)
 _INTEGER = re.compile(r"^-?[0-9]{1,16}$")
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def checked(
             raise BadSample(index, "value", f"must be at most {MAX_SAMPLE_VALUE:,} in size")
         if at is None:
             instant = now
-        elif not isinstance(at, str) or not _RFC3339.match(at):
+        elif not isinstance(at, str) or not RFC3339.match(at):
             raise BadSample(index, "at", "must be an RFC 3339 date-time with its offset, such as 2026-11-23T14:05:00Z")
         else:
             try:

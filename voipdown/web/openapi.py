@@ -288,7 +288,44 @@ def document(timeline: Timeline) -> dict:
                     },
                 }
             },
+            "/api/v1/counters/{slug}/tallies/{name}/samples.csv": {
+                "get": {
+                    "summary": "A tally's samples as CSV (at,value)",
+                    "parameters": [SLUG, _param("name", "path"), *query("tallies.samples_csv", timeline)],
+                    "responses": {
+                        "200": _content("text/csv"),
+                        "301": _redirect(),
+                        **_errors("tallies.samples_csv", 400, 404),
+                    },
+                }
+            },
+            "/api/v1/counters/{slug}/tallies/{name}/shields.json": {
+                "get": {
+                    "summary": "A tally in shields.io's endpoint-badge schema",
+                    "parameters": [SLUG, _param("name", "path"), *query("tallies.shields", timeline)],
+                    "responses": {
+                        "200": _json({"type": "object", "required": ["schemaVersion", "label", "message", "color"]}),
+                        "301": _redirect(),
+                        **_errors("tallies.shields", 400, 404),
+                    },
+                }
+            },
             "/api/v1/counters/{slug}/tallies/{name}/samples": {
+                "get": {
+                    "summary": "A tally's samples, downsampled to real ones when there are many",
+                    "parameters": [SLUG, _param("name", "path"), *query("tallies.samples", timeline)],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["samples", "downsampled"],
+                                "properties": {"samples": {"type": "array"}, "downsampled": {"type": "boolean"}},
+                            }
+                        ),
+                        "301": _redirect(),
+                        **_errors("tallies.samples", 400, 404),
+                    },
+                },
                 "post": {
                     "summary": "Push samples (the tally's token as a Bearer token)",
                     "security": [{"token": []}],

@@ -16,7 +16,7 @@ from voipdown.render.png import MAX_SCALE
 from voipdown.render.styles import PALETTE, STYLES
 from voipdown.timeline import Timeline
 
-COUNTER_JSON = ("api.show_counter", "api.shields", "tallies.list_tallies", "tallies.show_tally")
+COUNTER_JSON = ("api.show_counter", "api.shields", "tallies.list_tallies", "tallies.show_tally", "tallies.shields")
 COUNTER_PAGES = ("site.home", "site.counter_page", "site.share_image", "site.default_feed", "site.counter_feed")
 
 
@@ -82,6 +82,30 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter("position", ("embed.builder",), POSITIONS, "inline", "Where the embed shows the counter."),
     Parameter("theme", ("embed.frame", "embed.builder"), THEMES, "auto", "Colours: the reader's, light or dark."),
+    Parameter(
+        "since",
+        ("tallies.samples", "tallies.samples_csv"),
+        (),
+        "the first sample",
+        "Samples at or after this instant (RFC 3339 with its offset).",
+        free_form=True,
+    ),
+    Parameter(
+        "until",
+        ("tallies.samples", "tallies.samples_csv"),
+        (),
+        "the last sample",
+        "Samples at or before this instant (RFC 3339 with its offset).",
+        free_form=True,
+    ),
+    Parameter(
+        "points",
+        ("tallies.samples",),
+        (),
+        "500",
+        "At most this many samples (1 to 2,000): real ones, the lowest and highest of each stretch.",
+        free_form=True,
+    ),
     Parameter(
         "at",
         ("tallies.delete_sample",),

@@ -7,26 +7,40 @@ from the timeline's samples and the last stored ones this worker saw, and says s
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask import Blueprint, Response, jsonify, request
 
 from voipdown.clock import now
+from voipdown.render.styles import PALETTE
 from voipdown.summary import describe_tally
-from voipdown.tallies import series, summarize
-from voipdown.tally_push import MAX_BYTES, MAX_SAMPLES, BadBody, BadSample, TooMany, checked, parse_csv, parse_json
+from voipdown.tallies import downsample, series, shown, summarize
+from voipdown.tally_push import (
+    MAX_BYTES,
+    MAX_SAMPLES,
+    RFC3339,
+    BadBody,
+    BadSample,
+    TooMany,
+    checked,
+    parse_csv,
+    parse_json,
+)
 from voipdown.tally_store import Conflict, StoreUnavailable
 from voipdown.tally_tokens import token_matches
 from voipdown.timeline import Counter, Tally
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
 from voipdown.web.links import absolute
-from voipdown.web.resolver import Asked, resolve
+from voipdown.web.resolver import Asked, bad_parameter, resolve
 from voipdown.web.state import service
 
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
+TALLY_COLOR = PALETTE["blue"]
+"""A tally's badge colour, apart from the counter's status colours."""
 
 
 def stored_samples(counter: Counter, tally: Tally) -> tuple[list[tuple[int, int]], bool]:
@@ -72,12 +86,8 @@ def list_tallies(slug: str):
 
 @blueprint.get("/counters/<slug>/tallies/<name>")
 def show_tally(slug: str, name: str):
-    asked = resolve("tallies.show_tally", slug, address=lambda slug: {"slug": slug, "name": name})
-    tally = asked.counter.tallies.get(name)
-    if tally is None:
-        raise Refusal(404, "unknown_tally", "This counter has no tally of this name; GET …/tallies lists them.")
-    lifetime = _lifetime([tally])
-    return conditional(cache_for(jsonify(_body(asked, tally)), lifetime, stale=lifetime), None)
+    asked, tally = _tally(slug, name, "tallies.show_tally")
+    return _cached(jsonify(_body(asked, tally)), tally)
 
 
 # Writing: pushes from a maintainer's script, with the tally's token.
@@ -164,3 +174,78 @@ def delete_sample(slug: str, name: str):
     if not removed:
         raise Refusal(404, "unknown_sample", "No pushed sample is stored at this instant.")
     return Response(status=204, headers={"Cache-Control": "no-store"})
+
+
+# The samples themselves.
+
+DEFAULT_POINTS = 500
+MAX_POINTS = 2_000
+
+
+def _tally(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
+    asked = resolve(endpoint, slug, address=lambda slug: {"slug": slug, "name": name})
+    tally = asked.counter.tallies.get(name)
+    if tally is None:
+        raise Refusal(404, "unknown_tally", "This counter has no tally of this name; GET …/tallies lists them.")
+    return asked, tally
+
+
+def _instant(asked: Asked, name: str):
+    raw = asked.value(name)
+    if raw is None:
+        return None
+    if not RFC3339.match(raw):
+        raise bad_parameter(name, ("an RFC 3339 date-time with its offset",), asked.values.get("lang"), asked.values)
+    try:
+        return dt.datetime.fromisoformat(raw.replace("z", "Z").replace("t", "T")).astimezone(dt.timezone.utc)
+    except ValueError:
+        raise bad_parameter(name, ("a real date and time",), asked.values.get("lang"), asked.values) from None
+
+
+def _window(asked: Asked, tally: Tally) -> list:
+    since, until = _instant(asked, "since"), _instant(asked, "until")
+    stored, _ = stored_samples(asked.counter, tally)
+    return [
+        point
+        for point in series(asked.counter, tally, stored)
+        if (since is None or point.instant >= since) and (until is None or point.instant <= until)
+    ]
+
+
+def _cached(response, tally: Tally):
+    lifetime = _lifetime([tally])
+    return conditional(cache_for(response, lifetime, stale=lifetime), None)
+
+
+@blueprint.get("/counters/<slug>/tallies/<name>/samples")
+def samples(slug: str, name: str):
+    asked, tally = _tally(slug, name, "tallies.samples")
+    raw_points = asked.value("points")
+    if raw_points is not None and (not raw_points.isdigit() or not 1 <= int(raw_points) <= MAX_POINTS):
+        raise bad_parameter("points", (f"a whole number from 1 to {MAX_POINTS:,}",), None, asked.values)
+    limit = int(raw_points) if raw_points else DEFAULT_POINTS
+    points = _window(asked, tally)
+    kept = downsample(points, limit)
+    items = []
+    for point in kept:
+        item = {"at": shown(point.at), "value": point.value}
+        if point.source is not None:
+            item["source"] = {"name": point.source.name, **({"url": point.source.url} if point.source.url else {})}
+        items.append(item)
+    return _cached(jsonify(samples=items, downsampled=len(kept) < len(points)), tally)
+
+
+@blueprint.get("/counters/<slug>/tallies/<name>/samples.csv")
+def samples_csv(slug: str, name: str):
+    asked, tally = _tally(slug, name, "tallies.samples_csv")
+    rows = ["at,value"] + [f"{shown(point.at)},{point.value}" for point in _window(asked, tally)]
+    response = Response("\n".join(rows) + "\n", content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{asked.counter.slug}-{tally.name}.csv"'
+    return _cached(response, tally)
+
+
+@blueprint.get("/counters/<slug>/tallies/<name>/shields.json")
+def shields(slug: str, name: str):
+    asked, tally = _tally(slug, name, "tallies.shields")
+    body = _body(asked, tally)
+    return _cached(jsonify(schemaVersion=1, label=body["label"], message=body["message"], color=TALLY_COLOR), tally)
