@@ -187,3 +187,23 @@ def test_samples_as_json_and_csv_and_for_shields(make_app, tmp_path):
     assert csv.mimetype == "text/csv" and lines[:3] == ["at,value", "2024-03-02,12", "2026-11-23T12:00:00.000Z,20"]
     shields = client.get(base + "/shields.json?lang=fr").get_json()
     assert shields == {"schemaVersion": 1, "label": "Appels signalés", "message": "49 personnes", "color": "#1d4ed8"}
+
+
+def test_tally_badges(make_app, tmp_path):
+    from xml.etree import ElementTree
+
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    client = app.test_client()
+    svg = client.get("/badge/shutdown/calls.svg?lang=fr")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert ElementTree.fromstring(svg.data).get("aria-label") == "Appels signalés: 12 personnes"
+    assert "max-age=60" in svg.headers["Cache-Control"] and "#1d4ed8" in svg.get_data(as_text=True)
+    app.extensions["voipdown"].tally_store.add("shutdown", "calls", [(ms(0), 1_234)])
+    again = client.get("/badge/shutdown/calls.svg?lang=en")  # never replayed: the push shows
+    assert ElementTree.fromstring(again.data).get("aria-label") == "Calls reported: 1,234 people"
+    png = client.get("/badge/shutdown/calls.png?lang=ar&scale=1")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    missing = client.get("/badge/shutdown/nothing.svg")
+    assert missing.status_code == 404 and missing.mimetype == "image/svg+xml"
+    moved = client.get("/badge/old-shutdown/calls.svg?lang=en&x=<b>")
+    assert moved.status_code == 301 and moved.headers["Location"] == "/badge/shutdown/calls.svg?lang=en"

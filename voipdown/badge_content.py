@@ -14,26 +14,41 @@ from voipdown.languages import SUPPORTED, is_rtl
 from voipdown.render.font import Font
 from voipdown.render.layout import BadgeLayout, layout_badge
 from voipdown.render.shaping import shape_line
-from voipdown.render.styles import ERROR_COLOR, PALETTE, STATUS_COLORS, STYLES
+from voipdown.render.styles import ERROR_COLOR, PALETTE, STATUS_COLORS, STYLES, TALLY_COLOR
 from voipdown.texts import (
     BAD_PARAMETER,
     ENDED,
     ERROR_LABEL,
+    NO_DATA,
     NOT_FOUND,
     ONGOING,
     UNAVAILABLE,
+    UNIT_MESSAGES,
     UPCOMING,
     catalog,
     count_message,
     format_day,
     format_number,
     phrase,
+    tally_message,
 )
-from voipdown.timeline import Counter, Timeline
+from voipdown.timeline import Counter, Tally, Timeline
 
 BADGE_PARAMETERS = ("lang", "style", "color", "scale")
 """The only names an error badge may quote: ours, never the request's."""
-BADGE_MESSAGES = (ONGOING, ENDED, UPCOMING, ERROR_LABEL, NOT_FOUND, BAD_PARAMETER, UNAVAILABLE)
+BADGE_MESSAGES = (
+    ONGOING,
+    ENDED,
+    UPCOMING,
+    ERROR_LABEL,
+    NOT_FOUND,
+    BAD_PARAMETER,
+    NO_DATA,
+    UNIT_MESSAGES,
+    UNAVAILABLE,
+    NO_DATA,
+    *UNIT_MESSAGES.values(),
+)
 """Every catalog message a badge can show."""
 
 
@@ -44,6 +59,21 @@ def counter_badge(font: Font, counter: Counter, count: Count, lang: str, style: 
         label=counter.title_in(lang),
         message=count_message(count, lang, counter.start),
         color=PALETTE[color or STATUS_COLORS[count.status.value].badge],
+        style=style,
+        lang=lang,
+        rtl=is_rtl(lang),
+    )
+
+
+def tally_badge(
+    font: Font, counter: Counter, tally: Tally, value: int | None, lang: str, style: str, color: str | None
+) -> BadgeLayout:
+    """The badge of a tally: its title, then its value in its unit (« 27 000 « j’aime » retirés »)."""
+    return layout_badge(
+        font,
+        label=tally.title.get(lang) or tally.title[counter.default_lang],
+        message=tally_message(value, tally.unit, lang),
+        color=PALETTE[color or TALLY_COLOR],
         style=style,
         lang=lang,
         rtl=is_rtl(lang),
@@ -80,10 +110,17 @@ def every_badge_text(timeline: Timeline) -> Iterator[tuple[str, str]]:
     uppercase = any(style.uppercase for style in STYLES.values())
     for lang in SUPPORTED:
         texts = [counter.title_in(lang) for counter in timeline.counters.values()]
+        texts += [
+            tally.title.get(lang) or tally.title[counter.default_lang]
+            for counter in timeline.counters.values()
+            for tally in counter.tallies.values()
+        ]
         number = format_number(1_234_567, lang)
         for message in catalog(lang):
             if message.id in BADGE_MESSAGES and message.string:
-                texts.append(message.string.replace("{days}", number).replace("{parameter}", "scale"))
+                texts.append(
+                    message.string.replace("{days}", number).replace("{count}", number).replace("{parameter}", "scale")
+                )
         texts += [format_day(dt.date(2016, month, 28), lang) for month in range(1, 13)]
         for text in texts:
             yield lang, text

@@ -64,6 +64,8 @@ SHADOW_COLOR = "#010101"
 SHADOW_OPACITY = 0.3
 
 ERROR_COLOR = "grey"
+TALLY_COLOR = "blue"
+"""A tally's badge, unless asked otherwise: apart from the counter's status colours."""
 
 LIGHT_BACKGROUND = "#ffffff"
 DARK_BACKGROUND = "#111827"

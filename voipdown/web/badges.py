@@ -11,18 +11,20 @@ import logging
 
 from flask import Blueprint, Response, render_template, request
 
-from voipdown.badge_content import counter_badge, error_badge
+from voipdown.badge_content import counter_badge, error_badge, tally_badge
 from voipdown.languages import SUPPORTED
 from voipdown.render.png import render_png
 from voipdown.render.styles import DEFAULT_STYLE, PALETTE, STYLES
 from voipdown.render.svg import render_svg
 from voipdown.render.wordless import wordless_png, wordless_svg
+from voipdown.tallies import series
 from voipdown.web.errors import Refusal
-from voipdown.web.freshness import cache_error, count_response
+from voipdown.web.freshness import MAX_LIFETIME, cache_error, cache_for, conditional, count_response
 from voipdown.web.negotiation import accepted_language
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import current_timeline, service
+from voipdown.web.tallies import stored_samples
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("badges", __name__)
@@ -43,19 +45,21 @@ def _draw(layout, fmt: str, scale: int) -> bytes:
     return render_png(layout, font, scale)
 
 
-def _name(name: str) -> tuple[str, str]:
-    """The slug and format of a badge's file name; an unknown format names no counter."""
-    slug, dot, fmt = name.rpartition(".")
+def _name(name: str) -> tuple[str, str | None, str]:
+    """The slug, tally (for `<slug>/<tally>.svg`) and format of a badge's file name; an
+    unknown format names no counter."""
+    stem, dot, fmt = name.rpartition(".")
     if not dot or fmt not in CONTENT_TYPES:
-        return "", "png" if fmt == "png" else "svg"
-    return slug, fmt
+        return "", None, "png" if fmt == "png" else "svg"
+    slug, slash, tally = stem.partition("/")
+    return slug, (tally if slash else None), fmt
 
 
 def error_image(refusal: Refusal) -> Response:
     """An error as a badge that says it in words (drawn in the asked style, language and
     scale where those were valid), or the share image's PNG equivalent."""
     if request.endpoint == "badges.badge":
-        fmt = _name((request.view_args or {}).get("name", ""))[1]
+        fmt = _name((request.view_args or {}).get("name", ""))[2]
     else:
         fmt = "png"
     values = refusal.values
@@ -78,13 +82,16 @@ def error_image(refusal: Refusal) -> Response:
 
 @blueprint.get("/badge/<anything:name>")
 def badge(name: str):
-    slug, fmt = _name(name)
-    asked = resolve("badges.badge", slug, fmt=fmt, address=lambda slug: {"name": f"{slug}.{fmt}"})
+    slug, tally_name, fmt = _name(name)
+    path = f"{{slug}}/{tally_name}.{fmt}" if tally_name else f"{{slug}}.{fmt}"
+    asked = resolve("badges.badge", slug, fmt=fmt, address=lambda slug: {"name": path.format(slug=slug)})
     if service().font is None:
         raise Refusal(503, "no_font", "No font to draw the badge with.", asked.lang, asked.values)
     style = asked.value("style", DEFAULT_STYLE)
     color = asked.value("color")
     scale = int(asked.value("scale", DEFAULT_SCALE))
+    if tally_name is not None:
+        return _tally_badge(asked, tally_name, fmt, style, color, scale)
     key = (
         f"badge:{fmt}:{asked.counter.slug}:{asked.lang}:{style}:{color}:{scale}:{asked.count.as_of.isoformat()}"
         f":{asked.timeline.version}"
@@ -101,6 +108,29 @@ def badge(name: str):
         log.exception("badge %s failed", name)
         raise Refusal(500, "internal_error", "The badge could not be drawn.", asked.lang, asked.values) from None
     return count_response(_image(body, fmt, 200), asked)
+
+
+def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None, scale: int) -> Response:
+    """A tally's badge: never replayed (a push changes it), kept per store version."""
+    tally = asked.counter.tallies.get(tally_name)
+    if tally is None:
+        raise Refusal(404, "unknown_tally", "No such tally.", asked.values.get("lang"), asked.values)
+    stored, current = stored_samples(asked.counter, tally)
+    points = series(asked.counter, tally, stored)
+    value = points[-1].value if points else None
+    key = (
+        f"tally-badge:{fmt}:{asked.counter.slug}:{tally.name}:{asked.lang}:{style}:{color}:{scale}:{value}"
+        f":{asked.timeline.version}"
+    )
+    font = service().font
+    body = cached(
+        key,
+        lambda: _draw(tally_badge(font, asked.counter, tally, value, asked.lang, style, color), fmt, scale),
+        DAY_SECONDS,
+    )
+    lifetime = MAX_LIFETIME if tally.closed else tally.interval
+    response = cache_for(_image(body, fmt, 200), lifetime if current else 5, stale=lifetime)
+    return conditional(response, None)
 
 
 @blueprint.get("/badges")

@@ -13,7 +13,7 @@ import logging
 from flask import Blueprint, Response, jsonify, request
 
 from voipdown.clock import now
-from voipdown.render.styles import PALETTE
+from voipdown.render.styles import PALETTE, TALLY_COLOR
 from voipdown.summary import describe_tally
 from voipdown.tallies import downsample, series, shown, summarize
 from voipdown.tally_push import (
@@ -39,8 +39,6 @@ from voipdown.web.state import service
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
-TALLY_COLOR = PALETTE["blue"]
-"""A tally's badge colour, apart from the counter's status colours."""
 
 
 def stored_samples(counter: Counter, tally: Tally) -> tuple[list[tuple[int, int]], bool]:
@@ -248,4 +246,6 @@ def samples_csv(slug: str, name: str):
 def shields(slug: str, name: str):
     asked, tally = _tally(slug, name, "tallies.shields")
     body = _body(asked, tally)
-    return _cached(jsonify(schemaVersion=1, label=body["label"], message=body["message"], color=TALLY_COLOR), tally)
+    return _cached(
+        jsonify(schemaVersion=1, label=body["label"], message=body["message"], color=PALETTE[TALLY_COLOR]), tally
+    )
