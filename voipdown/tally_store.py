@@ -43,6 +43,9 @@ class SqliteTallyStore:
         self.path = Path(path)
         self.sync = SYNC_MODES[sync]
         self._local = threading.local()
+        self._writing = threading.Lock()
+        """One writer at a time in this process: SQLite's own busy wait sleeps in steps of up
+        to 100 ms, so threads queue here instead (other processes still meet the busy wait)."""
 
     def _connection(self) -> sqlite3.Connection:
         """One connection per thread (sqlite3's rule), opened on first use."""
@@ -66,40 +69,44 @@ class SqliteTallyStore:
     def add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
         """Store `samples` ((instant in ms, value), ...) whole or not at all, committed on return."""
         try:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                accepted = duplicates = 0
-                seen: dict[int, int] = {}
-                for index, (at_ms, value) in enumerate(samples):
-                    if at_ms in seen:
-                        if seen[at_ms] != value:
-                            raise Conflict(index)
-                        duplicates += 1
-                        continue
-                    row = connection.execute(
-                        "SELECT value FROM samples WHERE counter = ? AND tally = ? AND at_ms = ?",
-                        (counter, tally, at_ms),
-                    ).fetchone()
-                    if row is not None:
-                        if row[0] != value:
-                            raise Conflict(index)
-                        duplicates += 1
-                    else:
-                        connection.execute(
-                            "INSERT INTO samples (counter, tally, at_ms, value) VALUES (?, ?, ?, ?)",
-                            (counter, tally, at_ms, value),
-                        )
-                        accepted += 1
-                    seen[at_ms] = value
-                if accepted:
-                    self._bump(connection, counter, tally)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+            with self._writing:
+                return self._add(counter, tally, samples)
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
+
+    def _add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            accepted = duplicates = 0
+            seen: dict[int, int] = {}
+            for index, (at_ms, value) in enumerate(samples):
+                if at_ms in seen:
+                    if seen[at_ms] != value:
+                        raise Conflict(index)
+                    duplicates += 1
+                    continue
+                row = connection.execute(
+                    "SELECT value FROM samples WHERE counter = ? AND tally = ? AND at_ms = ?",
+                    (counter, tally, at_ms),
+                ).fetchone()
+                if row is not None:
+                    if row[0] != value:
+                        raise Conflict(index)
+                    duplicates += 1
+                else:
+                    connection.execute(
+                        "INSERT INTO samples (counter, tally, at_ms, value) VALUES (?, ?, ?, ?)",
+                        (counter, tally, at_ms, value),
+                    )
+                    accepted += 1
+                seen[at_ms] = value
+            if accepted:
+                self._bump(connection, counter, tally)
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
         return Stored(accepted, duplicates)
 
     def remove(self, counter: str, tally: str, at_ms: int) -> bool:
@@ -141,6 +148,26 @@ class SqliteTallyStore:
             )
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
+
+    def summary_samples(self, counter: str, tally: str, window_ms: int) -> tuple[int, list[tuple[int, int]]]:
+        """How many samples are stored, and the ones a summary needs: the earliest, and every
+        one in the `window_ms` before the latest (bounded work, however long the series)."""
+        try:
+            connection = self._connection()
+            count, first, last = connection.execute(
+                "SELECT count(*), min(at_ms), max(at_ms) FROM samples WHERE counter = ? AND tally = ?",
+                (counter, tally),
+            ).fetchone()
+            if not count:
+                return 0, []
+            rows = connection.execute(
+                "SELECT at_ms, value FROM samples WHERE counter = ? AND tally = ? AND (at_ms = ? OR at_ms >= ?)"
+                " ORDER BY at_ms",
+                (counter, tally, first, last - window_ms),
+            ).fetchall()
+        except (sqlite3.Error, OSError) as error:
+            raise StoreUnavailable(str(error)) from error
+        return count, rows
 
     def version(self, counter: str, tally: str) -> int:
         """A number that changes at every write to the tally (0 before the first)."""

@@ -17,14 +17,13 @@ from voipdown.render.png import render_png
 from voipdown.render.styles import DEFAULT_STYLE, PALETTE, STYLES
 from voipdown.render.svg import render_svg
 from voipdown.render.wordless import wordless_png, wordless_svg
-from voipdown.tallies import series
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import MAX_LIFETIME, cache_error, cache_for, conditional, count_response
 from voipdown.web.negotiation import accepted_language
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import current_timeline, service
-from voipdown.web.tallies import stored_samples
+from voipdown.web.tallies import summary_points
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("badges", __name__)
@@ -115,8 +114,7 @@ def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None
     tally = asked.counter.tallies.get(tally_name)
     if tally is None:
         raise Refusal(404, "unknown_tally", "No such tally.", asked.values.get("lang"), asked.values)
-    stored, current = stored_samples(asked.counter, tally)
-    points = series(asked.counter, tally, stored)
+    points, _, current = summary_points(asked.counter, tally)
     value = points[-1].value if points else None
     key = (
         f"tally-badge:{fmt}:{asked.counter.slug}:{tally.name}:{asked.lang}:{style}:{color}:{scale}:{value}"

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import replace
 
 from flask import Blueprint, Response, jsonify, request
 
 from voipdown.clock import now
 from voipdown.render.styles import PALETTE, TALLY_COLOR
 from voipdown.summary import describe_tally
-from voipdown.tallies import downsample, series, shown, summarize
+from voipdown.tallies import RATE_WINDOWS, downsample, series, shown, summarize
 from voipdown.tally_push import (
     MAX_BYTES,
     MAX_SAMPLES,
@@ -54,10 +55,24 @@ def stored_samples(counter: Counter, tally: Tally) -> tuple[list[tuple[int, int]
     return samples, True
 
 
+def summary_points(counter: Counter, tally: Tally) -> tuple[list, int, bool]:
+    """The points a summary needs (the earliest and the last hour's), how many samples the
+    series holds, and whether the store answered (else: the last ones this worker saw)."""
+    key = (counter.slug, tally.name)
+    state = service()
+    window = max(RATE_WINDOWS.values()) * 1000
+    try:
+        count, stored = state.tally_store.summary_samples(*key, window)
+    except StoreUnavailable:
+        stored = state.last_tally_samples.get(key, [])
+        return series(counter, tally, stored), len(tally.samples) + len(stored), False
+    state.last_tally_samples[key] = stored  # one assignment of a new list: atomic under the GIL
+    return series(counter, tally, stored), len(tally.samples) + count, True
+
+
 def _body(asked: Asked, tally: Tally) -> dict:
-    stored, current = stored_samples(asked.counter, tally)
-    points = series(asked.counter, tally, stored)
-    summary = summarize(asked.counter, tally, points, asked.instant)
+    points, count, current = summary_points(asked.counter, tally)
+    summary = replace(summarize(asked.counter, tally, points, asked.instant), samples=count)
     body = describe_tally(asked.counter, tally, summary, asked.lang)
     body["links"] = {
         "self": absolute("tallies.show_tally", slug=asked.counter.slug, name=tally.name, lang=asked.lang),
