@@ -55,6 +55,21 @@ def wait_http(url: str, timeout: float = 30, process: subprocess.Popen | None = 
         time.sleep(0.1)
 
 
+def wait_tcp(port: int, process: subprocess.Popen, timeout: float = 20) -> None:
+    """Wait until something listens on loopback `port`; fail with `process`'s output if it exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout or process.stderr
+                raise RuntimeError(output.read().decode() if output else f"nothing listens on {port}") from None
+            time.sleep(0.05)
+
+
 def stop(process: subprocess.Popen) -> None:
     """Stop a server started with start_new_session=True, and all it started (its workers)."""
     try:

@@ -2,14 +2,12 @@
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from bench.local import free_port, get
+from bench.local import free_port, get, wait_tcp
 
 CONFIG = Path(__file__).parent.parent / "docs" / "deploy" / "nginx.conf"
 
@@ -30,15 +28,7 @@ def nginx(live_server, tmp_path_factory):
     (run / "nginx.conf").write_text(config)
     process = subprocess.Popen([binary, "-c", str(run / "nginx.conf"), "-p", str(run)], stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(process.stderr.read().decode()) from None
-            time.sleep(0.05)
+    wait_tcp(port, process, timeout=10)
     yield base, run
     process.terminate()
     process.wait(timeout=10)

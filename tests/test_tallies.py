@@ -88,6 +88,8 @@ def test_the_store_keeps_a_request_whole_or_not_at_all(tmp_path):
 
 
 def test_the_store_from_many_threads_and_two_handles(tmp_path):
+    """Eight threads, two handles (as two workers would), on a file none has opened yet:
+    switching it to WAL at once must not fail a push."""
     stores = [SqliteTallyStore(tmp_path / "t.sqlite3"), SqliteTallyStore(tmp_path / "t.sqlite3")]
 
     def push(n: int) -> None:

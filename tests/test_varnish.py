@@ -3,13 +3,11 @@ what a shared cache nobody here configured makes of our headers."""
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 
 import pytest
 
-from bench.local import free_port, get
+from bench.local import free_port, get, wait_tcp
 
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
 VARNISHSTAT = shutil.which("varnishstat") or "/usr/bin/varnishstat"
@@ -24,16 +22,7 @@ def varnish(live_server, tmp_path_factory):
     jail = [] if os.geteuid() == 0 else ["-j", "none"]
     command = [VARNISHD, "-F", "-a", f"127.0.0.1:{port}", "-b", backend, "-n", str(work / "n"), "-s", "malloc,64m"]
     process = subprocess.Popen(command + jail, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(process.stdout.read().decode()) from None
-            time.sleep(0.1)
+    wait_tcp(port, process)
 
     def stat(name: str) -> int:
         output = subprocess.run(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import dataclass
 
 from voipdown.tallies import instant_of, to_ms
 from voipdown.timeline import MAX_SAMPLE_VALUE, Tally
@@ -22,20 +21,20 @@ _INTEGER = re.compile(r"^-?[0-9]{1,16}$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
-@dataclass(frozen=True)
 class BadBody(Exception):
     """The body cannot be read at all (not JSON, not CSV with its header)."""
 
-    why: str
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
 
 
-@dataclass(frozen=True)
 class BadSample(Exception):
     """Sample `index` has a bad `field`; `why` is ours, never the sent value."""
 
-    index: int
-    field: str
-    why: str
+    def __init__(self, index: int, field: str, why: str):
+        super().__init__(index, field, why)
+        self.index, self.field, self.why = index, field, why
 
 
 class TooMany(Exception):

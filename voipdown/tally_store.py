@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +22,14 @@ class StoreUnavailable(Exception):
     """The store cannot be read or written now; nothing was stored."""
 
 
-@dataclass(frozen=True)
 class Conflict(Exception):
-    """A sample's instant is already stored with another value."""
+    """A sample's instant is already stored with another value (a plain exception: Python
+    sets a traceback on it as it goes up)."""
 
-    index: int
-    """Its position in the request."""
+    def __init__(self, index: int):
+        super().__init__(index)
+        self.index = index
+        """Its position in the request."""
 
 
 @dataclass(frozen=True)
@@ -53,18 +57,32 @@ class SqliteTallyStore:
         if connection is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(f"PRAGMA synchronous={self.sync}")
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS samples (counter TEXT NOT NULL, tally TEXT NOT NULL,"
-                " at_ms INTEGER NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (counter, tally, at_ms)) WITHOUT ROWID"
-            )
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS versions (counter TEXT NOT NULL, tally TEXT NOT NULL,"
-                " version INTEGER NOT NULL, PRIMARY KEY (counter, tally))"
-            )
+            self._setup(connection)
             self._local.connection = connection
         return connection
+
+    def _setup(self, connection: sqlite3.Connection) -> None:
+        """WAL and the tables. Switching to WAL takes the file's exclusive lock without waiting
+        for it (SQLite's busy handler does not apply there), so two workers opening a new
+        file at once retry for a while instead of failing a push."""
+        for attempt in range(100):
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 99:
+                    raise
+                time.sleep(0.01)
+        connection.execute(f"PRAGMA synchronous={self.sync}")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS samples (counter TEXT NOT NULL, tally TEXT NOT NULL,"
+            " at_ms INTEGER NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (counter, tally, at_ms)) WITHOUT ROWID"
+        )
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS versions (counter TEXT NOT NULL, tally TEXT NOT NULL,"
+            " version INTEGER NOT NULL, PRIMARY KEY (counter, tally))"
+        )
 
     def add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
         """Store `samples` ((instant in ms, value), ...) whole or not at all, committed on return."""
@@ -74,12 +92,22 @@ class SqliteTallyStore:
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
 
-    def _add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, committed on leaving, rolled back on any error."""
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            accepted = duplicates = 0
-            seen: dict[int, int] = {}
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    def _add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
+        accepted = duplicates = 0
+        seen: dict[int, int] = {}
+        with self._transaction() as connection:
             for index, (at_ms, value) in enumerate(samples):
                 if at_ms in seen:
                     if seen[at_ms] != value:
@@ -103,27 +131,17 @@ class SqliteTallyStore:
                 seen[at_ms] = value
             if accepted:
                 self._bump(connection, counter, tally)
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
         return Stored(accepted, duplicates)
 
     def remove(self, counter: str, tally: str, at_ms: int) -> bool:
         """Remove one sample (to correct a mistake); whether there was one."""
         try:
-            connection = self._connection()
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with self._writing, self._transaction() as connection:
                 removed = connection.execute(
                     "DELETE FROM samples WHERE counter = ? AND tally = ? AND at_ms = ?", (counter, tally, at_ms)
                 ).rowcount
                 if removed:
                     self._bump(connection, counter, tally)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
         return bool(removed)
