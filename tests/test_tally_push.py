@@ -207,3 +207,32 @@ def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
     with serving(env, workers=1) as (base, _):  # and the restarted service answers from them
         with urllib.request.urlopen(base + "/api/v1/counters/shutdown/tallies/calls") as response:
             assert json.load(response)["samples"] == len(kept) + 1  # and the timeline's own sample
+
+
+def test_every_worker_serves_a_new_sample_at_once(tmp_path):
+    """Two workers of the real server: after a push is acknowledged, every read, whichever
+    worker answers it, gives the new value (reads are never replayed)."""
+    timeline = tmp_path / "timeline.toml"
+    timeline.write_text(ONGOING, encoding="utf-8")
+    env = {
+        "VOIPDOWN_TIMELINE": str(timeline),
+        "VOIPDOWN_TALLY_STORE": str(tmp_path / "tallies.sqlite3"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    with serving(env, workers=2) as (base, _):
+        read = base + "/api/v1/counters/shutdown/tallies/calls"
+        for value in (100, 250, 400):
+            urllib.request.urlopen(read).read()  # warm whatever could hold the old value
+            request = urllib.request.Request(
+                base + PATH,
+                data=json.dumps({"value": value}).encode(),
+                headers={**AUTH, "Content-Type": "application/json"},
+                method="POST",
+            )
+            with urllib.request.urlopen(request) as response:
+                assert response.status == 201
+            seen = []
+            for _ in range(40):  # a new connection each time: both workers answer
+                with urllib.request.urlopen(read) as response:
+                    seen.append(json.load(response)["value"])
+            assert set(seen) == {value}, seen
