@@ -386,3 +386,34 @@ def test_compressed_bodies_from_many_threads_with_evictions(make_app, monkeypatc
     for answers in hammer(burst):
         for path, right_encoding, body in answers:
             assert right_encoding and body == wanted[path], path
+
+
+def test_tally_pushes_and_reads_from_many_threads(make_app, tmp_path):
+    """Pushes and reads of one tally from many threads at once, on a cold store: every push is
+    stored, no answer fails, and every read gives a value some push sent."""
+    from tests.timelines import CALLS_TOKEN, ONGOING
+
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "tallies.sqlite3"), VOIPDOWN_DISCOVERY="off")
+    path = "/api/v1/counters/shutdown/tallies/calls"
+    headers = {"Authorization": f"Bearer {CALLS_TOKEN}"}
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+    def burst(n: int) -> list:
+        client = app.test_client()
+        seen = []
+        for k in range(20):
+            at = (base + dt.timedelta(seconds=n * 100 + k)).isoformat()
+            assert (
+                client.post(path + "/samples", json={"at": at, "value": n * 100 + k}, headers=headers).status_code
+                == 201
+            )
+            answer = client.get(path)
+            assert answer.status_code == 200
+            seen.append(answer.get_json()["value"])
+        return seen
+
+    sent = {12} | {n * 100 + k for n in range(THREADS) for k in range(20)}
+    for seen in hammer(burst):
+        assert set(seen) <= sent
+    final = app.test_client().get(path).get_json()
+    assert final["samples"] == 1 + THREADS * 20 and final["value"] == (THREADS - 1) * 100 + 19

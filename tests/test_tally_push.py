@@ -157,16 +157,21 @@ def test_health_says_when_the_tally_store_fails_and_the_counter_links_its_tallie
     assert health["tallies"] == "error" and health["status"] == "degraded" and health["tallies_error"]
 
 
-def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
-    """`voipdown serve` killed with SIGKILL (master and workers) while four clients push: every
-    sample it answered 201 for is in the store after a restart."""
+def server_env(tmp_path) -> dict:
+    """`voipdown serve` on ONGOING (its `calls` tally takes pushes), with its own stores."""
     timeline = tmp_path / "timeline.toml"
     timeline.write_text(ONGOING, encoding="utf-8")
-    env = {
+    return {
         "VOIPDOWN_TIMELINE": str(timeline),
         "VOIPDOWN_TALLY_STORE": str(tmp_path / "tallies.sqlite3"),
         "XDG_STATE_HOME": str(tmp_path / "state"),
     }
+
+
+def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
+    """`voipdown serve` killed with SIGKILL (master and workers) while four clients push: every
+    sample it answered 201 for is in the store after a restart."""
+    env = server_env(tmp_path)
     acknowledged: list[tuple[str, int]] = []
     stop = threading.Event()
 
@@ -212,13 +217,7 @@ def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
 def test_every_worker_serves_a_new_sample_at_once(tmp_path):
     """Two workers of the real server: after a push is acknowledged, every read, whichever
     worker answers it, gives the new value (reads are never replayed)."""
-    timeline = tmp_path / "timeline.toml"
-    timeline.write_text(ONGOING, encoding="utf-8")
-    env = {
-        "VOIPDOWN_TIMELINE": str(timeline),
-        "VOIPDOWN_TALLY_STORE": str(tmp_path / "tallies.sqlite3"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
+    env = server_env(tmp_path)
     with serving(env, workers=2) as (base, _):
         read = base + "/api/v1/counters/shutdown/tallies/calls"
         for value in (100, 250, 400):
@@ -236,3 +235,33 @@ def test_every_worker_serves_a_new_sample_at_once(tmp_path):
                 with urllib.request.urlopen(read) as response:
                     seen.append(json.load(response)["value"])
             assert set(seen) == {value}, seen
+
+
+def test_the_timeline_and_a_push_place_a_date_alike(app, make_app):
+    """A date-only start is the start of that day in the counter's zone (Casablanca was UTC+1
+    on 1 March 2024: 29 February 23:00 UTC), for the timeline's check and a push's alike."""
+    just_after = "2024-02-29T23:30:00Z"
+    assert app.test_client().post(PATH, json={"at": just_after, "value": 1}, headers=AUTH).status_code == 201
+    sample = (
+        "\n[[counters.shutdown.tallies.calls.samples]]\n"
+        f'at = {just_after.replace("Z", "+00:00")}\nvalue = 1\nsource = {{ name = "x" }}\n'
+    )
+    tally = make_app(ONGOING + sample).extensions["voipdown"].timelines.snapshot().timeline
+    assert [s.value for s in tally.counters["shutdown"].tallies["calls"].samples] == [1, 12]
+    before = app.test_client().post(PATH, json={"at": "2024-02-29T22:30:00Z", "value": 1}, headers=AUTH)
+    assert before.status_code == 400 and before.get_json()["error"]["field"] == "at"
+
+
+def test_a_token_is_never_logged_nor_answered(app, caplog):
+    caplog.set_level("DEBUG")
+    client = app.test_client()
+    wrong = "wrong-token-zq9x"
+    answers = [
+        client.post(PATH, json={"value": 5}, headers=AUTH),
+        client.post(PATH, json={"value": 6}, headers={"Authorization": f"Bearer {wrong}"}),
+        client.post(PATH, data="{", headers={**AUTH, "Content-Type": "application/json"}),
+    ]
+    assert [answer.status_code for answer in answers] == [201, 401, 400]
+    for token in (CALLS_TOKEN, wrong):
+        assert token not in caplog.text
+        assert all(token.encode() not in answer.data and token not in str(answer.headers) for answer in answers)

@@ -273,6 +273,8 @@ def test_errors_vary_on_what_chose_them(client):
     assert page.mimetype == "text/html" and tool.mimetype == "application/json"
     assert "Accept" in page.headers["Vary"] and "Accept" in tool.headers["Vary"]
     assert "Accept-Language" in page.headers["Vary"]  # the page's words
+    unknown_counter = client.get("/no-such-counter", headers={"Accept": "text/html"})
+    assert "Accept" not in unknown_counter.headers["Vary"].split(", ")  # a page route answers a page to all
     api = client.get("/api/v1/counters/nothing")
     assert "Vary" not in api.headers  # one JSON error for everyone
     badge = client.get("/badge/nothing.svg?lang=ar")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from voipdown.timeline import Counter
-from voipdown.zones import load_zone
+from voipdown.zones import load_zone, start_of_day
 
 
 class Status(str, Enum):
@@ -37,18 +37,6 @@ def local_date(instant: dt.datetime, timezone: str) -> dt.date:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("instant must be timezone-aware")
     return instant.astimezone(load_zone(timezone)).date()
-
-
-def start_of_day(day: dt.date, timezone: str) -> dt.datetime:
-    """The first instant of `day` in `timezone`.
-
-    That is local midnight, except where a clock change skips midnight: then the
-    day starts at the transition (with fold=0, zoneinfo maps a skipped wall time
-    through the offset in force before the gap, which is exactly that instant).
-    """
-    zone = load_zone(timezone)
-    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-    return midnight.astimezone(dt.timezone.utc).astimezone(zone)
 
 
 def count_at(counter: Counter, instant: dt.datetime) -> Count:

@@ -6,10 +6,11 @@ import datetime as dt
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
-from voipdown.counting import Count, Status, start_of_day
+from voipdown.counting import Count, Status
 from voipdown.isolation import isolate
 from voipdown.texts import MILESTONE, event_title, phrase
 from voipdown.timeline import Counter
+from voipdown.zones import start_of_day
 
 ATOM = "http://www.w3.org/2005/Atom"
 HUNDREDS = 100

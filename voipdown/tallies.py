@@ -12,8 +12,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from voipdown.counting import start_of_day
 from voipdown.timeline import Counter, Source, Tally
+from voipdown.zones import instant_of
 
 RATE_WINDOWS = {"minute": 5 * 60, "hour": 60 * 60}
 """The trailing window each rate is measured over, in seconds."""
@@ -32,13 +32,6 @@ class Point:
     @property
     def precision(self) -> str:
         return "instant" if isinstance(self.at, dt.datetime) else "day"
-
-
-def instant_of(moment: dt.date | dt.datetime, timezone: str) -> dt.datetime:
-    """An aware UTC instant for a date (the start of that day in `timezone`) or a date-time."""
-    if isinstance(moment, dt.datetime):
-        return moment.astimezone(dt.timezone.utc)
-    return start_of_day(moment, timezone).astimezone(dt.timezone.utc)
 
 
 def from_ms(at_ms: int) -> dt.datetime:

@@ -11,8 +11,9 @@ import datetime as dt
 import json
 import re
 
-from voipdown.tallies import instant_of, to_ms
+from voipdown.tallies import to_ms
 from voipdown.timeline import MAX_SAMPLE_VALUE, Tally
+from voipdown.zones import instant_of
 
 MAX_SAMPLES = 1_000
 MAX_BYTES = 256 * 1024
@@ -99,6 +100,16 @@ def parse_csv(data: bytes) -> list[tuple[int, object, object]]:
     return samples
 
 
+def parse_instant(raw: str) -> dt.datetime | None:
+    """An RFC 3339 date-time with its offset, in UTC; None if it is not one (or not a real one)."""
+    if not RFC3339.match(raw):
+        return None
+    try:
+        return dt.datetime.fromisoformat(raw.replace("z", "Z").replace("t", "T")).astimezone(dt.timezone.utc)
+    except ValueError:
+        return None
+
+
 def checked(
     tally: Tally, timezone: str, sent: list[tuple[int, object, object]], now: dt.datetime
 ) -> list[tuple[int, int]]:
@@ -110,15 +121,11 @@ def checked(
             raise BadSample(index, "value", "must be a whole number (not a string, a boolean or a decimal)")
         if abs(value) > MAX_SAMPLE_VALUE:
             raise BadSample(index, "value", f"must be at most {MAX_SAMPLE_VALUE:,} in size")
-        if at is None:
-            instant = now
-        elif not isinstance(at, str) or not RFC3339.match(at):
-            raise BadSample(index, "at", "must be an RFC 3339 date-time with its offset, such as 2026-11-23T14:05:00Z")
-        else:
-            try:
-                instant = dt.datetime.fromisoformat(at.replace("z", "Z").replace("t", "T")).astimezone(dt.timezone.utc)
-            except ValueError:
-                raise BadSample(index, "at", "is not a real date and time") from None
+        instant = now if at is None else parse_instant(at) if isinstance(at, str) else None
+        if instant is None:
+            raise BadSample(
+                index, "at", "must be a real RFC 3339 date-time with its offset, such as 2026-11-23T14:05:00Z"
+            )
         if instant < start:
             raise BadSample(index, "at", "is before the tally's start")
         if instant > now + MAX_AHEAD:

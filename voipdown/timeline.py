@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from voipdown.languages import SUPPORTED
 from voipdown.toml_lines import LineIndex
-from voipdown.zones import UnknownZone, load_zone
+from voipdown.zones import UnknownZone, instant_of, load_zone
 
 # Route names of the web layer: a counter with one of these slugs would hide a route.
 RESERVED_SLUGS = frozenset(
@@ -214,14 +214,6 @@ def is_http_url(value: Any) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _instant_key(moment: dt.date | dt.datetime) -> tuple:
-    """How samples sort and compare: a date-only `at` as the start of that day in UTC (for
-    ordering only; it is never shown as an instant)."""
-    if isinstance(moment, dt.datetime):
-        return (moment.astimezone(dt.timezone.utc),)
-    return (dt.datetime.combine(moment, dt.time(0), dt.timezone.utc),)
 
 
 def _site_key(url: str) -> str:
@@ -459,7 +451,7 @@ class _Reader:
         )
         press = tuple(self.press(item, item_path) for item_path, item in self.array_of_tables(table, "press", path))
         participants = self.participants(table, path)
-        tallies = self.tallies(table, path, default_lang)
+        tallies = self.tallies(table, path, default_lang, timezone)
         aliases = table.get("aliases", [])
 
         if None in (default_lang, timezone, start, tallies) or not title or None in events or None in press:
@@ -479,7 +471,9 @@ class _Reader:
             tallies=MappingProxyType(tallies),
         )
 
-    def tallies(self, table: dict, path: tuple, default_lang: str | None) -> dict[str, Tally] | None:
+    def tallies(
+        self, table: dict, path: tuple, default_lang: str | None, timezone: str | None
+    ) -> dict[str, Tally] | None:
         """`[counters.<slug>.tallies.<name>]`; None if any is invalid."""
         value = table.get("tallies", {})
         if self.table(value, path + ("tallies",)) is None:
@@ -492,14 +486,16 @@ class _Reader:
                 valid = False
                 continue
             raw = self.table(raw, tally_path)
-            tally = self.tally(name, raw, tally_path, default_lang) if raw is not None else None
+            tally = self.tally(name, raw, tally_path, default_lang, timezone) if raw is not None else None
             if tally is None:
                 valid = False
             else:
                 tallies[name] = tally
         return tallies if valid else None
 
-    def tally(self, name: str, table: dict, path: tuple, default_lang: str | None) -> Tally | None:
+    def tally(
+        self, name: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
+    ) -> Tally | None:
         self.check_keys(table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "samples"})
         title = self.translations(table, "title", path, default_lang)
         unit = self.text(table, "unit", path)
@@ -521,7 +517,7 @@ class _Reader:
             )
             token = None
         url = self.url(table, "url", path, required=False)
-        samples = self.samples(table, path, start)
+        samples = self.samples(table, path, start, timezone or "UTC")
         if None in (unit, start, interval, samples) or not title or ("token_sha256" in table and token is None):
             return None
         if "url" in table and url is None:
@@ -543,7 +539,9 @@ class _Reader:
         self.problem(path, "must be a TOML date (2016-02-26) or date-time with offset, without quotes")
         return None
 
-    def samples(self, table: dict, path: tuple, start) -> tuple[Sample, ...] | None:
+    def samples(self, table: dict, path: tuple, start, timezone: str) -> tuple[Sample, ...] | None:
+        """A date-only `at` or `start` is the start of that day in the counter's zone, as a
+        push is checked (zones.instant_of)."""
         samples, valid, seen = [], True, {}
         for item_path, item in self.array_of_tables(table, "samples", path):
             self.check_keys(item, item_path, {"at", "value", "source"})
@@ -556,11 +554,11 @@ class _Reader:
                 self.problem(item_path + ("value",), f"must be a whole number of at most {MAX_SAMPLE_VALUE:,} in size")
                 value = None
             source = self.sample_source(item, item_path)
-            if at is not None and start is not None and _instant_key(at) < _instant_key(start):
+            if at is not None and start is not None and instant_of(at, timezone) < instant_of(start, timezone):
                 self.problem(item_path + ("at",), "is before the tally's start")
                 at = None
             if at is not None:
-                key = _instant_key(at)
+                key = instant_of(at, timezone)
                 if key in seen and value is not None and seen[key] != value:
                     self.problem(item_path + ("at",), "another sample has this instant with another value")
                     at = None
@@ -572,7 +570,7 @@ class _Reader:
                 samples.append(Sample(at, value, source))
         if "samples" in table and not isinstance(table["samples"], list):
             valid = False
-        return tuple(sorted(samples, key=lambda sample: _instant_key(sample.at))) if valid else None
+        return tuple(sorted(samples, key=lambda sample: instant_of(sample.at, timezone))) if valid else None
 
     def sample_source(self, item: dict, path: tuple) -> Source | None:
         """A historical sample says where its figure was published."""

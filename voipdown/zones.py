@@ -7,6 +7,7 @@ makes every host count the same days, whatever its operating system ships.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo
@@ -41,3 +42,23 @@ def database_version() -> str:
     import tzdata
 
     return tzdata.IANA_VERSION
+
+
+def start_of_day(day: dt.date, timezone: str) -> dt.datetime:
+    """The first instant of `day` in `timezone`.
+
+    That is local midnight, except where a clock change skips midnight: then the
+    day starts at the transition (with fold=0, zoneinfo maps a skipped wall time
+    through the offset in force before the gap, which is exactly that instant).
+    """
+    zone = load_zone(timezone)
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    return midnight.astimezone(dt.timezone.utc).astimezone(zone)
+
+
+def instant_of(moment: dt.date | dt.datetime, timezone: str) -> dt.datetime:
+    """An aware UTC instant: a date-time as it is, a date as the start of that day in
+    `timezone` (how the timeline's checks and a tally's series both place a date-only sample)."""
+    if isinstance(moment, dt.datetime):
+        return moment.astimezone(dt.timezone.utc)
+    return start_of_day(moment, timezone).astimezone(dt.timezone.utc)

@@ -36,13 +36,10 @@ MAX_KEPT = 512
 
 
 def compressible(response: Response) -> bool:
-    return (
-        response.mimetype.startswith(COMPRESSIBLE)
-        and not response.is_streamed
-        and "Content-Encoding" not in response.headers
-        and response.calculate_content_length() is not None
-        and response.calculate_content_length() >= MIN_SIZE
-    )
+    if not response.mimetype.startswith(COMPRESSIBLE) or response.is_streamed:
+        return False
+    length = response.calculate_content_length()
+    return "Content-Encoding" not in response.headers and length is not None and length >= MIN_SIZE
 
 
 def chosen_encoding(accept_encoding: str | None) -> str | None:

@@ -13,7 +13,7 @@ from voipdown.languages import LANGUAGES
 from voipdown.texts import BAD_ADDRESS, NO_SUCH_PAGE, NOT_ANSWERING, phrase
 from voipdown.web.freshness import cache_error
 from voipdown.web.negotiation import accepted_language, negotiated
-from voipdown.web.response_kinds import Kind, kind_of
+from voipdown.web.response_kinds import KINDS, Kind, kind_of
 from voipdown.web.state import current_timeline
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,9 @@ def register(app: Flask, image_error: Callable[[Refusal], Response]) -> None:
     """Answer every error in its route's format; `image_error` draws the image routes' ones."""
 
     def answer(refusal: Refusal) -> Response:
-        kind = kind_of(request.endpoint, "text/html" if _wants_a_page() else "application/json")
+        # Only an address no route matched negotiates its format (and so varies on Accept).
+        matched = request.endpoint in KINDS
+        kind = kind_of(request.endpoint, None if matched else ("text/html" if _wants_a_page() else "application/json"))
         if kind is Kind.IMAGE:
             return image_error(refusal)
         if kind in (Kind.PAGE, Kind.BUILDER, Kind.FRAME):

@@ -23,10 +23,11 @@ from flask import Response, request
 from werkzeug.http import is_resource_modified, remove_entity_headers
 
 from voipdown.clock import now
-from voipdown.counting import Count, Status, start_of_day
+from voipdown.counting import Count, Status
 from voipdown.timeline import Counter
 from voipdown.web.parameters import replayed
 from voipdown.web.state import served
+from voipdown.zones import start_of_day
 
 if TYPE_CHECKING:
     from voipdown.web.resolver import Asked

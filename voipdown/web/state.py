@@ -27,7 +27,8 @@ class ServiceState:
     tally_store: SqliteTallyStore | None = None
     """Pushed tally samples (kept whatever VOIPDOWN_DISCOVERY says)."""
     last_tally_samples: dict = field(default_factory=dict)
-    """(counter, tally) -> the stored samples this worker last read: answers while the store is down."""
+    """(counter, tally, how it was read) -> the stored samples this worker last read, to answer
+    from while the store is down."""
 
 
 def service() -> ServiceState:

@@ -7,7 +7,6 @@ from the timeline's samples and the last stored ones this worker saw, and says s
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from dataclasses import replace
 
@@ -20,12 +19,12 @@ from voipdown.tallies import RATE_WINDOWS, downsample, series, shown, summarize
 from voipdown.tally_push import (
     MAX_BYTES,
     MAX_SAMPLES,
-    RFC3339,
     BadBody,
     BadSample,
     TooMany,
     checked,
     parse_csv,
+    parse_instant,
     parse_json,
 )
 from voipdown.tally_store import Conflict, StoreUnavailable
@@ -42,32 +41,40 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 
 
-def stored_samples(counter: Counter, tally: Tally) -> tuple[list[tuple[int, int]], bool]:
-    """The stored samples of a tally, and whether they are current (False: the store failed,
-    these are the last ones this worker saw)."""
-    key = (counter.slug, tally.name)
+def _remembered(counter: Counter, tally: Tally, read, kind: str) -> tuple[int, list[tuple[int, int]], bool]:
+    """`read(store)` -> (how many are stored, the samples read); when the store fails, the last
+    samples this worker read of the tally the same way (`kind`) instead. Whether the store
+    answered, last."""
+    key = (counter.slug, tally.name, kind)
     state = service()
     try:
-        samples = state.tally_store.samples(*key)
+        count, samples = read(state.tally_store)
     except StoreUnavailable:
-        return state.last_tally_samples.get(key, []), False
+        samples = state.last_tally_samples.get(key, [])
+        return len(samples), samples, False
     state.last_tally_samples[key] = samples  # one assignment of a new list: atomic under the GIL
-    return samples, True
+    return count, samples, True
+
+
+def stored_samples(counter: Counter, tally: Tally) -> tuple[list[tuple[int, int]], bool]:
+    """Every stored sample of a tally, and whether the store answered."""
+
+    def every(store):
+        samples = store.samples(counter.slug, tally.name)
+        return len(samples), samples
+
+    _, samples, current = _remembered(counter, tally, every, "every")
+    return samples, current
 
 
 def summary_points(counter: Counter, tally: Tally) -> tuple[list, int, bool]:
     """The points a summary needs (the earliest and the last hour's), how many samples the
-    series holds, and whether the store answered (else: the last ones this worker saw)."""
-    key = (counter.slug, tally.name)
-    state = service()
+    series holds, and whether the store answered."""
     window = max(RATE_WINDOWS.values()) * 1000
-    try:
-        count, stored = state.tally_store.summary_samples(*key, window)
-    except StoreUnavailable:
-        stored = state.last_tally_samples.get(key, [])
-        return series(counter, tally, stored), len(tally.samples) + len(stored), False
-    state.last_tally_samples[key] = stored  # one assignment of a new list: atomic under the GIL
-    return series(counter, tally, stored), len(tally.samples) + count, True
+    count, stored, current = _remembered(
+        counter, tally, lambda store: store.summary_samples(counter.slug, tally.name, window), "summary"
+    )
+    return series(counter, tally, stored), len(tally.samples) + count, current
 
 
 def _body(asked: Asked, tally: Tally) -> dict:
@@ -92,9 +99,7 @@ def _lifetime(tallies) -> int:
 def list_tallies(slug: str):
     asked = resolve("tallies.list_tallies", slug)
     tallies = list(asked.counter.tallies.values())
-    response = jsonify(tallies=[_body(asked, tally) for tally in tallies])
-    lifetime = _lifetime(tallies)
-    return conditional(cache_for(response, lifetime, stale=lifetime), None)
+    return _cached(jsonify(tallies=[_body(asked, tally) for tally in tallies]), *tallies)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>")
@@ -111,10 +116,7 @@ PUSH_TYPES = {"application/json": parse_json, "text/csv": parse_csv}
 def _writable(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
     """The tally written to, in the order the API promises: unknown tally (404), then the
     token (401, or 403 for a tally closed to pushes), before anything of the body is read."""
-    asked = resolve(endpoint, slug, address=lambda slug: {"slug": slug, "name": name})
-    tally = asked.counter.tallies.get(name)
-    if tally is None:
-        raise Refusal(404, "unknown_tally", "This counter has no tally of this name.")
+    asked, tally = _tally(slug, name, endpoint)
     if tally.closed:
         raise Refusal(403, "pushes_disabled", "This tally takes no pushes: its timeline entry has no token_sha256.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -144,17 +146,18 @@ def push_samples(slug: str, name: str):
     parse = PUSH_TYPES.get(request.mimetype)
     if parse is None:
         raise Refusal(415, "unsupported_media_type", "Send application/json or text/csv.")
+    too_large = Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
     if (request.content_length or 0) > MAX_BYTES:
-        raise Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
-    data = request.stream.read(MAX_BYTES + 1)
+        raise too_large
+    data = request.stream.read(MAX_BYTES + 1)  # however the length was announced, no more is read
     if len(data) > MAX_BYTES:
-        raise Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
+        raise too_large
     instant = now()
     instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)  # kept to the millisecond
     try:
         samples = checked(tally, asked.counter.timezone, parse(data), instant)
     except TooMany:
-        raise Refusal(413, "too_large", f"At most {MAX_SAMPLES:,} samples a request.") from None
+        raise too_large from None
     except BadBody as error:
         raise Refusal(400, "bad_body", error.why) from None
     except BadSample as error:
@@ -207,12 +210,10 @@ def _instant(asked: Asked, name: str):
     raw = asked.value(name)
     if raw is None:
         return None
-    if not RFC3339.match(raw):
-        raise bad_parameter(name, ("an RFC 3339 date-time with its offset",), asked.values.get("lang"), asked.values)
-    try:
-        return dt.datetime.fromisoformat(raw.replace("z", "Z").replace("t", "T")).astimezone(dt.timezone.utc)
-    except ValueError:
-        raise bad_parameter(name, ("a real date and time",), asked.values.get("lang"), asked.values) from None
+    instant = parse_instant(raw)
+    if instant is None:
+        raise bad_parameter(name, ("a real RFC 3339 date-time with its offset",), None, asked.values)
+    return instant
 
 
 def _window(asked: Asked, tally: Tally) -> list:
@@ -225,8 +226,9 @@ def _window(asked: Asked, tally: Tally) -> list:
     ]
 
 
-def _cached(response, tally: Tally):
-    lifetime = _lifetime([tally])
+def _cached(response, *tallies: Tally):
+    """Kept for the shortest interval of `tallies` (an hour if all are closed), with an ETag."""
+    lifetime = _lifetime(tallies)
     return conditional(cache_for(response, lifetime, stale=lifetime), None)
 
 
