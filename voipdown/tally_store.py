@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from voipdown.clock import now
+
 
 class StoreUnavailable(Exception):
     """The store cannot be read or written now; nothing was stored."""
@@ -81,8 +83,15 @@ class SqliteTallyStore:
         )
         connection.execute(
             "CREATE TABLE IF NOT EXISTS versions (counter TEXT NOT NULL, tally TEXT NOT NULL,"
-            " version INTEGER NOT NULL, PRIMARY KEY (counter, tally))"
+            " version INTEGER NOT NULL, changed_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (counter, tally))"
         )
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(versions)")}
+        if "changed_ms" not in columns:  # a store made before writes were dated
+            try:
+                connection.execute("ALTER TABLE versions ADD COLUMN changed_ms INTEGER NOT NULL DEFAULT 0")
+            except sqlite3.OperationalError as error:
+                if "duplicate column" not in str(error):  # another worker added it first
+                    raise
 
     def add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
         """Store `samples` ((instant in ms, value), ...) whole or not at all, committed on return."""
@@ -149,9 +158,9 @@ class SqliteTallyStore:
     @staticmethod
     def _bump(connection: sqlite3.Connection, counter: str, tally: str) -> None:
         connection.execute(
-            "INSERT INTO versions (counter, tally, version) VALUES (?, ?, 1)"
-            " ON CONFLICT(counter, tally) DO UPDATE SET version = version + 1",
-            (counter, tally),
+            "INSERT INTO versions (counter, tally, version, changed_ms) VALUES (?, ?, 1, ?)"
+            " ON CONFLICT(counter, tally) DO UPDATE SET version = version + 1, changed_ms = excluded.changed_ms",
+            (counter, tally, round(now().timestamp() * 1000)),
         )
 
     def samples(self, counter: str, tally: str) -> list[tuple[int, int]]:
@@ -187,17 +196,18 @@ class SqliteTallyStore:
             raise StoreUnavailable(str(error)) from error
         return count, rows
 
-    def version(self, counter: str, tally: str) -> int:
-        """A number that changes at every write to the tally (0 before the first)."""
+    def version(self, counter: str, tally: str) -> tuple[int, int]:
+        """A number that changes at every write to the tally (0 before the first), and when
+        the last write was (ms since the epoch, 0 before the first)."""
         try:
             row = (
                 self._connection()
-                .execute("SELECT version FROM versions WHERE counter = ? AND tally = ?", (counter, tally))
+                .execute("SELECT version, changed_ms FROM versions WHERE counter = ? AND tally = ?", (counter, tally))
                 .fetchone()
             )
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
-        return row[0] if row else 0
+        return (row[0], row[1]) if row else (0, 0)
 
     def check(self) -> None:
         """Raise StoreUnavailable unless the file can be opened and read now (a new connection:

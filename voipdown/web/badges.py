@@ -23,7 +23,7 @@ from voipdown.web.negotiation import accepted_language
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import current_timeline, service
-from voipdown.web.tallies import summary_points
+from voipdown.web.tallies import last_change, summary_points
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("badges", __name__)
@@ -57,10 +57,8 @@ def _name(name: str) -> tuple[str, str | None, str]:
 def error_image(refusal: Refusal) -> Response:
     """An error as a badge that says it in words (drawn in the asked style, language and
     scale where those were valid), or the share image's PNG equivalent."""
-    if request.endpoint == "badges.badge":
-        fmt = _name((request.view_args or {}).get("name", ""))[2]
-    else:
-        fmt = "png"
+    # A badge's or a chart's format is its extension (SVG for an unknown one); the share image's PNG.
+    fmt = "png" if request.endpoint == "site.share_image" or request.path.endswith(".png") else "svg"
     values = refusal.values
     lang = refusal.lang or accepted_language(current_timeline().default_counter.default_lang)
     style = values.get("style", DEFAULT_STYLE)
@@ -128,7 +126,7 @@ def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None
     )
     lifetime = MAX_LIFETIME if tally.closed else tally.interval
     response = cache_for(_image(body, fmt, 200), lifetime if current else 5, stale=lifetime)
-    return conditional(response, None)
+    return conditional(response, last_change(asked.counter, tally))
 
 
 @blueprint.get("/badges")

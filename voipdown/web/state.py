@@ -27,8 +27,10 @@ class ServiceState:
     tally_store: SqliteTallyStore | None = None
     """Pushed tally samples (kept whatever VOIPDOWN_DISCOVERY says)."""
     last_tally_samples: dict = field(default_factory=dict)
-    """(counter, tally, how it was read) -> the stored samples this worker last read, to answer
-    from while the store is down."""
+    """(counter, tally, how it was read) -> (store version, count, samples) this worker last
+    read: read again only when the version moves, and answered from while the store is down."""
+    tally_versions: dict = field(default_factory=dict)
+    """(counter, tally) -> the store's version this worker last read, and when."""
 
 
 def service() -> ServiceState:

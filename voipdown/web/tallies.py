@@ -7,15 +7,17 @@ from the timeline's samples and the last stored ones this worker saw, and says s
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from dataclasses import replace
+import time
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, Response, jsonify, request
 
 from voipdown.clock import now
 from voipdown.render.styles import PALETTE, TALLY_COLOR
 from voipdown.summary import describe_tally
-from voipdown.tallies import RATE_WINDOWS, downsample, series, shown, summarize
+from voipdown.tallies import RATE_WINDOWS, downsample, from_ms, series, shown, summarize
 from voipdown.tally_push import (
     MAX_BYTES,
     MAX_SAMPLES,
@@ -34,25 +36,68 @@ from voipdown.web.errors import Refusal
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
 from voipdown.web.links import absolute
 from voipdown.web.resolver import Asked, bad_parameter, resolve
-from voipdown.web.state import service
+from voipdown.web.state import served, service
 
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 
 
+VERSION_TTL = 0.5
+"""Seconds a worker trusts the store's version of a tally before reading it again: every
+worker serves a new sample within this (plus the answer's own lifetime in caches)."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What this worker last read of a tally's version in the store."""
+
+    version: int
+    changed: dt.datetime | None
+    """The store's last write to the tally; None before the first."""
+    read_at: float
+
+
+def store_version(counter: Counter, tally: Tally) -> Seen | None:
+    """The tally's version in the store, read at most every VERSION_TTL seconds per worker;
+    None while the store cannot be read."""
+    state, key = service(), (counter.slug, tally.name)
+    known = state.tally_versions.get(key)
+    moment = time.monotonic()
+    if known is not None and moment - known.read_at < VERSION_TTL:
+        return known
+    try:
+        version, changed_ms = state.tally_store.version(counter.slug, tally.name)
+    except StoreUnavailable:
+        return None
+    seen = Seen(version, from_ms(changed_ms) if changed_ms else None, moment)
+    state.tally_versions[key] = seen  # one assignment: atomic under the GIL
+    return seen
+
+
+def _wrote(counter: Counter, tally: Tally) -> None:
+    """This worker wrote to the tally: its next read of the version goes to the store (a
+    push's answer, and this worker's next answers, show the push at once)."""
+    service().tally_versions.pop((counter.slug, tally.name), None)
+
+
 def _remembered(counter: Counter, tally: Tally, read, kind: str) -> tuple[int, list[tuple[int, int]], bool]:
-    """`read(store)` -> (how many are stored, the samples read); when the store fails, the last
-    samples this worker read of the tally the same way (`kind`) instead. Whether the store
-    answered, last."""
+    """`read(store)` -> (how many are stored, the samples read), read again only when the
+    tally's version moved; while the store fails, the last samples this worker read of the
+    tally the same way (`kind`). Whether the store answered, last."""
     key = (counter.slug, tally.name, kind)
     state = service()
+    last = state.last_tally_samples.get(key)
+    seen = store_version(counter, tally)
+    if seen is None:
+        return (last[1], last[2], False) if last else (0, [], False)
+    if last is not None and last[0] == seen.version:
+        return last[1], last[2], True
     try:
-        count, samples = read(state.tally_store)
+        count, samples = read(state.tally_store)  # read after the version: never older than it
     except StoreUnavailable:
-        samples = state.last_tally_samples.get(key, [])
-        return len(samples), samples, False
-    state.last_tally_samples[key] = samples  # one assignment of a new list: atomic under the GIL
+        return (last[1], last[2], False) if last else (0, [], False)
+    state.last_tally_samples[key] = (seen.version, count, samples)
     return count, samples, True
 
 
@@ -99,13 +144,13 @@ def _lifetime(tallies) -> int:
 def list_tallies(slug: str):
     asked = resolve("tallies.list_tallies", slug)
     tallies = list(asked.counter.tallies.values())
-    return _cached(jsonify(tallies=[_body(asked, tally) for tally in tallies]), *tallies)
+    return cached_answer(jsonify(tallies=[_body(asked, tally) for tally in tallies]), asked.counter, *tallies)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>")
 def show_tally(slug: str, name: str):
-    asked, tally = _tally(slug, name, "tallies.show_tally")
-    return _cached(jsonify(_body(asked, tally)), tally)
+    asked, tally = asked_tally(slug, name, "tallies.show_tally")
+    return cached_answer(jsonify(_body(asked, tally)), asked.counter, tally)
 
 
 # Writing: pushes from a maintainer's script, with the tally's token.
@@ -116,7 +161,7 @@ PUSH_TYPES = {"application/json": parse_json, "text/csv": parse_csv}
 def _writable(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
     """The tally written to, in the order the API promises: unknown tally (404), then the
     token (401, or 403 for a tally closed to pushes), before anything of the body is read."""
-    asked, tally = _tally(slug, name, endpoint)
+    asked, tally = asked_tally(slug, name, endpoint)
     if tally.closed:
         raise Refusal(403, "pushes_disabled", "This tally takes no pushes: its timeline entry has no token_sha256.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -169,6 +214,7 @@ def push_samples(slug: str, name: str):
         raise Refusal(409, "conflicting_sample", message, details={"index": error.index}) from None
     except StoreUnavailable as error:
         raise _store_failed(error) from None
+    _wrote(asked.counter, tally)
     body = {"accepted": stored.accepted, "duplicates": stored.duplicates, "tally": _body(asked, tally)}
     response = jsonify(body)
     response.status_code = 201 if stored.accepted else 200
@@ -187,6 +233,7 @@ def delete_sample(slug: str, name: str):
         removed = service().tally_store.remove(asked.counter.slug, tally.name, at_ms)
     except StoreUnavailable as error:
         raise _store_failed(error) from None
+    _wrote(asked.counter, tally)
     if not removed:
         raise Refusal(404, "unknown_sample", "No pushed sample is stored at this instant.")
     return Response(status=204, headers={"Cache-Control": "no-store"})
@@ -198,7 +245,7 @@ DEFAULT_POINTS = 500
 MAX_POINTS = 2_000
 
 
-def _tally(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
+def asked_tally(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
     asked = resolve(endpoint, slug, address=lambda slug: {"slug": slug, "name": name})
     tally = asked.counter.tallies.get(name)
     if tally is None:
@@ -226,15 +273,22 @@ def _window(asked: Asked, tally: Tally) -> list:
     ]
 
 
-def _cached(response, *tallies: Tally):
-    """Kept for the shortest interval of `tallies` (an hour if all are closed), with an ETag."""
+def last_change(counter: Counter, *tallies: Tally) -> dt.datetime:
+    """When what is said of `tallies` last changed: the timeline's edit or the store's last write."""
+    changes = [seen.changed for tally in tallies if (seen := store_version(counter, tally)) and seen.changed]
+    return max([served().modified, *changes])
+
+
+def cached_answer(response, counter: Counter, *tallies: Tally):
+    """Kept for the shortest interval of `tallies` (an hour if all are closed), with an ETag
+    and Last-Modified."""
     lifetime = _lifetime(tallies)
-    return conditional(cache_for(response, lifetime, stale=lifetime), None)
+    return conditional(cache_for(response, lifetime, stale=lifetime), last_change(counter, *tallies))
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/samples")
 def samples(slug: str, name: str):
-    asked, tally = _tally(slug, name, "tallies.samples")
+    asked, tally = asked_tally(slug, name, "tallies.samples")
     raw_points = asked.value("points")
     if raw_points is not None and (not raw_points.isdigit() or not 1 <= int(raw_points) <= MAX_POINTS):
         raise bad_parameter("points", (f"a whole number from 1 to {MAX_POINTS:,}",), None, asked.values)
@@ -247,22 +301,24 @@ def samples(slug: str, name: str):
         if point.source is not None:
             item["source"] = {"name": point.source.name, **({"url": point.source.url} if point.source.url else {})}
         items.append(item)
-    return _cached(jsonify(samples=items, downsampled=len(kept) < len(points)), tally)
+    return cached_answer(jsonify(samples=items, downsampled=len(kept) < len(points)), asked.counter, tally)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/samples.csv")
 def samples_csv(slug: str, name: str):
-    asked, tally = _tally(slug, name, "tallies.samples_csv")
+    asked, tally = asked_tally(slug, name, "tallies.samples_csv")
     rows = ["at,value"] + [f"{shown(point.at)},{point.value}" for point in _window(asked, tally)]
     response = Response("\n".join(rows) + "\n", content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{asked.counter.slug}-{tally.name}.csv"'
-    return _cached(response, tally)
+    return cached_answer(response, asked.counter, tally)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/shields.json")
 def shields(slug: str, name: str):
-    asked, tally = _tally(slug, name, "tallies.shields")
+    asked, tally = asked_tally(slug, name, "tallies.shields")
     body = _body(asked, tally)
-    return _cached(
-        jsonify(schemaVersion=1, label=body["label"], message=body["message"], color=PALETTE[TALLY_COLOR]), tally
+    return cached_answer(
+        jsonify(schemaVersion=1, label=body["label"], message=body["message"], color=PALETTE[TALLY_COLOR]),
+        asked.counter,
+        tally,
     )
