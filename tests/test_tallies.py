@@ -2,14 +2,18 @@
 
 import datetime as dt
 import threading
+import time
+from email.utils import format_datetime
 
 import pytest
 
 from tests.timelines import ONGOING
+from voipdown.clock import pinned_clock
 from voipdown.tallies import from_ms, series, shown, summarize, to_ms
 from voipdown.tally_store import Conflict, SqliteTallyStore
 from voipdown.tally_tokens import new_token, token_matches, token_sha256
 from voipdown.timeline import parse_timeline
+from voipdown.web.tallies import VERSION_TTL
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -81,9 +85,11 @@ def test_the_store_keeps_a_request_whole_or_not_at_all(tmp_path):
         store.add("c", "t", [(4, 40), (1, 11)])  # the second conflicts: the first is not kept either
     assert caught.value.index == 1
     assert store.samples("c", "t") == [(1, 10), (2, 20), (3, 30)]
-    version = store.version("c", "t")
-    assert store.remove("c", "t", 2) and not store.remove("c", "t", 2)
-    assert store.version("c", "t") == version + 1 and store.samples("c", "t") == [(1, 10), (3, 30)]
+    version, _ = store.version("c", "t")
+    with pinned_clock(dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)):
+        assert store.remove("c", "t", 2) and not store.remove("c", "t", 2)
+    assert store.version("c", "t") == (version + 1, 1893553445000)  # the last write, to the millisecond
+    assert store.samples("c", "t") == [(1, 10), (3, 30)]
     assert store.tallies() == [("c", "t", 2, 3)]
 
 
@@ -101,7 +107,7 @@ def test_the_store_from_many_threads_and_two_handles(tmp_path):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(stores[0].samples("c", "t")) == 400 and stores[1].version("c", "t") == 400
+    assert len(stores[0].samples("c", "t")) == 400 and stores[1].version("c", "t")[0] == 400
 
 
 def test_tokens_are_random_hashed_and_compared_whole():
@@ -137,19 +143,32 @@ def test_unknown_tallies_and_old_slugs(make_app):
     assert moved.status_code == 301 and moved.headers["Location"] == "/api/v1/counters/shutdown/tallies/calls?lang=en"
 
 
-def test_a_stored_sample_shows_at_once_and_the_store_going_away_is_said(make_app, tmp_path):
+def test_a_stored_sample_shows_within_half_a_second_and_the_store_going_away_is_said(make_app, tmp_path):
     app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
     client = app.test_client()
     path = "/api/v1/counters/shutdown/tallies/calls?lang=en"
     first = client.get(path)
-    assert first.get_json()["value"] == 12 and "max-age=60" in first.headers["Cache-Control"]
+    assert (
+        first.get_json()["value"] == 12
+        and first.headers["Cache-Control"] == "public, max-age=60, s-maxage=60, stale-while-revalidate=60"
+    )
     store = app.extensions["voipdown"].tally_store
-    store.add("shutdown", "calls", [(to_ms(T0), 40), (to_ms(T0 + dt.timedelta(minutes=1)), 46)])
-    body = client.get(path).get_json()  # never replayed: the push shows on the next request
+    time.sleep(1)  # a write a second after the timeline's edit, which is the Last-Modified until then
+    written = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    with pinned_clock(written):
+        store.add("shutdown", "calls", [(to_ms(T0), 40), (to_ms(T0 + dt.timedelta(minutes=1)), 46)])
+    time.sleep(VERSION_TTL)  # the longest a worker trusts the version it read
+    second = client.get(path)
+    body = second.get_json()  # never replayed: the push shows as soon as the version is read again
     assert (body["value"], body["rate_per_minute"], body["message"]) == (46, 6.0, "46 people")
+    assert second.headers["Last-Modified"] == format_datetime(written, usegmt=True)  # the store's last write
+    assert second.headers["ETag"] != first.headers["ETag"]
+    again = client.get(path, headers={"If-None-Match": second.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
     (tmp_path / "t.sqlite3").unlink()
     (tmp_path / "t.sqlite3").mkdir()  # the store cannot be opened any more
     store._local.connection = None
+    time.sleep(VERSION_TTL)
     down = client.get(path).get_json()
     assert down["value"] == 46 and "unavailable" in down["store"]  # the last values this worker saw
 
@@ -201,6 +220,7 @@ def test_tally_badges(make_app, tmp_path):
     assert ElementTree.fromstring(svg.data).get("aria-label") == "Appels signalés: 12 personnes"
     assert "max-age=60" in svg.headers["Cache-Control"] and "#1d4ed8" in svg.get_data(as_text=True)
     app.extensions["voipdown"].tally_store.add("shutdown", "calls", [(ms(0), 1_234)])
+    time.sleep(VERSION_TTL)
     again = client.get("/badge/shutdown/calls.svg?lang=en")  # never replayed: the push shows
     assert ElementTree.fromstring(again.data).get("aria-label") == "Calls reported: 1,234 people"
     png = client.get("/badge/shutdown/calls.png?lang=ar&scale=1")
@@ -209,3 +229,50 @@ def test_tally_badges(make_app, tmp_path):
     assert missing.status_code == 404 and missing.mimetype == "image/svg+xml"
     moved = client.get("/badge/old-shutdown/calls.svg?lang=en&x=<b>")
     assert moved.status_code == 301 and moved.headers["Location"] == "/badge/shutdown/calls.svg?lang=en"
+
+
+def test_the_campaign_page_shows_its_tallies_with_their_caveats(make_app):
+    client = make_app(None).test_client()
+    page = client.get("/voip-ma?lang=zgh").get_data(as_text=True)
+    section = page[page.index('id="tallies"') :]
+    for name in ("maroc-telecom", "meditel", "inwi"):
+        assert f'src="/chart/voip-ma/{name}.svg?lang=zgh"' in section
+        assert f'href="/voip-ma/tallies/{name}?lang=zgh"' in section
+    assert "+27" in section and "ⴰⵙⵏⴼⵍ ⵙⴳ" in section  # the change since the first sample, in Tamazight
+    assert '<p class="caveat" lang="fr" dir="auto">' in section  # no Tamazight note yet: the French, marked
+    assert "Médias 24" in section and "ⴰⵎⵣⵔⵓⵢ" in section  # its sources; closed: history only
+    english = client.get("/voip-ma?lang=en").get_data(as_text=True)
+    assert "Pages can buy likes" in english and "27,000 likes lost" in english
+
+
+def test_a_tally_page_pages_its_samples_newest_first(make_app, tmp_path):
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    app.extensions["voipdown"].tally_store.add("shutdown", "calls", [(ms(n), 100 + n) for n in range(120)])
+    client = app.test_client()
+    first = client.get("/shutdown/tallies/calls?lang=en")
+    html = first.get_data(as_text=True)
+    assert first.status_code == 200 and "Samples, page 1 of 3" in html
+    assert first.headers["Cache-Control"] == "public, max-age=60, s-maxage=60, stale-while-revalidate=60"
+    assert html.count("<tr><td>") == 50 and html.index(">219<") < html.index(">218<")  # newest first
+    assert 'href="/shutdown/tallies/calls?lang=en&amp;page=2" rel="next"' in html
+    last = client.get("/shutdown/tallies/calls?lang=en&page=3").get_data(as_text=True)
+    assert last.count("<tr><td>") == 21 and "Campaign newsletter" in last and 'rel="prev"' in last
+    assert 'src="/chart/shutdown/calls.svg?lang=en&amp;size=large"' in html
+    for bad in ("4", "0", "x", "1.5"):
+        refused = client.get(f"/shutdown/tallies/calls?page={bad}")
+        assert refused.status_code == 400 and refused.mimetype == "text/html", bad
+    assert client.get("/shutdown/tallies/nothing").status_code == 404
+    moved = client.get("/old-shutdown/tallies/calls?page=2")
+    assert moved.status_code == 301 and moved.headers["Location"] == "/shutdown/tallies/calls?page=2"
+
+
+def test_a_page_with_an_open_tally_lives_no_longer_than_its_interval(make_app):
+    client = make_app(ONGOING).test_client()
+    page = client.get("/shutdown")
+    assert page.headers["Cache-Control"].startswith("public, max-age=")
+    seconds = int(page.headers["Cache-Control"].split("max-age=")[1].split(",")[0])
+    assert seconds <= 60 and "stale-while-revalidate=60" in page.headers["Cache-Control"]
+    replay = client.application.extensions["voipdown_replay"]
+    assert not any(key.startswith("/shutdown?") for key in replay._entries)  # never replayed
+    client.get("/lifted")
+    assert any(key.startswith("/lifted?") for key in replay._entries)  # a page without a live tally is

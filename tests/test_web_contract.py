@@ -28,10 +28,12 @@ ADDRESSES = {
     "tallies.samples_csv": lambda slug: {"slug": slug, "name": "calls"},
     "tallies.shields": lambda slug: {"slug": slug, "name": "calls"},
     "badges.badge": lambda slug: {"name": f"{slug}.png"},
+    "charts.chart": lambda slug: {"slug": slug, "file": "calls.png"},
     "embed.script": lambda slug: {"name": f"{slug}.js"},
     "embed.frame": lambda slug: {"slug": slug},
     "embed.builder": lambda slug: {"counter": slug},
     "site.counter_page": lambda slug: {"slug": slug},
+    "site.tally_page": lambda slug: {"slug": slug, "name": "calls"},
     "site.share_image": lambda slug: {"slug": slug},
     "site.counter_feed": lambda slug: {"slug": slug},
 }

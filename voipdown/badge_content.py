@@ -1,4 +1,5 @@
-"""What a badge says: the counter's title and count, or an error in words, in one language.
+"""What a badge or a chart says: the counter's title and count, a tally's value, or an error
+in words, in one language.
 
 Every word on a badge comes from the timeline or our catalogs; a request chooses
 among them (counter, language, style, colour) but can never add its own.
@@ -11,10 +12,12 @@ from collections.abc import Iterator
 
 from voipdown.counting import Count
 from voipdown.languages import SUPPORTED, is_rtl
+from voipdown.render.chart_layout import ChartLayout, chart_layout
 from voipdown.render.font import Font
 from voipdown.render.layout import BadgeLayout, layout_badge
 from voipdown.render.shaping import shape_line
 from voipdown.render.styles import ERROR_COLOR, PALETTE, STATUS_COLORS, STYLES, TALLY_COLOR
+from voipdown.tallies import Point
 from voipdown.texts import (
     BAD_PARAMETER,
     ENDED,
@@ -27,15 +30,18 @@ from voipdown.texts import (
     UPCOMING,
     catalog,
     count_message,
+    event_title,
     format_day,
     format_number,
+    label_and_message,
     phrase,
     tally_message,
 )
 from voipdown.timeline import Counter, Tally, Timeline
+from voipdown.zones import instant_of
 
-BADGE_PARAMETERS = ("lang", "style", "color", "scale")
-"""The only names an error badge may quote: ours, never the request's."""
+BADGE_PARAMETERS = ("lang", "style", "color", "scale", "size")
+"""The only names an error badge (of a badge or a chart) may quote: ours, never the request's."""
 BADGE_MESSAGES = (
     ONGOING,
     ENDED,
@@ -77,6 +83,25 @@ def tally_badge(
         style=style,
         lang=lang,
         rtl=is_rtl(lang),
+    )
+
+
+def tally_chart(font: Font, counter: Counter, tally: Tally, points: list[Point], lang: str, size: str) -> ChartLayout:
+    """The chart of a tally: its samples, its title and latest value, the counter's events."""
+    title = tally.title.get(lang) or tally.title[counter.default_lang]
+    value = points[-1].value if points else None
+    return chart_layout(
+        font,
+        points,
+        size=size,
+        lang=lang,
+        rtl=is_rtl(lang),
+        timezone=counter.timezone,
+        sentence=label_and_message(title, tally_message(value, tally.unit, lang)),
+        events=[
+            (instant_of(event.date, counter.timezone), event_title(event, counter, lang)[0]) for event in counter.events
+        ],
+        color=PALETTE[TALLY_COLOR],
     )
 
 

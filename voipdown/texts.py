@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_gmt
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from voipdown.counting import Count, Status
 from voipdown.languages import DEFAULT_LANGUAGE, LANGUAGES
 from voipdown.timeline import Counter, Event
+from voipdown.zones import load_zone
 
 SOURCE_LANGUAGE = "en"
 """The catalogs' msgids are English: the last fallback."""
@@ -47,6 +48,18 @@ UNIT_MESSAGES = {
 }
 """A tally's value in its unit (timeline.UNITS), with CLDR plurals in every catalog."""
 
+# A tally on the pages.
+TALLIES = "Tallies"
+CHANGE_SINCE = "Change since {date}"
+PER_MINUTE = "{rate} a minute"
+PER_HOUR = "{rate} an hour"
+LATEST_SAMPLE = "Latest sample"
+STALE_TALLY = "No new sample for a while: the figures may be behind."
+CLOSED_TALLY = "History: this tally takes no new samples."
+SAMPLES = "Samples"
+SAMPLES_PAGE = "Samples, page {page} of {pages}"
+DETAILS = "Chart and every sample"
+
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -67,9 +80,36 @@ def format_number(number: int, lang: str) -> str:
     return format_decimal(number, locale=LANGUAGES[lang].locale)
 
 
+def signed_number(number: int, lang: str) -> str:
+    """A change, always with its sign: « +27 000 », « -1 500 »."""
+    return format_decimal(number, format="+#,##0;-#,##0", locale=LANGUAGES[lang].locale)
+
+
+def format_moment(moment: dt.date | dt.datetime, lang: str, timezone: str) -> str:
+    """When a sample was taken: its day when only the day is known, else the day and the
+    time on the counter's clock, with its offset from UTC (« 29 févr. 2016, 14:03 UTC+01:00 »)."""
+    locale = LANGUAGES[lang].locale
+    if not isinstance(moment, dt.datetime):
+        return format_skeleton("yMMMd", moment, locale=locale)
+    local = moment.astimezone(load_zone(timezone))
+    day = format_skeleton("yMMMd", local.replace(tzinfo=None), locale=locale)
+    clock = format_time(local.replace(tzinfo=None), "short", locale=locale)
+    both = locale.datetime_formats["medium"].replace("{1}", day).replace("{0}", clock)
+    return f"{both} {get_timezone_gmt(local, 'long', locale=locale)}"
+
+
 def format_day(day: dt.date, lang: str) -> str:
     """A date as written in running text, e.g. « 4 novembre 2016 »."""
     return format_date(day, format="long", locale=LANGUAGES[lang].locale)
+
+
+AXIS_SKELETONS = {"time": "Hm", "day": "MMMd", "month": "MMM", "month-year": "yMMM", "year": "y"}
+"""CLDR skeletons of a chart's time axis, by the kind of step between its ticks."""
+
+
+def axis_label(moment: dt.datetime, kind: str, lang: str) -> str:
+    """A tick of a chart's time axis, as the language writes it: « 26 févr. », « 14:00 », « 2016 »."""
+    return format_skeleton(AXIS_SKELETONS[kind], moment, locale=LANGUAGES[lang].locale)
 
 
 def _lookup(lang: str, msgid: str, count: int | None) -> str | None:
@@ -95,6 +135,7 @@ def phrase(
     days: int | None = None,
     count: int | None = None,
     date: dt.date | None = None,
+    rate: float | None = None,
     **words: str,
 ) -> str:
     """`msgid` in `lang`, with `{days}`, `{count}` and `{date}` filled in and formatted for
@@ -109,6 +150,8 @@ def phrase(
         values["count"] = format_number(count, found_in)
     if date is not None:
         values["date"] = format_day(date, found_in)
+    if rate is not None:
+        values["rate"] = format_decimal(rate, locale=LANGUAGES[found_in].locale)
     # Only named placeholders are replaced: a catalog cannot reach attributes as str.format would.
     return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
 

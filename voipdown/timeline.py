@@ -24,7 +24,21 @@ from voipdown.zones import UnknownZone, instant_of, load_zone
 
 # Route names of the web layer: a counter with one of these slugs would hide a route.
 RESERVED_SLUGS = frozenset(
-    {"api", "badge", "badges", "embed", "healthz", "static", "feed", "feeds", "docs", "about", "assets", "favicon"}
+    {
+        "api",
+        "badge",
+        "badges",
+        "chart",
+        "embed",
+        "healthz",
+        "static",
+        "feed",
+        "feeds",
+        "docs",
+        "about",
+        "assets",
+        "favicon",
+    }
 )
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 64
@@ -102,6 +116,8 @@ class Tally:
     url: str | None = None
     samples: tuple[Sample, ...] = ()
     """The timeline's own (historical) samples, by `at`."""
+    note: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """What a reader should know beside the figures (how they were measured, their limits)."""
 
     @property
     def closed(self) -> bool:
@@ -496,8 +512,9 @@ class _Reader:
     def tally(
         self, name: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
     ) -> Tally | None:
-        self.check_keys(table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "samples"})
+        self.check_keys(table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "note", "samples"})
         title = self.translations(table, "title", path, default_lang)
+        note = self.translations(table, "note", path, default_lang) if "note" in table else {}
         unit = self.text(table, "unit", path)
         if unit is not None and unit not in UNITS:
             self.problem(path + ("unit",), f"unknown unit (use one of: {', '.join(UNITS)})")
@@ -520,9 +537,9 @@ class _Reader:
         samples = self.samples(table, path, start, timezone or "UTC")
         if None in (unit, start, interval, samples) or not title or ("token_sha256" in table and token is None):
             return None
-        if "url" in table and url is None:
+        if ("url" in table and url is None) or ("note" in table and not note):
             return None
-        return Tally(name, MappingProxyType(title), unit, start, interval, token, url, samples)
+        return Tally(name, MappingProxyType(title), unit, start, interval, token, url, samples, MappingProxyType(note))
 
     def moment(self, value: Any, path: tuple) -> dt.date | dt.datetime | None:
         """A date (the time of day unknown) or an RFC 3339 date-time with its offset."""

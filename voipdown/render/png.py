@@ -26,7 +26,7 @@ _IDENTITY = freetype.Matrix(0x10000, 0, 0, 0x10000)
 _LOAD_FLAGS = freetype.FT_LOAD_NO_HINTING | freetype.FT_LOAD_NO_BITMAP | freetype.FT_LOAD_RENDER
 
 
-def _rgb(color: str) -> tuple[int, int, int]:
+def rgb_of(color: str) -> tuple[int, int, int]:
     color = color.lstrip("#")
     if len(color) == 3:
         color = "".join(char * 2 for char in color)
@@ -50,7 +50,7 @@ def _rounded_rect(pen, width: float, height: float, radius: float) -> None:
 
 
 def layer(size: tuple[int, int], color: str, mask: Image.Image, opacity: float = 1.0) -> Image.Image:
-    layer = Image.new("RGBA", size, _rgb(color) + (0,))
+    layer = Image.new("RGBA", size, rgb_of(color) + (0,))
     if opacity != 1.0:
         mask = mask.point(lambda value: round(value * opacity))
     layer.putalpha(mask)
@@ -67,7 +67,7 @@ def _gradient_column(stops: tuple, height: int) -> Image.Image:
         after = min((stop for stop in stops if stop[0] >= t), key=lambda stop: stop[0], default=stops[-1])
         span = after[0] - before[0]
         mix = (t - before[0]) / span if span else 0.0
-        rgb_before, rgb_after = _rgb(before[1]), _rgb(after[1])
+        rgb_before, rgb_after = rgb_of(before[1]), rgb_of(after[1])
         rgb = tuple(round(a + (b - a) * mix) for a, b in zip(rgb_before, rgb_after, strict=True))
         alpha = round(255 * (before[2] + (after[2] - before[2]) * mix))
         column.putpixel((0, row), rgb + (alpha,))

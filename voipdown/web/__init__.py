@@ -23,7 +23,7 @@ from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.tally_store import SqliteTallyStore
 from voipdown.timeline_source import TimelineSource
-from voipdown.web import api, badges, embed, errors, health, openapi, site, tallies
+from voipdown.web import api, badges, charts, embed, errors, health, openapi, site, tallies
 from voipdown.web.compression import compress
 from voipdown.web.discovery import SiteDiscovery
 from voipdown.web.negotiation import vary
@@ -87,6 +87,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.blueprint)
     app.register_blueprint(tallies.blueprint)
     app.register_blueprint(badges.blueprint)
+    app.register_blueprint(charts.blueprint)
     app.register_blueprint(embed.blueprint)
     app.register_blueprint(site.blueprint)
     app.register_blueprint(health.blueprint)

@@ -106,7 +106,9 @@ def register(app: Flask, image_error: Callable[[Refusal], Response]) -> None:
 def _wants_a_page() -> bool:
     """For an address no route matched: a browser asking for a page (not a tool). Both
     answers then vary on Accept, so that no cache gives one to the other."""
-    if request.method not in ("GET", "HEAD") or request.path.startswith(("/api/", "/badge/", "/embed/", "/static/")):
+    if request.method not in ("GET", "HEAD") or request.path.startswith(
+        ("/api/", "/badge/", "/chart/", "/embed/", "/static/")
+    ):
         return False
     negotiated("Accept")
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"

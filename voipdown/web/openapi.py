@@ -129,11 +129,11 @@ def _html_page(endpoint: str, summary: str, params: list, redirect=True) -> dict
     return {"get": {"summary": summary, "parameters": params, "responses": responses}}
 
 
-def _image_responses() -> dict:
+def _image_responses(endpoint: str, what: str) -> dict:
     return {
-        "200": {"description": "The badge", "content": ERROR_CONTENT[Kind.IMAGE], "headers": CACHED},
+        "200": {"description": what, "content": ERROR_CONTENT[Kind.IMAGE], "headers": CACHED},
         "301": _redirect(),
-        **_errors("badges.badge", 400, 404, 500, 503),
+        **_errors(endpoint, 400, 404, 500, 503),
     }
 
 
@@ -364,7 +364,18 @@ def document(timeline: Timeline) -> dict:
                         _param("name", "path", description="<slug>.svg or <slug>.png"),
                         *query("badges.badge", timeline),
                     ],
-                    "responses": _image_responses(),
+                    "responses": _image_responses("badges.badge", "The badge"),
+                }
+            },
+            "/chart/{slug}/{file}": {
+                "get": {
+                    "summary": "A tally's chart: a sparkline, or with ?size=large dates and events",
+                    "parameters": [
+                        SLUG,
+                        _param("file", "path", description="<tally>.svg or <tally>.png"),
+                        *query("charts.chart", timeline),
+                    ],
+                    "responses": _image_responses("charts.chart", "The chart"),
                 }
             },
             "/badges": {
@@ -408,6 +419,11 @@ def document(timeline: Timeline) -> dict:
             "/": _html_page("site.home", "The default counter's page", query("site.home", timeline), redirect=False),
             "/{slug}": _html_page(
                 "site.counter_page", "A counter's page", [SLUG, *query("site.counter_page", timeline)]
+            ),
+            "/{slug}/tallies/{name}": _html_page(
+                "site.tally_page",
+                "A tally's page: its figures, its chart and its samples, newest first",
+                [SLUG, _param("name", "path"), *query("site.tally_page", timeline)],
             ),
             "/{slug}/share.png": {
                 "get": {

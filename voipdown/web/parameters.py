@@ -12,12 +12,20 @@ from dataclasses import dataclass
 
 from voipdown.embed_code import POSITIONS, THEMES
 from voipdown.languages import SUPPORTED
+from voipdown.render.chart_layout import DEFAULT_SIZE, SIZES
 from voipdown.render.png import MAX_SCALE
 from voipdown.render.styles import PALETTE, STYLES
 from voipdown.timeline import Timeline
 
 COUNTER_JSON = ("api.show_counter", "api.shields", "tallies.list_tallies", "tallies.show_tally", "tallies.shields")
-COUNTER_PAGES = ("site.home", "site.counter_page", "site.share_image", "site.default_feed", "site.counter_feed")
+COUNTER_PAGES = (
+    "site.home",
+    "site.counter_page",
+    "site.tally_page",
+    "site.share_image",
+    "site.default_feed",
+    "site.counter_feed",
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter(
         "lang",
-        ("api.list_counters", *COUNTER_JSON, "badges.badge", "embed.frame", "embed.builder", *COUNTER_PAGES),
+        (
+            "api.list_counters",
+            *COUNTER_JSON,
+            "badges.badge",
+            "charts.chart",
+            "embed.frame",
+            "embed.builder",
+            *COUNTER_PAGES,
+        ),
         SUPPORTED,
         "the best of Accept-Language, else the counter's own language",
         "Language of the texts.",
@@ -73,11 +89,18 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Badge colour, from a palette.",
     ),
     Parameter(
+        "size",
+        ("charts.chart",),
+        tuple(SIZES),
+        DEFAULT_SIZE,
+        "A sparkline (small) for footers and READMEs, or a chart with dates and events (large).",
+    ),
+    Parameter(
         "scale",
-        ("badges.badge",),
+        ("badges.badge", "charts.chart"),
         tuple(str(n) for n in range(1, MAX_SCALE + 1)),
         "2",
-        "Pixels per CSS pixel of a PNG badge.",
+        "Pixels per CSS pixel of a PNG badge or chart.",
         formats=("png",),
     ),
     Parameter("position", ("embed.builder",), POSITIONS, "inline", "Where the embed shows the counter."),
@@ -104,6 +127,14 @@ PARAMETERS: tuple[Parameter, ...] = (
         (),
         "500",
         "At most this many samples (1 to 2,000): real ones, the lowest and highest of each stretch.",
+        free_form=True,
+    ),
+    Parameter(
+        "page",
+        ("site.tally_page",),
+        (),
+        "1 (the newest samples)",
+        "Which page of the samples' table, from 1 (newest first).",
         free_form=True,
     ),
     Parameter(

@@ -43,6 +43,7 @@ KINDS: dict[str, Kind] = {
     "site.default_feed": Kind.DATA,
     "site.counter_feed": Kind.DATA,
     "badges.badge": Kind.IMAGE,
+    "charts.chart": Kind.IMAGE,
     "site.share_image": Kind.IMAGE,
     "site.favicon": Kind.IMAGE,
     "site.robots": Kind.DATA,
@@ -51,6 +52,7 @@ KINDS: dict[str, Kind] = {
     "embed.frame": Kind.FRAME,
     "site.home": Kind.PAGE,
     "site.counter_page": Kind.PAGE,
+    "site.tally_page": Kind.PAGE,
     "badges.gallery": Kind.PAGE,
     "embed.builder": Kind.BUILDER,
 }

@@ -1,0 +1,74 @@
+"""`/chart/<slug>/<tally>.svg` and `.png`: a tally's samples as a picture to hot-link.
+
+By default a sparkline for a footer or a README; `?size=large` a chart with its title,
+dates in the language and the counter's events marked. A chart is drawn once per store
+version of its tally (and language, size, scale, timeline), never replayed: a push
+changes it at any moment. Errors are images, as for badges.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response
+
+from voipdown.badge_content import tally_chart
+from voipdown.render.chart_layout import DEFAULT_SIZE
+from voipdown.render.chart_png import render_chart_png
+from voipdown.render.chart_svg import render_chart_svg
+from voipdown.tallies import series
+from voipdown.web.badges import CONTENT_TYPES, DEFAULT_SCALE
+from voipdown.web.errors import Refusal
+from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
+from voipdown.web.resolver import resolve
+from voipdown.web.server_cache import DAY_SECONDS, cached
+from voipdown.web.state import service
+from voipdown.web.tallies import last_change, store_version, stored_samples
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("charts", __name__)
+UNAVAILABLE_LIFETIME = 5
+"""Seconds a chart drawn while the store is down may be kept: it is drawn again soon."""
+
+
+@blueprint.get("/chart/<slug>/<file>")
+def chart(slug: str, file: str):
+    name, dot, fmt = file.rpartition(".")
+    if not dot or fmt not in CONTENT_TYPES:
+        slug = ""  # an unknown format names no counter: a 404, drawn as an image
+    asked = resolve("charts.chart", slug, fmt=fmt, address=lambda slug: {"slug": slug, "file": file})
+    tally = asked.counter.tallies.get(name)
+    if tally is None:
+        raise Refusal(404, "unknown_tally", "No such tally.", asked.values.get("lang"), asked.values)
+    font = service().font
+    if font is None:
+        raise Refusal(503, "no_font", "No font to draw the chart with.", asked.lang, asked.values)
+    size = asked.value("size", DEFAULT_SIZE)
+    scale = int(asked.value("scale", DEFAULT_SCALE))
+    seen = store_version(asked.counter, tally)
+
+    def draw() -> bytes:
+        stored, _ = stored_samples(asked.counter, tally)
+        layout = tally_chart(font, asked.counter, tally, series(asked.counter, tally, stored), asked.lang, size)
+        try:
+            return (
+                render_chart_svg(layout, font).encode("utf-8")
+                if fmt == "svg"
+                else render_chart_png(layout, font, scale)
+            )
+        except Exception:
+            log.exception("chart %s/%s failed", asked.counter.slug, file)
+            raise Refusal(500, "internal_error", "The chart could not be drawn.", asked.lang, asked.values) from None
+
+    if seen is None:  # the store is down: drawn from what this worker last saw, not kept
+        body = draw()
+    else:
+        key = (
+            f"chart:{fmt}:{asked.counter.slug}:{tally.name}:{asked.lang}:{size}:{scale if fmt == 'png' else ''}"
+            f":{seen.version}:{asked.timeline.version}"
+        )
+        body = cached(key, draw, DAY_SECONDS)
+    lifetime = MAX_LIFETIME if tally.closed else tally.interval
+    response = Response(body, content_type=CONTENT_TYPES[fmt])
+    cache_for(response, lifetime if seen is not None else UNAVAILABLE_LIFETIME, stale=lifetime)
+    return conditional(response, last_change(asked.counter, tally))
