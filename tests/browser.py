@@ -66,13 +66,17 @@ body { font: 18px/1.6 serif; }
 class HostSite(LiveServer):
     """Another origin, with its own strict Content-Security-Policy, that embeds our counter."""
 
-    def __init__(self, service_origin: str):
+    def __init__(self, service_origin: str, connect: bool = False):
+        """`connect`: the policy lets the page's scripts read the service (connect-src), as a
+        live tally needs (docs/embed.md)."""
         from werkzeug.wrappers import Request, Response
 
         self.pages: dict[str, str] = {}
         policy = (
             f"default-src 'self'; style-src 'self'; script-src 'self' {service_origin}; img-src 'self' {service_origin}"
         )
+        if connect:
+            policy += f"; connect-src 'self' {service_origin}"
 
         @Request.application
         def app(request):

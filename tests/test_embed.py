@@ -37,10 +37,21 @@ def test_script_carries_every_language_and_caches_until_midnight(embed_client):
     assert data["texts"]["fr"]["width"] > 100 and data["texts"]["fr"]["height"] == 20
 
 
-def test_script_is_small(make_app):
+def test_script_is_small(make_app, tmp_path):
+    """Bytes on the wire, gzipped by the service: a counter's script at most 3 KB; with the
+    live tally's code and its tallies' texts (the bundled counter has three), at most 4 KB."""
+    from tests.timelines import ONGOING
 
-    body = make_app(None).test_client().get("/embed/voip-ma.js").data
-    assert len(gzip.compress(body, 9)) <= 3 * 1024
+    def sent(app, path) -> bytes:
+        response = app.test_client().get(path, headers={"Accept-Encoding": "gzip"})
+        assert response.headers["Content-Encoding"] == "gzip"
+        return response.data
+
+    plain = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    counter_only = sent(plain, "/embed/lifted.js")  # a counter without tallies
+    assert len(counter_only) <= 3 * 1024 and b"data.tallies" not in gzip.decompress(counter_only)
+    with_tallies = sent(make_app(None, VOIPDOWN_TALLY_STORE=str(tmp_path / "b.sqlite3")), "/embed/voip-ma.js")
+    assert len(with_tallies) <= 4 * 1024 and b"data.tallies" in gzip.decompress(with_tallies)
 
 
 def test_script_data_cannot_close_the_script(make_app, tmp_path):
@@ -54,10 +65,16 @@ def test_script_data_cannot_close_the_script(make_app, tmp_path):
 
 
 def test_source_defines_no_global_and_uses_no_inner_html():
+    from voipdown.embed_code import TALLY_PART
+
     source = asset("counter.js")
     code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)
     assert "innerHTML" not in code and "document.write" not in code and "eval(" not in code
-    assert "localStorage" not in code and "cookie" not in code and "fetch(" not in code
+    assert "localStorage" not in code and "cookie" not in code
+    # The only request of its own is the live tally's, in the part a counter without tallies never gets.
+    live = TALLY_PART.search(code).group(0)
+    assert "fetch(" not in TALLY_PART.sub("", code) and live.count("fetch(") == 1
+    assert "credentials: 'omit'" in live and "cache: 'no-cache'" in live
     assert code.strip().startswith("(function (data) {") and code.strip().endswith("})(null);")  # one closure
     assert source.rstrip().endswith("})(/*DATA*/null);")
     for word in ("ad-", "banner", "sponsor", "advert", "promo", "popup"):

@@ -20,13 +20,18 @@ def bundled_server(make_app):
         yield server
 
 
+PAGES = ("/voip-ma", "/voip-ma/tallies/maroc-telecom")
+"""The campaign page and a tally's own page."""
+
+
+@pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize("lang", SUPPORTED)
-def test_no_serious_accessibility_violation(browser, bundled_server, lang):
+def test_no_serious_accessibility_violation(browser, bundled_server, lang, path):
     assert AXE.is_file(), "axe-core is missing: scripts/test installs it with npm"
     # axe is injected by the test itself; the page's own policy allows no script at all.
     context = browser.new_context(bypass_csp=True)
     page = context.new_page()
-    page.goto(f"{bundled_server.url}/voip-ma?lang={lang}")
+    page.goto(f"{bundled_server.url}{path}?lang={lang}")
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate("async () => JSON.stringify(await axe.run(document, {resultTypes: ['violations']}))")
     violations = [v for v in json.loads(result)["violations"] if v["impact"] in ("serious", "critical")]
@@ -34,16 +39,18 @@ def test_no_serious_accessibility_violation(browser, bundled_server, lang):
     context.close()
 
 
+@pytest.mark.parametrize("path", PAGES)
 @pytest.mark.parametrize("lang", SUPPORTED)
-def test_readable_at_320_pixels_and_on_desktop(browser, bundled_server, lang):
+def test_readable_at_320_pixels_and_on_desktop(browser, bundled_server, lang, path):
     for width in (1280, 320):
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
-        page.goto(f"{bundled_server.url}/voip-ma?lang={lang}")
+        page.goto(f"{bundled_server.url}{path}?lang={lang}")
         # Nothing wider than the screen: no horizontal scrolling.
         assert page.evaluate("document.documentElement.scrollWidth") <= width
-        if os.environ.get("VOIPDOWN_UPDATE_DOCS"):
-            page.screenshot(path=str(DOCS / f"site-{lang}-{width}.png"))
+        if os.environ.get("VOIPDOWN_UPDATE_DOCS") and (path == PAGES[0] or width == 1280):
+            name = "site" if path == PAGES[0] else "tally"
+            page.screenshot(path=str(DOCS / f"{name}-{lang}-{width}.png"), full_page=name == "tally")
         context.close()
 
 

@@ -10,6 +10,7 @@ fetching JSON).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -83,8 +84,14 @@ def _json_for_script(value) -> str:
     return text
 
 
-def embed_script(counter: Counter, count: Count, texts: dict[str, dict]) -> str:
-    """The script of `counter`, carrying `texts` (language -> embed_texts), its status and our CSS."""
+TALLY_PART = re.compile(r"^\s*//TALLY\{.*?^\s*//\}TALLY$", re.DOTALL | re.MULTILINE)
+"""The live tally's code in counter.js: sent only with the script of a counter that has tallies."""
+
+
+def embed_script(counter: Counter, count: Count, texts: dict[str, dict], tallies: dict[str, dict] | None = None) -> str:
+    """The script of `counter`, carrying `texts` (language -> embed_texts), its status and our
+    CSS; and with `tallies` (name -> {interval, page, api, texts: language -> label and the
+    message of a closed tally}), the code that shows one live."""
     data = {
         "slug": counter.slug,
         "lang": counter.default_lang,
@@ -92,7 +99,12 @@ def embed_script(counter: Counter, count: Count, texts: dict[str, dict]) -> str:
         "texts": texts,
         "css": asset("counter.css") + status_css(),
     }
-    source = _compact(asset("counter.js"))
+    source = asset("counter.js")
+    if tallies:
+        data["tallies"] = tallies
+    else:
+        source = TALLY_PART.sub("", source)
+    source = _compact(source)
     if DATA_MARKER not in source:
         raise RuntimeError("static/embed/counter.js lost its DATA marker")
     return source.replace(DATA_MARKER, _json_for_script(data), 1)

@@ -4,9 +4,11 @@
  * Safe by design: one closure and no global name; everything it draws lives in a
  * shadow root appended where the tag stands (or in a corner), styled by a
  * constructable stylesheet that a strict style-src allows; text set with textContent,
- * never innerHTML; no cookie, no storage, no request but the badge image.
+ * never innerHTML; no cookie, no storage, no request but the badge image (and, for a
+ * live tally, its JSON, conditionally, once an interval while the page is visible).
  * Options, as data- attributes of the script tag: lang (fr, ar, zgh, en), position
- * (bottom-left, bottom-right, inline), theme (light, dark, auto). */
+ * (bottom-left, bottom-right, inline), theme (light, dark, auto), tally (a tally's name:
+ * shows it live instead of the count). */
 (function (data) {
   'use strict';
   // Said once, in the console, when the counter cannot be drawn: the blogger's only clue.
@@ -94,6 +96,59 @@
       box.appendChild(close);
       (document.body || document.documentElement).appendChild(host);
     }
+    //TALLY{ (left out of the script of a counter that has no tally: embed_code.py)
+    var tally = opt.tally && data.tallies ? data.tallies[opt.tally] : null;
+    if (opt.tally && !tally) warn('this counter has no tally named "' + opt.tally + '": the count is shown');
+    if (tally) {
+      var words = tally.texts[lang];
+      var value = make('span', 'message', words.message || '\u2026');
+      var show = function (said) {
+        value.textContent = said.message;
+        link.setAttribute('aria-label', said.label + ': ' + said.message);
+      };
+      if (position === 'inline') {
+        // Its own line, of a fixed height: a new value never moves the host page.
+        host.style.setProperty('display', 'block', 'important');
+        box.className = 'vd live ' + theme;
+        box.removeAttribute('style');
+      }
+      link.href = tally.page + '?lang=' + lang;
+      link.textContent = '';
+      link.appendChild(make('span', 'title', words.label));
+      link.appendChild(value);
+      show({ label: words.label, message: value.textContent });
+      var wait = tally.interval * 1000;
+      var timer = 0;
+      var last = 0;
+      var failed = 0;
+      var stopped = !!words.message; // a closed tally: its value came with the script, never polled
+      var next = function (delay) {
+        clearTimeout(timer);
+        timer = document.hidden || stopped ? 0 : setTimeout(poll, delay);
+      };
+      var poll = function () {
+        last = Date.now();
+        // no-cache: the browser asks again with the ETag it has, and a 304 costs a few bytes.
+        fetch(tally.api + '?lang=' + lang, { cache: 'no-cache', credentials: 'omit' }).then(function (response) {
+          if (!response.ok) throw new Error('HTTP ' + response.status);
+          return response.json();
+        }).then(function (said) {
+          failed = 0;
+          show(said);
+          stopped = said.closed;
+          next(said.stale ? 4 * wait : wait); // no sample for a while: ask less often
+        }, function (error) {
+          if (!failed++) warn('the tally could not be read: ' + error.message);
+          next(Math.min(failed + 1, 8) * wait);
+        });
+      };
+      document.addEventListener('visibilitychange', function () {
+        if (document.hidden) next(0);
+        else if (!timer) next(Math.max(0, last + wait - Date.now()));
+      });
+      next(0);
+    }
+    //}TALLY
   } catch (error) {
     // Never break the host page: whatever failed, the fallback image (if any) stays.
     warn('could not draw: ' + (error && error.message ? error.message : error));

@@ -7,15 +7,17 @@ from flask import Blueprint, Response, render_template
 
 from voipdown.badge_content import counter_badge
 from voipdown.embed_code import POSITIONS, THEMES, asset, embed_script, embed_texts, snippets
+from voipdown.isolation import isolate
 from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.styles import status_css
-from voipdown.texts import count_message, counter_sentence, phrase
+from voipdown.texts import count_message, counter_sentence, phrase, tally_message
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import conditional, count_response
-from voipdown.web.links import counter_links
+from voipdown.web.links import absolute, counter_links
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
+from voipdown.web.tallies import summary_points
 
 blueprint = Blueprint("embed", __name__)
 BUILDER_ASSETS = {"builder.js": "text/javascript; charset=utf-8"}
@@ -27,6 +29,28 @@ def _badge_size(counter, count, lang) -> tuple[int, int]:
         return 0, 0
     layout = counter_badge(font, counter, count, lang, "flat", None)
     return layout.width, layout.height
+
+
+def _tallies(counter) -> dict[str, dict]:
+    """What the script needs to show a tally live: its interval, its page and its JSON (asked
+    again every interval, with ?lang=), and per language its label and, for a closed tally,
+    its message, which cannot change (a closed tally takes no pushes): then it asks nothing."""
+    described = {}
+    for tally in counter.tallies.values():
+        texts = {}
+        for lang in SUPPORTED:
+            words = {"label": isolate(tally.title.get(lang) or tally.title[counter.default_lang], lang)}
+            if tally.closed:
+                points = summary_points(counter, tally)[0]
+                words["message"] = isolate(tally_message(points[-1].value if points else None, tally.unit, lang), lang)
+            texts[lang] = words
+        described[tally.name] = {
+            "interval": tally.interval,
+            "page": absolute("site.tally_page", slug=counter.slug, name=tally.name),
+            "api": absolute("tallies.show_tally", slug=counter.slug, name=tally.name),
+            "texts": texts,
+        }
+    return described
 
 
 @blueprint.get("/embed/<name>")
@@ -45,7 +69,7 @@ def script(name: str):
             )
             for lang in SUPPORTED
         }
-        return embed_script(counter, count, texts)
+        return embed_script(counter, count, texts, _tallies(counter))
 
     # Its addresses are absolute: stored only when they come from VOIPDOWN_PUBLIC_URL, never
     # from the request's Host header, which anyone can vary to fill the cache.

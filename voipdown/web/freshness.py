@@ -114,14 +114,18 @@ def conditional(response: Response, modified: dt.datetime | None) -> Response:
     return response
 
 
-def count_response(response: Response, asked: Asked, replayable: bool = True) -> Response:
+def count_response(response: Response, asked: Asked, replayable: bool = True, at_most: int | None = None) -> Response:
     """Headers of a response that tells the asked counter's count: lifetime, validators, 304.
     `replayable` is False for a body that depends on the instant, not only on the day; a
-    route with a free-form parameter is never replayed (voipdown/web/parameters.py)."""
+    route with a free-form parameter is never replayed (voipdown/web/parameters.py).
+    `at_most` caps the lifetime (and its stale-while-revalidate): a page that shows a live tally."""
     snapshot = served()
     counter, count, instant = asked.counter, asked.count, asked.instant
     stale = ENDED_STALE_WHILE_REVALIDATE if count.status is Status.ENDED else STALE_WHILE_REVALIDATE
-    cache_for(response, lifetime(count, instant), stale)
+    seconds = lifetime(count, instant)
+    if at_most is not None:
+        seconds, stale = min(seconds, at_most), min(stale, at_most)
+    cache_for(response, seconds, stale)
     replayable = replayable and replayed(asked.endpoint)
     if replayable and REPLAY_MARK in request.environ and response.status_code == 200:
         # The whole response may be replayed until the count changes (voipdown/web/replay.py).

@@ -1,11 +1,12 @@
 """The campaign site: `/` and `/<slug>` (server-rendered, every language, no JavaScript),
-`/<slug>/share.png` (the share image) and the Atom feeds."""
+`/<slug>/tallies/<name>` (a tally's chart and samples), `/<slug>/share.png` (the share
+image) and the Atom feeds."""
 
 from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 
 from voipdown.embed_code import snippets
 from voipdown.feed import atom_feed, feed_authority
@@ -13,22 +14,36 @@ from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.card import render_share_card
 from voipdown.render.favicon import favicon_ico
 from voipdown.render.styles import STATUS_COLORS, status_css
+from voipdown.tallies import series, summarize
 from voipdown.texts import (
+    CHANGE_SINCE,
+    CLOSED_TALLY,
+    PER_HOUR,
+    PER_MINUTE,
+    SAMPLES_PAGE,
     SITES_COUNT,
+    STALE_TALLY,
     count_message,
     counter_sentence,
     event_title,
     format_day,
+    format_moment,
+    format_number,
+    label_and_message,
     phrase,
+    signed_number,
     status_sentence,
+    tally_message,
 )
 from voipdown.timeline import PARTICIPANT_KINDS
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import cache_for, conditional, count_response
 from voipdown.web.links import absolute, counter_links
-from voipdown.web.resolver import resolve, resolve_default
+from voipdown.web.resolver import bad_parameter, resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
+from voipdown.web.tallies import asked_tally, cached_answer, stored_samples, summary_points
+from voipdown.zones import load_zone
 
 blueprint = Blueprint("site", __name__)
 KIND_HEADINGS = {"blog": "Blogs", "company": "Companies", "media": "Media", "other": "Other sites"}
@@ -76,14 +91,108 @@ def _page(asked) -> Response:
         ).script.split("\n")[0],
         links=links,
         languages=[(code, LANGUAGES[code].autonym, LANGUAGES[code].direction) for code in SUPPORTED],
+        language_link=lambda code: url_for("site.counter_page", slug=counter.slug, lang=code),
         page_url=links.page,
         alternate=lambda code: absolute("site.counter_page", slug=counter.slug, lang=code),
         share_image=absolute("site.share_image", slug=counter.slug, lang=lang),
         feed=absolute("site.counter_feed", slug=counter.slug, lang=lang),
         api=absolute("api.show_counter", slug=counter.slug, lang=lang),
+        tallies=[
+            _tally_view(counter, tally, *summary_points(counter, tally)[:2], asked.instant, lang)
+            for tally in counter.tallies.values()
+        ],
     )
     response = Response(html)
+    open_intervals = [tally.interval for tally in counter.tallies.values() if not tally.closed]
+    if open_intervals:  # a live tally on the page: kept no longer than its interval, never replayed
+        return count_response(response, asked, replayable=False, at_most=min(open_intervals))
     return count_response(response, asked)
+
+
+def _tally_view(counter, tally, points, count: int, instant, lang: str) -> dict:
+    """What the pages say of a tally, in `lang`: value, change, rates, state, note, sources."""
+    summary = summarize(counter, tally, points, instant)
+    latest = summary.latest
+    title = tally.title.get(lang) or tally.title[counter.default_lang]
+    message = tally_message(latest.value if latest else None, tally.unit, lang)
+    rates = [
+        phrase(lang, template, rate=rate)
+        for template, rate in ((PER_MINUTE, summary.rate_per_minute), (PER_HOUR, summary.rate_per_hour))
+        if rate is not None
+    ]
+    note_lang = lang if lang in tally.note else counter.default_lang
+    sources = {sample.source.name: sample.source for sample in tally.samples if sample.source is not None}
+    return {
+        "name": tally.name,
+        "title": title,
+        "message": message,
+        "sentence": label_and_message(title, message),
+        "change": signed_number(summary.change, lang) if summary.change is not None and count > 1 else None,
+        "change_label": phrase(lang, CHANGE_SINCE, date=_day_of(points[0], counter.timezone)) if points else None,
+        "rates": rates,
+        "latest": format_moment(latest.at, lang, counter.timezone) if latest else None,
+        "latest_iso": latest.at.isoformat() if latest else None,
+        "state": phrase(lang, STALE_TALLY) if summary.stale else phrase(lang, CLOSED_TALLY) if tally.closed else None,
+        "note": tally.note.get(note_lang),
+        "note_lang": None if note_lang == lang else note_lang,
+        "sources": list(sources.values()),
+        "url": tally.url,
+        "sparkline": url_for("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang),
+        "chart": url_for("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang, size="large"),
+        "page": url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
+    }
+
+
+def _day_of(point, timezone: str):
+    """The day of a sample on the counter's calendar."""
+    return point.at if point.precision == "day" else point.instant.astimezone(load_zone(timezone)).date()
+
+
+ROWS_PER_PAGE = 50
+
+
+@blueprint.get("/<slug>/tallies/<name>")
+def tally_page(slug: str, name: str):
+    """A tally's own page: its figures, its large chart, and every sample in a table, newest first."""
+    asked, tally = asked_tally(slug, name, "site.tally_page")
+    counter, lang = asked.counter, asked.lang
+    stored, _ = stored_samples(counter, tally)
+    points = series(counter, tally, stored)
+    pages = max(1, -(-len(points) // ROWS_PER_PAGE))
+    raw = asked.value("page")
+    if raw is not None and (not raw.isdigit() or not 1 <= int(raw) <= pages):
+        raise bad_parameter("page", (f"a whole number from 1 to {pages:,}",), lang, asked.values)
+    page = int(raw) if raw else 1
+    newest_first = points[::-1][(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE]
+    view = _tally_view(counter, tally, points, len(points), asked.instant, lang)
+    rows = [
+        (point, format_moment(point.at, lang, counter.timezone), format_number(point.value, lang))
+        for point in newest_first
+    ]
+
+    def page_link(number: int) -> str:
+        return url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=lang, page=number)
+
+    html = render_template(
+        "tally.html",
+        t=lambda msgid: phrase(lang, msgid),
+        lang=lang,
+        dir=LANGUAGES[lang].direction,
+        counter=counter,
+        counter_title=counter.title_in(lang),
+        tally=view,
+        rows=rows,
+        caption=phrase(lang, SAMPLES_PAGE, page=format_number(page, lang), pages=format_number(pages, lang)),
+        newer=page_link(page - 1) if page > 1 else None,
+        older=page_link(page + 1) if page < pages else None,
+        csv=url_for("tallies.samples_csv", slug=counter.slug, name=tally.name),
+        languages=[(code, LANGUAGES[code].autonym, LANGUAGES[code].direction) for code in SUPPORTED],
+        language_link=lambda code: url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=code),
+        page_url=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
+        alternate=lambda code: absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=code),
+        status_css=status_css(),
+    )
+    return cached_answer(Response(html), counter, tally)
 
 
 @blueprint.get("/<slug>/share.png")

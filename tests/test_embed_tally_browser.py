@@ -1,0 +1,170 @@
+"""A live tally in the embed, in a real Chromium on another origin with a strict CSP: it
+shows a push within an interval, asks conditionally (304s), pauses while the page is
+hidden, asks less often while the tally is stale, never asks for a closed tally, and
+keeps the embed's guarantees (no global, no layout shift, the host page untouched)."""
+
+import json
+import os
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser import HostSite, LiveServer
+from tests.test_embed_browser import shadow, watch
+from tests.timelines import CALLS_TOKEN, ONGOING
+
+DOCS = Path(__file__).parent.parent / "docs"
+INTERVAL = 1
+
+
+@pytest.fixture(scope="module")
+def service(make_app, tmp_path_factory):
+    timeline = ONGOING.replace("interval = 60", f"interval = {INTERVAL}")
+    store = tmp_path_factory.mktemp("live") / "tallies.sqlite3"
+    app = make_app(timeline, VOIPDOWN_TALLY_STORE=str(store))
+    answered = []  # the status of every read of the tally, as the service sent it
+
+    def counting(environ, start_response):
+        def start(status, headers, exc_info=None):
+            if environ["PATH_INFO"].endswith("/tallies/calls") and environ["REQUEST_METHOD"] == "GET":
+                answered.append(int(status[:3]))
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    with LiveServer(counting) as server:
+        server.answered = answered
+        yield server
+
+
+@pytest.fixture(scope="module")
+def host(service):
+    with HostSite(service.url, connect=True) as site:
+        yield site
+
+
+def push(service, value: int) -> None:
+    request = urllib.request.Request(
+        f"{service.url}/api/v1/counters/shutdown/tallies/calls/samples",
+        data=json.dumps({"value": value}).encode(),
+        headers={"Authorization": f"Bearer {CALLS_TOKEN}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 201
+
+
+def message(page) -> list[str]:
+    return shadow(page, "r.querySelector('.message').textContent")
+
+
+def test_a_live_tally_follows_pushes_politely(browser, service, host):
+    snippet = f'<script src="{service.url}/embed/shutdown.js" data-tally="calls" data-position="inline"></script>'
+    url = host.page("/live.html", f"<p>Avant.</p>{snippet}<p id='after'>Après.</p>", lang="en")
+    context = browser.new_context(viewport={"width": 700, "height": 360})
+    page = context.new_page()
+    problems = watch(page)
+    asked = []  # (time, status as the page sees it, whether the browser sent its ETag)
+    page.on(
+        "response",
+        lambda response: (
+            "/tallies/calls" in response.url
+            and asked.append((time.monotonic(), response.status, "if-none-match" in response.request.all_headers()))
+        ),
+    )
+    page.goto(url)
+    page.wait_for_function("() => document.querySelector('voipdown-counter')")
+    page.wait_for_function(
+        "() => document.querySelector('voipdown-counter').shadowRoot.querySelector('.message').textContent !== '\u2026'"
+    )
+    assert message(page) == ["12 people"]  # the timeline's sample: no push yet, and stale
+    after = page.evaluate("document.getElementById('after').getBoundingClientRect().top")
+    if os.environ.get("VOIPDOWN_UPDATE_DOCS"):
+        page.screenshot(path=str(DOCS / "embed-tally-before.png"))
+
+    # Stale (its only sample is from 2024): asked every 4 intervals, not every one.
+    page.wait_for_timeout(5_000)
+    stale_gaps = [b[0] - a[0] for a, b in zip(asked, asked[1:], strict=False)]
+    assert stale_gaps and min(stale_gaps) >= 3.5 * INTERVAL, stale_gaps
+
+    push(service, 77)
+    pushed = time.monotonic()
+    page.wait_for_function(
+        "() => document.querySelector('voipdown-counter').shadowRoot.querySelector('.message').textContent"
+        " === '77 people'",
+        timeout=10_000,
+    )
+    assert time.monotonic() - pushed <= 4 * INTERVAL + 1.5  # the stale pace, then the half second a worker waits
+    if os.environ.get("VOIPDOWN_UPDATE_DOCS"):
+        page.screenshot(path=str(DOCS / "embed-tally-after.png"))
+
+    # Fresh (a push every 2.5 intervals keeps it so): asked every interval, and conditionally,
+    # so that a poll between two pushes is a 304 with no body.
+    before, answered_before = len(asked), len(service.answered)
+    for value in (78, 79, 80):
+        push(service, value)
+        page.wait_for_timeout(2_500 * INTERVAL)
+    recent = asked[before:]
+    gaps = [b[0] - a[0] for a, b in zip(recent, recent[1:], strict=False)]
+    assert len(recent) >= 5 and max(gaps) <= 1.6 * INTERVAL, gaps
+    assert all(sent_etag for _, _, sent_etag in recent)
+    assert 304 in service.answered[answered_before:]  # the page sees the cached 200; the wire carried a 304
+
+    # Hidden: no request at all; visible again: it asks at once.
+    page.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', {value: true, configurable: true});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    hidden_from = len(asked)
+    page.wait_for_timeout(3_000)
+    assert len(asked) == hidden_from
+    push(service, 90)
+    page.evaluate(
+        "() => { Object.defineProperty(document, 'hidden', {value: false, configurable: true});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('voipdown-counter').shadowRoot.querySelector('.message').textContent"
+        " === '90 people'",
+        timeout=5_000,
+    )
+
+    # The host page is untouched: no layout shift, no global, no error.
+    assert page.evaluate("document.getElementById('after').getBoundingClientRect().top") == after
+    assert page.evaluate("window.layoutShift") == 0
+    assert page.evaluate("Object.getOwnPropertyNames(window).filter(n => !globalsBefore.includes(n))") == []
+    assert problems == {"errors": [], "console": []}
+    context.close()
+
+
+def test_a_closed_tally_is_never_asked_for(browser, make_app):
+    app = make_app(None)
+    with LiveServer(app) as server, HostSite(server.url, connect=True) as site:
+        snippet = f'<script src="{server.url}/embed/voip-ma.js" data-tally="maroc-telecom"></script>'
+        url = site.page("/closed.html", snippet, lang="en")
+        context = browser.new_context()
+        page = context.new_page()
+        asked = []
+        page.on("request", lambda request: "/tallies/" in request.url and asked.append(request.url))
+        page.goto(url)
+        page.wait_for_function("() => document.querySelector('voipdown-counter')")
+        page.wait_for_timeout(1_500)
+        assert message(page) == ["27,000 likes lost"] and asked == []
+        context.close()
+
+
+def test_without_connect_src_it_says_why_once_and_keeps_the_page(browser, service):
+    with HostSite(service.url) as site:  # the host's policy does not let scripts read the service
+        snippet = f'<script src="{service.url}/embed/shutdown.js" data-tally="calls"></script>'
+        url = site.page("/strict.html", snippet, lang="en")
+        context = browser.new_context()
+        page = context.new_page()
+        warnings = []
+        page.on("console", lambda m: m.type == "warning" and "VoIP Down" in m.text and warnings.append(m.text))
+        page.goto(url)
+        page.wait_for_timeout(1_500)
+        assert len(warnings) == 1 and "could not be read" in warnings[0]
+        assert shadow(page, "r.querySelector('.title').textContent") == ["Calls reported"]
+        context.close()
