@@ -115,16 +115,22 @@ def serving(
 class RedisServer:
     """A real redis-server on a free loopback port, that can be killed and started again."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, aof_dir: Path | None = None):
+        """`aof_dir`: keep an append-only file there, fsynced at every write (appendfsync
+        always), so that a restarted server has every write it acknowledged."""
         self.port = port or free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = None
+        self.aof_dir = aof_dir
 
     def start(self) -> RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is missing: scripts/system-packages --test installs it"
+        durability = ["--appendonly", "no"]
+        if self.aof_dir is not None:
+            durability = ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.aof_dir)]
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *durability],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

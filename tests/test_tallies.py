@@ -76,8 +76,23 @@ def test_a_closed_tally_is_never_stale():
     assert tally.closed and not summarize(counter, tally, [], now=T0).stale
 
 
-def test_the_store_keeps_a_request_whole_or_not_at_all(tmp_path):
-    store = SqliteTallyStore(tmp_path / "t.sqlite3")
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request, tmp_path):
+    """Each tally store, the same promises: SQLite (one host), Redis (several)."""
+    if request.param == "sqlite":
+        yield SqliteTallyStore(tmp_path / "t.sqlite3")
+        return
+    from bench.local import RedisServer
+    from voipdown.tally_store import RedisTallyStore
+
+    server = RedisServer().start()
+    try:
+        yield RedisTallyStore(server.url)
+    finally:
+        server.stop()
+
+
+def test_the_store_keeps_a_request_whole_or_not_at_all(store):
     assert store.add("c", "t", [(1, 10), (2, 20)]).accepted == 2
     again = store.add("c", "t", [(2, 20), (3, 30), (3, 30)])
     assert (again.accepted, again.duplicates) == (1, 2)
@@ -91,6 +106,11 @@ def test_the_store_keeps_a_request_whole_or_not_at_all(tmp_path):
     assert store.version("c", "t") == (version + 1, 1893553445000)  # the last write, to the millisecond
     assert store.samples("c", "t") == [(1, 10), (3, 30)]
     assert store.tallies() == [("c", "t", 2, 3)]
+    assert store.summary_samples("c", "t", 1) == (2, [(1, 10), (3, 30)])  # the earliest, and the window's
+    store.add("c", "t", [(5_000 + n, n) for n in range(1_000)])  # a batch of a thousand
+    count, rows = store.summary_samples("c", "t", 10)
+    assert count == 1_002 and rows[0] == (1, 10) and rows[1:] == [(5_000 + n, n) for n in range(989, 1_000)]
+    assert store.version("other", "t") == (0, 0) and store.samples("other", "t") == []
 
 
 def test_the_store_from_many_threads_and_two_handles(tmp_path):

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -213,6 +214,64 @@ def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
     with serving(env, workers=1) as (base, _):  # and the restarted service answers from them
         with urllib.request.urlopen(base + "/api/v1/counters/shutdown/tallies/calls") as response:
             assert json.load(response)["samples"] == len(kept) + 1  # and the timeline's own sample
+
+
+def test_redis_killed_during_pushes_answers_503_and_never_201_for_an_unstored_sample(tmp_path):
+    """The service on Redis (VOIPDOWN_REDIS_URL; AOF fsynced at every write), Redis killed
+    with SIGKILL while four clients push: the pushes it could not store are 503s with
+    Retry-After (never a 201), and every sample answered 201 is there once Redis is back."""
+    from bench.local import RedisServer
+    from voipdown.tally_store import RedisTallyStore
+
+    (tmp_path / "redis").mkdir()
+    redis = RedisServer(aof_dir=tmp_path / "redis").start()
+    env = {**server_env(tmp_path), "VOIPDOWN_REDIS_URL": redis.url}
+    acknowledged: list[tuple[str, int]] = []
+    refused: list[tuple[int, str | None]] = []
+    stop = threading.Event()
+
+    def push(base: str, client: int) -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            value = client * 1_000_000 + n
+            when = (now() - dt.timedelta(seconds=n + client / 10)).isoformat(timespec="milliseconds")
+            request = urllib.request.Request(
+                base + PATH,
+                data=json.dumps({"at": when, "value": value}).encode(),
+                headers={**AUTH, "Content-Type": "application/json"},
+                method="POST",
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    if response.status == 201:
+                        acknowledged.append((when, value))
+            except urllib.error.HTTPError as error:
+                refused.append((error.code, error.headers.get("Retry-After")))
+
+    try:
+        with serving(env, workers=2) as (base, _):
+            pushers = [threading.Thread(target=push, args=(base, client)) for client in range(4)]
+            for pusher in pushers:
+                pusher.start()
+            time.sleep(1.0)
+            redis.stop()  # SIGKILL
+            time.sleep(1.5)
+            stop.set()
+            for pusher in pushers:
+                pusher.join()
+            assert len(acknowledged) > 20, len(acknowledged)
+            assert refused and all(status == 503 and retry == "5" for status, retry in refused), refused[:5]
+            with urllib.request.urlopen(base + "/api/v1/counters/shutdown/tallies/calls") as response:
+                assert "unavailable" in json.load(response)["store"]  # reads go on, and say so
+        redis.start()  # the same port and directory: its append-only file read back
+        kept = dict(RedisTallyStore(redis.url).samples("shutdown", "calls"))
+        missing = [
+            (when, value) for when, value in acknowledged if kept.get(to_ms(dt.datetime.fromisoformat(when))) != value
+        ]
+        assert missing == []
+    finally:
+        redis.stop()
 
 
 def test_every_worker_serves_a_new_sample_within_half_a_second(tmp_path):

@@ -113,14 +113,15 @@ def tally_token() -> None:
 def tally_list(timeline_path: str | None) -> None:
     """Every tally with stored samples, those the timeline no longer has included."""
     from voipdown.tallies import from_ms, shown
-    from voipdown.tally_store import SqliteTallyStore, StoreUnavailable
+    from voipdown.tally_store import StoreUnavailable, open_tally_store
 
     settings = _settings()
     timeline = _load_or_exit(_timeline_path(timeline_path))
+    store = open_tally_store(settings)
     try:
-        stored = SqliteTallyStore(settings.tally_store).tallies()
+        stored = store.tallies()
     except StoreUnavailable as error:
-        raise click.ClickException(f"the tally store {settings.tally_store} cannot be read: {error}") from None
+        raise click.ClickException(f"the tally store {store.path} cannot be read: {error}") from None
     if not stored:
         click.echo("no pushed samples")
     for counter, name, count, latest in stored:

@@ -236,3 +236,147 @@ class SqliteTallyStore:
             )
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
+
+
+# Redis, for several hosts: the same promises, each write one Lua script (atomic in Redis).
+
+_ADD = """
+local accepted, duplicates, seen, new = 0, 0, {}, {}
+for i = 3, #ARGV, 2 do
+  local at, value, index = ARGV[i], ARGV[i + 1], (i - 3) / 2
+  if seen[at] == nil then
+    local found = redis.call('ZRANGEBYSCORE', KEYS[1], at, at)
+    if #found > 0 then seen[at] = string.match(found[1], ':(.*)$') end
+    if seen[at] == nil then
+      table.insert(new, at)
+      table.insert(new, at .. ':' .. value)
+      accepted = accepted + 1
+      seen[at] = value
+    elseif seen[at] == value then
+      duplicates = duplicates + 1
+    else
+      return {-1, index}
+    end
+  elseif seen[at] == value then
+    duplicates = duplicates + 1
+  else
+    return {-1, index}
+  end
+end
+for i = 1, #new, 2000 do
+  redis.call('ZADD', KEYS[1], unpack(new, i, math.min(i + 1999, #new)))
+end
+if accepted > 0 then
+  redis.call('HINCRBY', KEYS[2], 'version', 1)
+  redis.call('HSET', KEYS[2], 'changed_ms', ARGV[2])
+  redis.call('SADD', KEYS[3], ARGV[1])
+end
+return {accepted, duplicates}
+"""
+"""Checks every sample of a request, then stores them all, or returns the first conflict
+({-1, its index}) having stored nothing: a request is stored whole or not at all."""
+
+_REMOVE = """
+local found = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
+if #found == 0 then return 0 end
+redis.call('ZREM', KEYS[1], found[1])
+redis.call('HINCRBY', KEYS[2], 'version', 1)
+redis.call('HSET', KEYS[2], 'changed_ms', ARGV[2])
+return 1
+"""
+
+
+class RedisTallyStore:
+    """Pushed samples in Redis (VOIPDOWN_REDIS_URL), for several hosts: per tally a sorted set
+    of `at_ms:value` scored by instant and a hash of its version. Durable only as Redis is:
+    with `appendonly yes` and `appendfsync always`, an acknowledged push survives a crash of
+    Redis; with the default `everysec`, up to a second of pushes may be lost (docs/tallies.md)."""
+
+    PREFIX = "voipdown:tally"
+
+    def __init__(self, url: str):
+        import redis
+
+        self._errors = (redis.RedisError, OSError)
+        self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+        self._add = self.client.register_script(_ADD)
+        self._remove = self.client.register_script(_REMOVE)
+        self.path = url  # what /healthz and the CLI name
+
+    def _keys(self, counter: str, tally: str) -> list[str]:
+        return [f"{self.PREFIX}:{counter}:{tally}:samples", f"{self.PREFIX}:{counter}:{tally}", f"{self.PREFIX}s"]
+
+    def _call(self, work):
+        try:
+            return work()
+        except self._errors as error:
+            raise StoreUnavailable(str(error) or type(error).__name__) from error
+
+    def add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
+        """Store `samples` whole or not at all; stored (as Redis stores) on return."""
+        arguments = [f"{counter}\0{tally}", round(now().timestamp() * 1000)]
+        for at_ms, value in samples:
+            arguments += [at_ms, value]
+        accepted, duplicates = self._call(lambda: self._add(keys=self._keys(counter, tally), args=arguments))
+        if accepted == -1:
+            raise Conflict(duplicates)
+        return Stored(accepted, duplicates)
+
+    def remove(self, counter: str, tally: str, at_ms: int) -> bool:
+        keys = self._keys(counter, tally)[:2]
+        return bool(self._call(lambda: self._remove(keys=keys, args=[at_ms, round(now().timestamp() * 1000)])))
+
+    @staticmethod
+    def _parse(members) -> list[tuple[int, int]]:
+        rows = []
+        for member in members:
+            at_ms, _, value = member.decode().partition(":")
+            rows.append((int(at_ms), int(value)))
+        return rows
+
+    def samples(self, counter: str, tally: str) -> list[tuple[int, int]]:
+        return self._parse(self._call(lambda: self.client.zrange(self._keys(counter, tally)[0], 0, -1)))
+
+    def summary_samples(self, counter: str, tally: str, window_ms: int) -> tuple[int, list[tuple[int, int]]]:
+        key = self._keys(counter, tally)[0]
+
+        def read():
+            pipe = self.client.pipeline(transaction=True)  # one snapshot
+            pipe.zcard(key).zrange(key, 0, 0).zrange(key, -1, -1)
+            count, first, last = pipe.execute()
+            if not count:
+                return 0, []
+            since = self._parse(last)[0][0] - window_ms
+            recent = self.client.zrangebyscore(key, since, "+inf")
+            rows = self._parse(recent)
+            head = self._parse(first)[0]
+            return count, rows if rows and rows[0] == head else [head, *rows]
+
+        return self._call(read)
+
+    def version(self, counter: str, tally: str) -> tuple[int, int]:
+        version, changed = self._call(lambda: self.client.hmget(self._keys(counter, tally)[1], "version", "changed_ms"))
+        return int(version or 0), int(changed or 0)
+
+    def check(self) -> None:
+        self._call(self.client.ping)
+
+    def tallies(self) -> list[tuple[str, str, int, int | None]]:
+        def read():
+            found = []
+            for member in sorted(self.client.smembers(f"{self.PREFIX}s")):
+                counter, _, tally = member.decode().partition("\0")
+                key = self._keys(counter, tally)[0]
+                count, last = self.client.zcard(key), self._parse(self.client.zrange(key, -1, -1))
+                if count:
+                    found.append((counter, tally, count, last[0][0]))
+            return found
+
+        return self._call(read)
+
+
+def open_tally_store(settings) -> SqliteTallyStore | RedisTallyStore:
+    """Redis when VOIPDOWN_REDIS_URL is set (several hosts), else the SQLite file VOIPDOWN_TALLY_STORE."""
+    if settings.redis_url:
+        return RedisTallyStore(settings.redis_url)
+    return SqliteTallyStore(settings.tally_store, settings.tally_sync)

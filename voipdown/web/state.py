@@ -9,7 +9,7 @@ from flask import current_app, request
 from voipdown.participants import Recorder
 from voipdown.render.font import Font
 from voipdown.settings import Settings
-from voipdown.tally_store import SqliteTallyStore
+from voipdown.tally_store import RedisTallyStore, SqliteTallyStore
 from voipdown.timeline import Timeline
 from voipdown.timeline_source import Served, TimelineSource
 
@@ -24,8 +24,8 @@ class ServiceState:
     font_problem: str | None = None
     recorder: Recorder | None = None
     """Discovery of participating sites; None when VOIPDOWN_DISCOVERY is off."""
-    tally_store: SqliteTallyStore | None = None
-    """Pushed tally samples (kept whatever VOIPDOWN_DISCOVERY says)."""
+    tally_store: SqliteTallyStore | RedisTallyStore | None = None
+    """Pushed tally samples (kept whatever VOIPDOWN_DISCOVERY says): SQLite, or Redis."""
     last_tally_samples: dict = field(default_factory=dict)
     """(counter, tally, how it was read) -> (store version, count, samples) this worker last
     read: read again only when the version moves, and answered from while the store is down."""
