@@ -28,6 +28,12 @@ PATHS = [
     "/api/v1/counters/{slug}/shields.json",
     "/api/v1/counters/{slug}/tallies",
     "/api/v1/counters/{slug}/tallies/inwi",
+    "/api/v1/counters/{slug}/tallies/inwi/samples",
+    "/api/v1/counters/{slug}/tallies/inwi/samples.csv",
+    "/api/v1/counters/{slug}/tallies/inwi/shields.json",
+    "/badge/{slug}/inwi.svg",
+    "/chart/{slug}/inwi.svg",
+    "/chart/{slug}/inwi.png",
     "/badge/{slug}.svg",
     "/badge/{slug}.png",
     "/badges",
@@ -37,12 +43,16 @@ PATHS = [
     "/",
     "/{slug}",
     "/{slug}/share.png",
+    "/{slug}/tallies/inwi",
     "/{slug}/feed.atom",
     "/feed.atom",
     "/healthz",
     "/api/openapi.json",
 ]
-PARAMETERS = ["lang", "style", "color", "scale", "theme", "position", "counter", "utm_source"]
+PARAMETERS = [
+    *("lang", "style", "color", "scale", "theme", "position", "counter", "utm_source"),
+    *("size", "page", "since", "until", "points", "at"),
+]
 
 
 def check(response):
@@ -92,8 +102,15 @@ def test_invalid_utf8_and_percent_encoding(bundled, raw):
     assert response.status_code < 500
 
 
-@pytest.mark.parametrize("path", [p.format(slug="voip-ma") for p in PATHS])
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE"])
+@pytest.mark.parametrize(
+    "path, method",
+    [
+        (path.format(slug="voip-ma"), method)
+        for path in PATHS
+        for method in ("POST", "PUT", "DELETE", "PATCH", "TRACE")
+        if not (path.endswith("/samples") and method in ("POST", "DELETE"))  # pushes: tests below
+    ],
+)
 def test_unsupported_methods_are_405(bundled, path, method):
     response = bundled.test_client().open(path, method=method, data=f"<b>{MARK}</b>")
     assert response.status_code == 405
@@ -122,3 +139,51 @@ def test_html_security_headers(bundled, path):
         assert "frame-ancestors 'none'" in policy
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] in ("no-referrer", "strict-origin-when-cross-origin")
+
+
+# Pushes: hostile bodies with the right token reach the parser; nothing is reflected or 5xx.
+HOSTILE_BODIES = [
+    ("application/json", b'{"value": 1'),  # broken
+    ("application/json", b'{"value": NaN}'),
+    ("application/json", b'{"value": Infinity}'),
+    ("application/json", b'{"value": 1e400}'),
+    ("application/json", b'{"value": 1.5}'),
+    ("application/json", b'{"value": 123.0}'),
+    ("application/json", b'{"value": true}'),
+    ("application/json", b'{"value": 10000000000000001}'),
+    ("application/json", ('{"value": "' + MARK + '"}').encode()),
+    ("application/json", ('{"at": "' + MARK + '", "value": 1}').encode()),
+    ("application/json", ('{"value": 1, "' + MARK + '": 2}').encode()),
+    ("application/json", b"[" * 100_000 + b"]" * 100_000),  # deep nesting
+    ("application/json", b'{"samples": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"),
+    ("application/json", b'{"value": 1}' + b" " * (300 * 1024)),  # oversized
+    ("application/json", b"\xff\xfe"),
+    ("text/csv", ("at,value\n" + MARK + ",1\n").encode()),
+    ("text/csv", b'at,value\n"2026-01-01T00:00:00Z",1\n'),
+    ("text/plain", ("value=" + MARK).encode()),
+    ("application/x-www-form-urlencoded", ("value=" + MARK).encode()),
+    ("multipart/form-data; boundary=x", ("--x\r\n" + MARK).encode()),
+]
+
+
+@pytest.mark.parametrize("content_type, body", HOSTILE_BODIES)
+def test_hostile_push_bodies(make_app, tmp_path, content_type, body):
+    from tests.timelines import CALLS_TOKEN, ONGOING
+
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    client = app.test_client()
+    path = "/api/v1/counters/shutdown/tallies/calls/samples"
+    response = client.post(
+        path, data=body, headers={"Authorization": f"Bearer {CALLS_TOKEN}", "Content-Type": content_type}
+    )
+    check(response)
+    assert response.status_code in (400, 413, 415), response.status_code
+    assert response.get_json()["error"]["code"] in ("bad_body", "bad_sample", "too_large", "unsupported_media_type")
+    assert app.extensions["voipdown"].tally_store.samples("shutdown", "calls") == []  # nothing stored
+    another = client.post(
+        "/api/v1/counters/shutdown/tallies/calls/samples",
+        json={"value": 1},
+        headers={"Authorization": f"Bearer {MARK}"},
+    )
+    check(another)
+    assert another.status_code == 401

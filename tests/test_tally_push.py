@@ -230,12 +230,15 @@ def test_redis_killed_during_pushes_answers_503_and_never_201_for_an_unstored_sa
     refused: list[tuple[int, str | None]] = []
     stop = threading.Event()
 
+    began = now()
+
     def push(base: str, client: int) -> None:
         n = 0
         while not stop.is_set():
             n += 1
             value = client * 1_000_000 + n
-            when = (now() - dt.timedelta(seconds=n + client / 10)).isoformat(timespec="milliseconds")
+            # An instant of its own for every push of every client: no 409 between them.
+            when = (began - dt.timedelta(milliseconds=client * 100_000 + n)).isoformat(timespec="milliseconds")
             request = urllib.request.Request(
                 base + PATH,
                 data=json.dumps({"at": when, "value": value}).encode(),
@@ -327,3 +330,39 @@ def test_a_token_is_never_logged_nor_answered(app, caplog):
     for token in (CALLS_TOKEN, wrong):
         assert token not in caplog.text
         assert all(token.encode() not in answer.data and token not in str(answer.headers) for answer in answers)
+
+
+@pytest.mark.parametrize(
+    "body, content_type, index, field",
+    [
+        ('{"samples": [{"at": null, "value": 0}]}', "application/json", 0, "at"),  # found by Schemathesis
+        ('{"at": null, "value": 0}', "application/json", 0, "at"),
+        ('{"at": 1700000000, "value": 0}', "application/json", 0, "at"),
+        ('{"samples": [{"value": 1}]}', "application/json", 0, "at"),  # a list's samples each need an instant
+        ("at,value\n,5\n", "text/csv", 0, "at"),
+    ],
+)
+def test_an_instant_is_a_string_and_only_a_single_value_may_leave_it_out(app, body, content_type, index, field):
+    response = app.test_client().post(PATH, data=body, headers={**AUTH, "Content-Type": content_type})
+    error = response.get_json()["error"]
+    assert (response.status_code, error["code"], error["index"], error["field"]) == (400, "bad_sample", index, field)
+
+
+def test_another_tallys_token_opens_nothing_but_its_own(make_app, tmp_path):
+    from voipdown.tally_tokens import token_sha256
+
+    other = "a-token-of-another-tally-for-tests"
+    timeline = ONGOING.replace(
+        "[[counters.shutdown.tallies.calls.samples]]",
+        f'[counters.shutdown.tallies.sites]\ntitle = {{ fr = "Sites" }}\nunit = "sites"\nstart = 2024-03-01\n'
+        f'interval = 60\ntoken_sha256 = "{token_sha256(other)}"\n\n[[counters.shutdown.tallies.calls.samples]]',
+    )
+    app = make_app(timeline, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    client = app.test_client()
+    refused = client.post(PATH, json={"value": 1}, headers={"Authorization": f"Bearer {other}"})
+    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+    own = client.post(
+        PATH.replace("/calls/", "/sites/"), json={"value": 1}, headers={"Authorization": f"Bearer {other}"}
+    )
+    assert own.status_code == 201
+    assert client.post(PATH.replace("/calls/", "/sites/"), json={"value": 2}, headers=AUTH).status_code == 401

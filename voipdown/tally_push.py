@@ -67,6 +67,10 @@ def parse_json(data: bytes) -> list[tuple[int, object, object]]:
             raise BadSample(index, "sample", "unknown field (a sample has only at and value)")
         if "value" not in item:
             raise BadSample(index, "value", "missing")
+        if "at" in item and not isinstance(item["at"], str):
+            raise BadSample(index, "at", "must be an RFC 3339 date-time with its offset, as a string")
+        if "at" not in item and "samples" in document:
+            raise BadSample(index, "at", "missing: each sample of a list has its own instant")
         samples.append((index, item.get("at"), item["value"]))
     return samples
 
@@ -96,7 +100,9 @@ def parse_csv(data: bytes) -> list[tuple[int, object, object]]:
             raise BadSample(index, "sample", "each line is at,value, without quotes")
         raw_value = parts[1].strip()
         value = int(raw_value) if _INTEGER.match(raw_value) else raw_value
-        samples.append((index, parts[0].strip() or None, value))
+        if not parts[0].strip():
+            raise BadSample(index, "at", "missing: each line has its instant")
+        samples.append((index, parts[0].strip(), value))
     return samples
 
 

@@ -7,7 +7,8 @@ from flask import Blueprint, jsonify
 
 from voipdown import __version__
 from voipdown.languages import SUPPORTED
-from voipdown.timeline import UNITS, Timeline
+from voipdown.tally_push import MAX_SAMPLES
+from voipdown.timeline import MAX_SAMPLE_VALUE, UNITS, Timeline
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
 from voipdown.web.parameters import parameters_of
 from voipdown.web.response_kinds import KINDS, Kind
@@ -137,18 +138,61 @@ def _image_responses(endpoint: str, what: str) -> dict:
     }
 
 
+_VALUE = {
+    "type": "integer",
+    "minimum": -MAX_SAMPLE_VALUE,
+    "maximum": MAX_SAMPLE_VALUE,
+    "description": "The running total.",
+}
+_AT = {"type": "string", "format": "date-time", "description": "RFC 3339 with its offset; not before start."}
+PUSH_BODY = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["value"],
+            "properties": {"value": _VALUE, "at": _AT},
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "required": ["samples"],
+            "properties": {
+                "samples": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": MAX_SAMPLES,
+                    "items": {
+                        "type": "object",
+                        "required": ["at", "value"],
+                        "properties": {"at": _AT, "value": _VALUE},
+                        "additionalProperties": False,
+                    },
+                }
+            },
+            "additionalProperties": False,
+        },
+    ]
+}
+"""A push's JSON body: one value (at the service's now, or at `at`), or many samples."""
+
+
 def query(endpoint: str, timeline: Timeline) -> list[dict]:
     """The query parameters of `endpoint`, from the one table (voipdown/web/parameters.py)."""
     described = []
     for parameter in parameters_of(endpoint):
         formats = f" ({', '.join(parameter.formats).upper()} only)" if parameter.formats else ""
         description = f"{parameter.description}{formats} Absent or empty: {parameter.default}."
+        required = parameter.free_form and parameter.default == "required"
+        schema = parameter.schema
+        if schema is not None and not required:
+            schema = {"anyOf": [schema, {"type": "string", "enum": [""]}]}  # empty: as if absent
         described.append(
             _param(
                 parameter.name,
                 enum=parameter.values(timeline),
+                schema=schema,
                 description=description,
-                required=parameter.free_form and parameter.default == "required",
+                required=required,
             )
         )
     return described
@@ -333,8 +377,13 @@ def document(timeline: Timeline) -> dict:
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": {"type": "object"}},
-                            "text/csv": {"schema": {"type": "string"}},
+                            "application/json": {"schema": PUSH_BODY},
+                            "text/csv": {
+                                "schema": {
+                                    "type": "string",
+                                    "description": "A header `at,value`, then one sample a line (LF or CRLF).",
+                                }
+                            },
                         },
                     },
                     "responses": {

@@ -28,6 +28,9 @@ COUNTER_PAGES = (
 )
 
 
+INSTANT = {"type": "string", "format": "date-time"}
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
@@ -45,6 +48,8 @@ class Parameter:
     free_form: bool = False
     """Not one of a few values (a date, a range): the routes that take it are never replayed,
     since the replay key could not be bounded."""
+    schema: dict | None = None
+    """A free-form parameter's JSON schema, for the OpenAPI document (its route checks it)."""
 
     def values(self, timeline: Timeline) -> tuple[str, ...] | None:
         """The allowed values; None for a free-form parameter (its route checks it)."""
@@ -112,6 +117,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "the first sample",
         "Samples at or after this instant (RFC 3339 with its offset).",
         free_form=True,
+        schema=INSTANT,
     ),
     Parameter(
         "until",
@@ -120,6 +126,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "the last sample",
         "Samples at or before this instant (RFC 3339 with its offset).",
         free_form=True,
+        schema=INSTANT,
     ),
     Parameter(
         "points",
@@ -128,14 +135,16 @@ PARAMETERS: tuple[Parameter, ...] = (
         "500",
         "At most this many samples (1 to 2,000): real ones, the lowest and highest of each stretch.",
         free_form=True,
+        schema={"type": "integer", "minimum": 1, "maximum": 2_000},
     ),
     Parameter(
         "page",
         ("site.tally_page",),
         (),
         "1 (the newest samples)",
-        "Which page of the samples' table, from 1 (newest first).",
+        "Which page of the samples' table, from 1 (newest first; past the last page: a 400).",
         free_form=True,
+        schema={"type": "integer", "minimum": 1},
     ),
     Parameter(
         "at",
@@ -144,6 +153,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "required",
         "The instant of the sample to remove, RFC 3339 with its offset (checked by the route).",
         free_form=True,
+        schema=INSTANT,
     ),
 )
 BY_NAME = {parameter.name: parameter for parameter in PARAMETERS}
