@@ -106,10 +106,11 @@ def test_the_store_keeps_a_request_whole_or_not_at_all(store):
     assert store.version("c", "t") == (version + 1, 1893553445000)  # the last write, to the millisecond
     assert store.samples("c", "t") == [(1, 10), (3, 30)]
     assert store.tallies() == [("c", "t", 2, 3)]
-    assert store.summary_samples("c", "t", 1) == (2, [(1, 10), (3, 30)])  # the earliest, and the window's
+    assert store.summary_samples("c", "t", [1]) == (2, [(1, 10), (3, 30)])  # the earliest, and the window's
     store.add("c", "t", [(5_000 + n, n) for n in range(1_000)])  # a batch of a thousand
-    count, rows = store.summary_samples("c", "t", 10)
-    assert count == 1_002 and rows[0] == (1, 10) and rows[1:] == [(5_000 + n, n) for n in range(989, 1_000)]
+    count, rows = store.summary_samples("c", "t", [10, 100])
+    # The earliest, the earliest of each window ending at the latest, and the latest: nothing else.
+    assert (count, rows) == (1_002, [(1, 10), (5_899, 899), (5_989, 989), (5_999, 999)])
     assert store.version("other", "t") == (0, 0) and store.samples("other", "t") == []
 
 

@@ -176,21 +176,30 @@ class SqliteTallyStore:
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
 
-    def summary_samples(self, counter: str, tally: str, window_ms: int) -> tuple[int, list[tuple[int, int]]]:
-        """How many samples are stored, and the ones a summary needs: the earliest, and every
-        one in the `window_ms` before the latest (bounded work, however long the series)."""
+    def summary_samples(
+        self, counter: str, tally: str, windows_ms: Sequence[int]
+    ) -> tuple[int, list[tuple[int, int]]]:
+        """How many samples are stored, and the few a summary needs: the earliest, the latest,
+        and the earliest inside each trailing window (of `windows_ms`) that ends at the latest.
+        A handful of index lookups, however many samples there are."""
         try:
             connection = self._connection()
+            where = "WHERE counter = ? AND tally = ?"
             count, first, last = connection.execute(
-                "SELECT count(*), min(at_ms), max(at_ms) FROM samples WHERE counter = ? AND tally = ?",
-                (counter, tally),
+                f"SELECT count(*), min(at_ms), max(at_ms) FROM samples {where}", (counter, tally)
             ).fetchone()
             if not count:
                 return 0, []
+            instants = {first, last}
+            for window in windows_ms:
+                row = connection.execute(
+                    f"SELECT min(at_ms) FROM samples {where} AND at_ms >= ?", (counter, tally, last - window)
+                ).fetchone()
+                instants.add(row[0])
+            marks = ", ".join("?" * len(instants))
             rows = connection.execute(
-                "SELECT at_ms, value FROM samples WHERE counter = ? AND tally = ? AND (at_ms = ? OR at_ms >= ?)"
-                " ORDER BY at_ms",
-                (counter, tally, first, last - window_ms),
+                f"SELECT at_ms, value FROM samples {where} AND at_ms IN ({marks}) ORDER BY at_ms",
+                (counter, tally, *sorted(instants)),
             ).fetchall()
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
@@ -337,7 +346,11 @@ class RedisTallyStore:
     def samples(self, counter: str, tally: str) -> list[tuple[int, int]]:
         return self._parse(self._call(lambda: self.client.zrange(self._keys(counter, tally)[0], 0, -1)))
 
-    def summary_samples(self, counter: str, tally: str, window_ms: int) -> tuple[int, list[tuple[int, int]]]:
+    def summary_samples(
+        self, counter: str, tally: str, windows_ms: Sequence[int]
+    ) -> tuple[int, list[tuple[int, int]]]:
+        """As SqliteTallyStore.summary_samples: the earliest, the latest, and the earliest inside
+        each trailing window."""
         key = self._keys(counter, tally)[0]
 
         def read():
@@ -346,11 +359,14 @@ class RedisTallyStore:
             count, first, last = pipe.execute()
             if not count:
                 return 0, []
-            since = self._parse(last)[0][0] - window_ms
-            recent = self.client.zrangebyscore(key, since, "+inf")
-            rows = self._parse(recent)
-            head = self._parse(first)[0]
-            return count, rows if rows and rows[0] == head else [head, *rows]
+            rows = {*self._parse(first), *self._parse(last)}
+            latest = self._parse(last)[0][0]
+            pipe = self.client.pipeline(transaction=False)
+            for window in windows_ms:
+                pipe.zrangebyscore(key, latest - window, "+inf", start=0, num=1)
+            for found in pipe.execute():
+                rows.update(self._parse(found))
+            return count, sorted(rows)
 
         return self._call(read)
 

@@ -15,6 +15,7 @@ from voipdown.render.chart_layout import BACKGROUND, EVENT_COLOR, GRID_COLOR, Ch
 from voipdown.render.font import Font
 from voipdown.render.png import MAX_SCALE, draw_line, encode_png, layer, rgb_of
 
+ROUND_JOINS_UP_TO = 100
 FINE = 4
 """Device pixels of the line's mask per output pixel, each way."""
 
@@ -39,30 +40,31 @@ def _line_mask(layout: ChartLayout, scale: int) -> tuple[Image.Image, tuple[int,
 
     stroke = max(1, round(layout.size.stroke * k)) + 1  # Pillow draws a sloped wide line a mask pixel thin
     if len(layout.line) > 1:
-        draw.line([at(x, y) for x, y in layout.line], fill=255, width=stroke, joint="curve")
+        # Round joins matter where a few samples make sharp corners; with many, the segments are
+        # short and nearly aligned, and Pillow's round joins (drawn one by one in Python) cost more
+        # than the whole rest of the chart.
+        joint = "curve" if len(layout.line) <= ROUND_JOINS_UP_TO else None
+        draw.line([at(x, y) for x, y in layout.line], fill=255, width=stroke, joint=joint)
     for x, y in [*layout.dots, *layout.line[:1], *layout.line[-1:]]:  # dots, and round caps at the ends
         radius = (layout.size.dot if (x, y) in layout.dots else layout.size.stroke / 2) * k
         cx, cy = at(x, y)
         draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), fill=255)
-    return mask.resize((corner[0] - origin[0], corner[1] - origin[1]), Image.Resampling.BOX), origin
+    return mask.reduce(fine), origin  # each device pixel: the mean of its fine ones
 
 
-def _rules(layout: ChartLayout, scale: int) -> tuple[Image.Image, Image.Image]:
-    """The grid's mask and the events' mask (dashed lines and their dots), in device pixels."""
-    size = (layout.width * scale, layout.height * scale)
+def _draw_rules(canvas: Image.Image, layout: ChartLayout, scale: int) -> None:
+    """The grid and the events' dashed lines and dots, straight onto the canvas: lines one
+    device pixel wide on whole pixels need no anti-aliasing."""
     left, top, right, bottom = (value * scale for value in layout.plot)
-    grid, events = Image.new("L", size, 0), Image.new("L", size, 0)
-    draw = ImageDraw.Draw(grid)
+    draw = ImageDraw.Draw(canvas)
     for y in layout.grid:
         row = round(y * scale)
-        draw.line([(left, row), (right, row)], fill=255, width=scale)
-    draw = ImageDraw.Draw(events)
+        draw.line([(left, row), (right, row)], fill=GRID_COLOR, width=scale)
     for mark in layout.events:
         column = round(mark.x * scale)
         for y in range(math.floor(top), math.ceil(bottom), 6 * scale):
-            draw.line([(column, y), (column, min(y + 3 * scale, bottom))], fill=255, width=scale)
-        draw.ellipse((column - 3 * scale, top - 3 * scale, column + 3 * scale, top + 3 * scale), fill=255)
-    return grid, events
+            draw.line([(column, y), (column, min(y + 3 * scale, bottom))], fill=EVENT_COLOR, width=scale)
+        draw.ellipse((column - 3 * scale, top - 3 * scale, column + 3 * scale, top + 3 * scale), fill=EVENT_COLOR)
 
 
 def render_chart_png(layout: ChartLayout, font: Font, scale: int = 2) -> bytes:
@@ -79,9 +81,7 @@ def render_chart_png(layout: ChartLayout, font: Font, scale: int = 2) -> bytes:
                 box = (area[0] + origin[0], area[1] + origin[1], area[2] + origin[0], area[3] + origin[1])
                 canvas.paste(rgb_of(color), box, mask.crop(area))
 
-        grid, events = _rules(layout, scale)
-        paint(GRID_COLOR, grid)
-        paint(EVENT_COLOR, events)
+        _draw_rules(canvas, layout, scale)
     else:  # a sparkline on whatever the host page's background is
         canvas = Image.new("RGBA", size, (0, 0, 0, 0))
 

@@ -113,11 +113,11 @@ def stored_samples(counter: Counter, tally: Tally) -> tuple[list[tuple[int, int]
 
 
 def summary_points(counter: Counter, tally: Tally) -> tuple[list, int, bool]:
-    """The points a summary needs (the earliest and the last hour's), how many samples the
-    series holds, and whether the store answered."""
-    window = max(RATE_WINDOWS.values()) * 1000
+    """The points a summary needs (the earliest, the latest, the earliest of each rate's
+    window), how many samples the series holds, and whether the store answered."""
+    windows = [seconds * 1000 for seconds in RATE_WINDOWS.values()]
     count, stored, current = _remembered(
-        counter, tally, lambda store: store.summary_samples(counter.slug, tally.name, window), "summary"
+        counter, tally, lambda store: store.summary_samples(counter.slug, tally.name, windows), "summary"
     )
     return series(counter, tally, stored), len(tally.samples) + count, current
 
