@@ -176,9 +176,7 @@ class SqliteTallyStore:
         except (sqlite3.Error, OSError) as error:
             raise StoreUnavailable(str(error)) from error
 
-    def summary_samples(
-        self, counter: str, tally: str, windows_ms: Sequence[int]
-    ) -> tuple[int, list[tuple[int, int]]]:
+    def summary_samples(self, counter: str, tally: str, windows_ms: Sequence[int]) -> tuple[int, list[tuple[int, int]]]:
         """How many samples are stored, and the few a summary needs: the earliest, the latest,
         and the earliest inside each trailing window (of `windows_ms`) that ends at the latest.
         A handful of index lookups, however many samples there are."""
@@ -346,9 +344,7 @@ class RedisTallyStore:
     def samples(self, counter: str, tally: str) -> list[tuple[int, int]]:
         return self._parse(self._call(lambda: self.client.zrange(self._keys(counter, tally)[0], 0, -1)))
 
-    def summary_samples(
-        self, counter: str, tally: str, windows_ms: Sequence[int]
-    ) -> tuple[int, list[tuple[int, int]]]:
+    def summary_samples(self, counter: str, tally: str, windows_ms: Sequence[int]) -> tuple[int, list[tuple[int, int]]]:
         """As SqliteTallyStore.summary_samples: the earliest, the latest, and the earliest inside
         each trailing window."""
         key = self._keys(counter, tally)[0]

@@ -18,12 +18,19 @@ from voipdown.render.styles import DEFAULT_STYLE, PALETTE, STYLES
 from voipdown.render.svg import render_svg
 from voipdown.render.wordless import wordless_png, wordless_svg
 from voipdown.web.errors import Refusal
-from voipdown.web.freshness import MAX_LIFETIME, cache_error, cache_for, conditional, count_response
+from voipdown.web.freshness import (
+    MAX_LIFETIME,
+    cache_error,
+    cache_for,
+    conditional,
+    count_response,
+    replay_briefly,
+)
 from voipdown.web.negotiation import accepted_language
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import current_timeline, service
-from voipdown.web.tallies import last_change, summary_points
+from voipdown.web.tallies import VERSION_TTL, last_change, summary_points
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("badges", __name__)
@@ -126,7 +133,7 @@ def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None
     )
     lifetime = MAX_LIFETIME if tally.closed else tally.interval
     response = cache_for(_image(body, fmt, 200), lifetime if current else 5, stale=lifetime)
-    return conditional(response, last_change(asked.counter, tally))
+    return replay_briefly(conditional(response, last_change(asked.counter, tally)), VERSION_TTL)
 
 
 @blueprint.get("/badges")

@@ -114,6 +114,16 @@ def conditional(response: Response, modified: dt.datetime | None) -> Response:
     return response
 
 
+def replay_briefly(response: Response, seconds: float) -> Response:
+    """Let the replay layer (voipdown/web/replay.py) answer this again, as it is, Cache-Control
+    included, for `seconds`: an answer that may change at any moment (a tally's), but that
+    no worker would draw differently sooner (it reads the tally's version that seldom)."""
+    if REPLAY_MARK in request.environ and response.status_code == 200 and replayed(request.endpoint):
+        until = now() + dt.timedelta(seconds=seconds)
+        request.environ[REPLAY_MARK] = (until, 0, served().timeline.version, True)
+    return response
+
+
 def count_response(response: Response, asked: Asked, replayable: bool = True, at_most: int | None = None) -> Response:
     """Headers of a response that tells the asked counter's count: lifetime, validators, 304.
     `replayable` is False for a body that depends on the instant, not only on the day; a

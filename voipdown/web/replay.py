@@ -62,6 +62,9 @@ class Entry:
     """The parts of the first request (REQUEST_PARTS) that made this answer."""
     valid_from: dt.datetime | None = None
     """For an answer drawn ahead: the midnight from which it is true."""
+    brief: bool = False
+    """Kept for a moment (a tally's answer, until `next_change`), its own Cache-Control
+    replayed as it is, never drawn ahead, and forgotten when this worker takes a push."""
 
     def serves(self, version: str, instant: dt.datetime) -> bool:
         """Whether this answer is the right one at `instant` for timeline `version`."""
@@ -79,6 +82,8 @@ class Replay:
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._ahead: dict[str, Entry] = {}
         """Next days' answers, drawn before their midnight."""
+        self._brief: set[str] = set()
+        """The keys of brief entries (tallies' answers), to forget them at a push."""
         self._lock = threading.Lock()
         self.rollover = Rollover(self)
 
@@ -122,10 +127,12 @@ class Replay:
         chunks = _read(body)
         request = tuple((name, environ[name]) for name in REQUEST_PARTS if name in environ)
         with self._lock:
-            self._entries[key] = _entry(captured, chunks, environ[REPLAY_MARK], request)
+            entry = self._entries[key] = _entry(captured, chunks, environ[REPLAY_MARK], request)
             self._entries.move_to_end(key)
+            if entry.brief:
+                self._brief.add(key)
             while len(self._entries) > MAX_ENTRIES:
-                self._entries.popitem(last=False)
+                self._brief.discard(self._entries.popitem(last=False)[0])
         self.rollover.start()
         return chunks
 
@@ -146,7 +153,15 @@ class Replay:
                 del self._ahead[key]  # drawn from an edit no longer served, or for a day already past
             if entry is not None and self._entries.get(key) is entry:
                 del self._entries[key]
+                self._brief.discard(key)
         return None
+
+    def forget_brief(self) -> None:
+        """Drop every tally answer kept here: this worker took a push, and shows it at once."""
+        with self._lock:
+            for key in self._brief:
+                self._entries.pop(key, None)
+            self._brief.clear()
 
     # Drawing ahead, for the rollover thread.
 
@@ -158,6 +173,7 @@ class Replay:
                 (key, entry)
                 for key, entry in self._entries.items()
                 if entry.next_change is not None
+                and not entry.brief
                 and 0 < (entry.next_change - instant).total_seconds() <= lead
                 and (key not in self._ahead or self._ahead[key].valid_from != entry.next_change)
             ]
@@ -166,7 +182,9 @@ class Replay:
         """Seconds from `instant` to the soonest change of a kept answer; None if none will change."""
         with self._lock:
             changes = [
-                e.next_change for e in self._entries.values() if e.next_change is not None and e.next_change > instant
+                e.next_change
+                for e in self._entries.values()
+                if e.next_change is not None and e.next_change > instant and not e.brief
             ]
         return (min(changes) - instant).total_seconds() if changes else None
 
@@ -197,6 +215,12 @@ class Replay:
         return True
 
     def _replay(self, entry: Entry, environ, start_response, instant: dt.datetime):
+        if entry.brief:  # its own Cache-Control is among its headers
+            if client_has(environ, entry.etag, entry.last_modified):
+                start_response("304 Not Modified", not_modified_headers(entry.headers))
+                return []
+            start_response(entry.status, list(entry.headers))
+            return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
         control = (
             "Cache-Control",
             cache_control(lifetime_until(entry.next_change, instant), entry.stale_while_revalidate),
@@ -218,13 +242,24 @@ def _read(body) -> list[bytes]:
 
 
 def _entry(captured: dict, chunks: list[bytes], replay: tuple, request: tuple, valid_from=None) -> Entry:
-    """What is kept of a 200 answer: all but its Cache-Control and Date, recomputed at each replay."""
-    headers = tuple(
-        (name, value) for name, value in captured["headers"] if name.lower() not in ("cache-control", "date")
-    )
+    """What is kept of a 200 answer: all but its Date and (unless it is brief) its Cache-Control,
+    recomputed at each replay."""
+    next_change, stale, version, *rest = replay
+    brief = bool(rest and rest[0])
+    dropped = ("date",) if brief else ("cache-control", "date")
+    headers = tuple((name, value) for name, value in captured["headers"] if name.lower() not in dropped)
     etag = next((value for name, value in headers if name.lower() == "etag"), None)
     modified = next((value for name, value in headers if name.lower() == "last-modified"), None)
-    next_change, stale, version = replay
     return Entry(
-        captured["status"], headers, b"".join(chunks), etag, modified, next_change, version, stale, request, valid_from
+        captured["status"],
+        headers,
+        b"".join(chunks),
+        etag,
+        modified,
+        next_change,
+        version,
+        stale,
+        request,
+        valid_from,
+        brief,
     )

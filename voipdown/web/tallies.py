@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from voipdown.clock import now
 from voipdown.render.styles import PALETTE, TALLY_COLOR
@@ -33,7 +33,7 @@ from voipdown.tally_store import Conflict, StoreUnavailable
 from voipdown.tally_tokens import token_matches
 from voipdown.timeline import Counter, Tally
 from voipdown.web.errors import Refusal
-from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
+from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional, replay_briefly
 from voipdown.web.links import absolute
 from voipdown.web.resolver import Asked, bad_parameter, resolve
 from voipdown.web.state import served, service
@@ -76,9 +76,13 @@ def store_version(counter: Counter, tally: Tally) -> Seen | None:
 
 
 def _wrote(counter: Counter, tally: Tally) -> None:
-    """This worker wrote to the tally: its next read of the version goes to the store (a
-    push's answer, and this worker's next answers, show the push at once)."""
+    """This worker wrote to the tally: its next read of the version goes to the store, and the
+    tally answers it keeps to replay are dropped (a push's answer, and this worker's next
+    answers, show the push at once)."""
     service().tally_versions.pop((counter.slug, tally.name), None)
+    replay = current_app.extensions.get("voipdown_replay")
+    if replay is not None:
+        replay.forget_brief()
 
 
 def _remembered(counter: Counter, tally: Tally, read, kind: str) -> tuple[int, list[tuple[int, int]], bool]:
@@ -283,7 +287,8 @@ def cached_answer(response, counter: Counter, *tallies: Tally):
     """Kept for the shortest interval of `tallies` (an hour if all are closed), with an ETag
     and Last-Modified."""
     lifetime = _lifetime(tallies)
-    return conditional(cache_for(response, lifetime, stale=lifetime), last_change(counter, *tallies))
+    response = conditional(cache_for(response, lifetime, stale=lifetime), last_change(counter, *tallies))
+    return replay_briefly(response, VERSION_TTL)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/samples")
