@@ -366,3 +366,28 @@ def test_another_tallys_token_opens_nothing_but_its_own(make_app, tmp_path):
     )
     assert own.status_code == 201
     assert client.post(PATH.replace("/calls/", "/sites/"), json={"value": 2}, headers=AUTH).status_code == 401
+
+
+def test_a_chunked_push_is_read_whole_by_the_real_server(tmp_path):
+    """curl --data-binary @- sends a body without Content-Length (chunked): the server reads
+    it all, and the 256 KiB limit holds for it too."""
+    import http.client
+
+    with serving(server_env(tmp_path), workers=1) as (base, _):
+        host, port = base.removeprefix("http://").split(":")
+
+        def chunked(body: bytes) -> tuple[int, dict]:
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            chunks = (body[i : i + 1000] for i in range(0, len(body), 1000))
+            connection.request(
+                "POST", PATH, body=chunks, headers={**AUTH, "Content-Type": "application/json"}, encode_chunked=True
+            )
+            response = connection.getresponse()
+            answer = (response.status, json.loads(response.read()))
+            connection.close()
+            return answer
+
+        status, body = chunked(json.dumps({"value": 5}).encode())
+        assert status == 201 and body["tally"]["value"] == 5
+        status, body = chunked(b'{"value": 6}' + b" " * (300 * 1024))
+        assert status == 413 and body["error"]["code"] == "too_large"
