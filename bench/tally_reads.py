@@ -2,11 +2,11 @@
 same server in the same run; then 10,000 simulated embeds polling a live tally behind the
 documented nginx cache (docs/deploy/nginx.conf), counting what reaches the service.
 
-    python bench/tally_reads.py [--seconds 8] [--embeds 10000] [--interval 2] [--intervals 5]
+    python bench/tally_reads.py [--seconds 8] [--interval 2] [--intervals 10]
 
-The embeds: wrk with `--embeds` connections spread over the four languages, each asking
-the tally's JSON as the embed does (If-None-Match with the last ETag it saw), at the pace
-`--embeds` readers polling once an interval make; a pusher adds a sample every interval.
+The embeds: wrk asks the tally's JSON in the four languages as the embed does (If-None-Match
+with the last ETag it saw), as fast as it goes: many times what 10,000 embeds polling once
+an interval ask; a pusher adds a sample every interval.
 The service counts the requests it answers for that URL (a WSGI layer of this script's own,
 in front of the app), per language: the figure is those requests per (URL, language) per
 interval.
@@ -29,37 +29,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import push as push_bench  # noqa: E402
 from bench import wrk_report  # noqa: E402
 from bench.local import ROOT, free_port, serving, stop, wait_http, wait_tcp  # noqa: E402
 
-TOKEN = "bench-reads-token"
 LANGS = ("fr", "ar", "zgh", "en")
-TIMELINE = """\
-default_counter = "c"
 
-[counters.c]
-timezone = "Africa/Casablanca"
-start = 2016-01-05
-default_lang = "fr"
-title = { fr = "Compteur", ar = "عداد", zgh = "ⴰⵎⵙⵉⴹⵏ", en = "Counter" }
-
-[counters.c.tallies.t]
-title = { fr = "Signatures", ar = "توقيعات", zgh = "ⵉⵙⴼⵔⴰ", en = "Signatures" }
-unit = "signatures"
-start = 2016-01-05
-interval = %(interval)d
-token_sha256 = "%(sha)s"
-"""
-
-# The embed's poll: the ETag it was last given for its language, sent back. (wrk keeps no
-# state per connection: an answer's language is read from its body, "lang":"fr".)
-EMBED_SCRIPT = """
+# The embed's poll, after wrk_report's accounting (whose response() it replaces, counting
+# the same way): the ETag last given for its language, sent back. wrk keeps no state per
+# connection, so an answer's language is read from its body ("lang":"fr").
+EMBED_POLL = """
 local langs = {%(langs)s}
 local etags = {}
 local n = 0
-statuses = {}
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
 function init(args) n = math.random(1, #langs) end
 function request()
   n = n %% #langs + 1
@@ -72,15 +54,6 @@ function response(status, headers, body)
   local lang = body and string.match(body, '"lang":"(%%a+)"')
   local etag = headers["ETag"] or headers["etag"]
   if lang and etag then etags[lang] = etag end
-end
-function done(summary, latency, requests)
-  local merged = {}
-  for _, thread in ipairs(threads) do
-    for status, k in pairs(thread:get("statuses")) do merged[status] = (merged[status] or 0) + k end
-  end
-  io.write("STATUSES")
-  for status, k in pairs(merged) do io.write(string.format(" %%d=%%d", status, k)) end
-  io.write("\\n")
 end
 """
 
@@ -132,7 +105,7 @@ def push(base: str, value: int) -> None:
     request = urllib.request.Request(
         base + "/api/v1/counters/c/tallies/t/samples",
         data=json.dumps({"value": value}).encode(),
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+        headers={"Authorization": f"Bearer {push_bench.TOKEN}", "Content-Type": "application/json"},
         method="POST",
     )
     with urllib.request.urlopen(request) as response:
@@ -171,12 +144,11 @@ def nginx(upstream: str, run: Path) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def embeds(base: str, work: Path, count: int, interval: int, intervals: int) -> dict:
-    """`count` embeds polling once an interval through nginx, while a sample comes every interval."""
+def embeds(base: str, work: Path, interval: int, intervals: int) -> dict:
+    """Embeds polling through nginx for `intervals` intervals, while a sample comes every interval."""
     script = work / "embeds.lua"
-    script.write_text(EMBED_SCRIPT % {"langs": ", ".join(f'"{lang}"' for lang in LANGS)})
-    per_second = count / interval  # what `count` readers polling once an interval ask
-    seconds = interval * intervals
+    accounting = wrk_report.SCRIPT % {"paths": ""}
+    script.write_text(accounting + EMBED_POLL % {"langs": ", ".join(f'"{lang}"' for lang in LANGS)})
     stop = threading.Event()
 
     def pusher() -> None:
@@ -188,42 +160,25 @@ def embeds(base: str, work: Path, count: int, interval: int, intervals: int) -> 
     thread = threading.Thread(target=pusher)
     thread.start()
     try:
-        output = subprocess.run(
-            ["wrk", "-t2", "-c64", f"-d{seconds}s", "-R", str(int(per_second)), "-s", str(script), base + "/"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if "unknown option" in output.stderr or output.returncode != 0:
-            # Debian's wrk has no rate limit (-R): as fast as it goes, which asks more than the
-            # readers would; the origin's count per interval is what is measured either way.
-            output = subprocess.run(
-                ["wrk", "-t2", "-c64", f"-d{seconds}s", "-s", str(script), base + "/"],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
+        # As fast as wrk goes (Debian's wrk has no rate option): more than the readers would ask.
+        return wrk_report.run(base + "/", interval * intervals, 64, script, threads=2)
     finally:
         stop.set()
         thread.join()
-    statuses = {}
-    for line in output.stdout.splitlines():
-        if line.startswith("STATUSES"):
-            statuses = {int(k): int(v) for k, v in (pair.split("=") for pair in line.split()[1:])}
-    return {"seconds": seconds, "statuses": statuses, "asked": sum(statuses.values())}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--embeds", type=int, default=10_000)
     parser.add_argument("--interval", type=int, default=2)
-    parser.add_argument("--intervals", type=int, default=5)
+    parser.add_argument("--intervals", type=int, default=10)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="voipdown-reads-"))
     timeline = work / "timeline.toml"
-    sha = hashlib.sha256(TOKEN.encode()).hexdigest()
-    timeline.write_text(TIMELINE % {"interval": args.interval, "sha": sha}, encoding="utf-8")
+    sha = hashlib.sha256(push_bench.TOKEN.encode()).hexdigest()
+    timeline.write_text(
+        (push_bench.TIMELINE % sha).replace("interval = 60", f"interval = {args.interval}"), encoding="utf-8"
+    )
     (work / "counting.py").write_text(COUNTING_APP)
     env = {
         "VOIPDOWN_TIMELINE": str(timeline),
@@ -241,7 +196,7 @@ def main() -> None:
         (work / "nginx").mkdir()
         process, front = nginx(base, work / "nginx")
         try:
-            results["embeds"] = embeds(front, work, args.embeds, args.interval, args.intervals)
+            results["embeds"] = embeds(front, work, args.interval, args.intervals)
         finally:
             process.terminate()
             process.wait(timeout=10)
@@ -254,10 +209,10 @@ def main() -> None:
     print(json.dumps(results, indent=2))
     for name, found in results["rates"].items():
         print(f"{name:<28}{found['per_second']:>8,}/s  {found['per_second'] / reference:.2f} of the counter badge")
-    embeds_found = results["embeds"]
+    polls = results["embeds"]
     print(
-        f"{args.embeds:,} embeds, {args.intervals} intervals of {args.interval} s: nginx answered"
-        f" {embeds_found['asked']:,} polls ({embeds_found['statuses']})"
+        f"embeds polling, {args.intervals} intervals of {args.interval} s: nginx answered"
+        f" {polls['requests']:,} polls ({polls['statuses']})"
     )
     for lang in LANGS:
         n = counts.get(f"lang={lang}", 0)

@@ -170,6 +170,31 @@ def server_env(tmp_path) -> dict:
     }
 
 
+def pushing(base: str, client: int, stop: threading.Event, acknowledged: list, refused: list) -> None:
+    """One client pushing single samples until `stop`, each at an instant of its own (no 409
+    between clients): the 201s go in `acknowledged` as (at, value), the refusals in `refused`
+    as (status, Retry-After); it returns when the server is gone."""
+    began, n = now(), 0
+    while not stop.is_set():
+        n += 1
+        value = client * 1_000_000 + n
+        when = (began - dt.timedelta(milliseconds=client * 100_000 + n)).isoformat(timespec="milliseconds")
+        request = urllib.request.Request(
+            base + PATH,
+            data=json.dumps({"at": when, "value": value}).encode(),
+            headers={**AUTH, "Content-Type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if response.status == 201:
+                    acknowledged.append((when, value))
+        except urllib.error.HTTPError as error:
+            refused.append((error.code, error.headers.get("Retry-After")))
+        except OSError:
+            return  # the server is gone
+
+
 def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
     """`voipdown serve` killed with SIGKILL (master and workers) while four clients push: every
     sample it answered 201 for is in the store after a restart."""
@@ -177,27 +202,8 @@ def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
     acknowledged: list[tuple[str, int]] = []
     stop = threading.Event()
 
-    def push(base: str, client: int) -> None:
-        n = 0
-        while not stop.is_set():
-            n += 1
-            value = client * 1_000_000 + n
-            when = (now() - dt.timedelta(seconds=n + client / 10)).isoformat(timespec="milliseconds")
-            request = urllib.request.Request(
-                base + PATH,
-                data=json.dumps({"at": when, "value": value}).encode(),
-                headers={**AUTH, "Content-Type": "application/json"},
-                method="POST",
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=5) as response:
-                    if response.status == 201:
-                        acknowledged.append((when, value))
-            except OSError:
-                return  # the server is gone
-
     with serving(env, workers=2) as (base, process):
-        pushers = [threading.Thread(target=push, args=(base, client)) for client in range(4)]
+        pushers = [threading.Thread(target=pushing, args=(base, client, stop, acknowledged, [])) for client in range(4)]
         for pusher in pushers:
             pusher.start()
         time.sleep(1.5)
@@ -230,31 +236,12 @@ def test_redis_killed_during_pushes_answers_503_and_never_201_for_an_unstored_sa
     refused: list[tuple[int, str | None]] = []
     stop = threading.Event()
 
-    began = now()
-
-    def push(base: str, client: int) -> None:
-        n = 0
-        while not stop.is_set():
-            n += 1
-            value = client * 1_000_000 + n
-            # An instant of its own for every push of every client: no 409 between them.
-            when = (began - dt.timedelta(milliseconds=client * 100_000 + n)).isoformat(timespec="milliseconds")
-            request = urllib.request.Request(
-                base + PATH,
-                data=json.dumps({"at": when, "value": value}).encode(),
-                headers={**AUTH, "Content-Type": "application/json"},
-                method="POST",
-            )
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    if response.status == 201:
-                        acknowledged.append((when, value))
-            except urllib.error.HTTPError as error:
-                refused.append((error.code, error.headers.get("Retry-After")))
-
     try:
         with serving(env, workers=2) as (base, _):
-            pushers = [threading.Thread(target=push, args=(base, client)) for client in range(4)]
+            pushers = [
+                threading.Thread(target=pushing, args=(base, client, stop, acknowledged, refused))
+                for client in range(4)
+            ]
             for pusher in pushers:
                 pusher.start()
             time.sleep(1.0)
