@@ -168,3 +168,20 @@ def test_without_connect_src_it_says_why_once_and_keeps_the_page(browser, servic
         assert len(warnings) == 1 and "could not be read" in warnings[0]
         assert shadow(page, "r.querySelector('.title').textContent") == ["Calls reported"]
         context.close()
+
+
+def test_a_closed_card_asks_no_more(browser, service, host):
+    snippet = f'<script src="{service.url}/embed/shutdown.js" data-tally="calls" data-position="bottom-right"></script>'
+    url = host.page("/closing.html", snippet, lang="en")
+    context = browser.new_context()
+    page = context.new_page()
+    asked = []
+    page.on("request", lambda request: "/tallies/calls" in request.url and asked.append(request.url))
+    page.goto(url)
+    page.wait_for_function("() => document.querySelector('voipdown-counter')")
+    page.wait_for_timeout(500)
+    assert len(asked) == 1
+    page.evaluate("() => document.querySelector('voipdown-counter').shadowRoot.querySelector('.close').click()")
+    page.wait_for_timeout(5_000 * INTERVAL)  # more than the stale pace (4 intervals)
+    assert len(asked) == 1 and page.evaluate("document.querySelector('voipdown-counter')") is None
+    context.close()

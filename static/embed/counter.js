@@ -122,11 +122,16 @@
       var last = 0;
       var failed = 0;
       var stopped = !!words.message; // a closed tally: its value came with the script, never polled
+      if (!stopped && !window.fetch) {
+        stopped = true;
+        warn('this browser cannot read the tally (no fetch)');
+      }
       var next = function (delay) {
         clearTimeout(timer);
         timer = document.hidden || stopped ? 0 : setTimeout(poll, delay);
       };
       var poll = function () {
+        if (!host.isConnected) return; // closed with its button: asked no more
         last = Date.now();
         // no-cache: the browser asks again with the ETag it has, and a 304 costs a few bytes.
         fetch(tally.api + '?lang=' + lang, { cache: 'no-cache', credentials: 'omit' }).then(function (response) {

@@ -1,8 +1,11 @@
 """Tallies in the JSON API: `/api/v1/counters/<slug>/tallies` and `.../tallies/<name>`.
 
-Answers live for the tally's interval (a closed tally's, an hour) and are never replayed
-(a push changes them at any moment). While the store cannot be read, an answer is made
-from the timeline's samples and the last stored ones this worker saw, and says so.
+Answers live for the tally's interval (a closed tally's, an hour). A push may change them
+at any moment: each worker reads a tally's version in the store at most every half second
+(VERSION_TTL), reads its samples again only when the version moved, and replays its
+answers for that half second only; a push it takes itself shows at once. While the store
+cannot be read, an answer is made from the timeline's samples and the last stored ones
+this worker saw, and says so.
 """
 
 from __future__ import annotations
