@@ -242,6 +242,18 @@ def test_a_tally_with_its_samples():
             "counters.shutdown.tallies.petition.colour",
             "unknown key",
         ),
+        (
+            'unit = "signatures"',
+            'unit = "signatures"\nnote = { ar = "…" }',
+            "counters.shutdown.tallies.petition.note",
+            "default language",
+        ),
+        (
+            'unit = "signatures"',
+            'unit = "signatures"\nnote = { fr = "Mesuré à la main.", de = "Von Hand." }',
+            "counters.shutdown.tallies.petition.note.de",
+            "unsupported language",
+        ),
     ],
 )
 def test_each_kind_of_tally_problem(old, new, where, words):
@@ -264,3 +276,4 @@ def test_the_bundled_opeunlike_tallies_hold_only_sourced_figures():
             (dt.date(2016, 2, 29), published[name]),
         ]
         assert all(s.precision == "day" and "Médias 24" in s.source.name for s in tally.samples)
+        assert "100\u202f000" in tally.note["fr"] and "100,000" in tally.note["en"]  # the press's caveats
