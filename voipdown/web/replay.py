@@ -19,6 +19,7 @@ served before its midnight, nor after a timeline edit.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -84,6 +85,10 @@ class Replay:
         """Next days' answers, drawn before their midnight."""
         self._brief: set[str] = set()
         """The keys of brief entries (tallies' answers), to forget them at a push."""
+        self._pushes = itertools.count(1)
+        self._pushed = 0
+        """Stamped at each push this worker takes: a brief answer drawn from a request that
+        began before it is not stored (it may not show the push)."""
         self._lock = threading.Lock()
         self.rollover = Rollover(self)
 
@@ -112,6 +117,7 @@ class Replay:
             return self._replay(entry, environ, start_response, instant)
         environ[REPLAY_MARK] = None
         captured = {}
+        pushed = self._pushed  # before drawing: a push taken meanwhile makes this answer brief-unfit
 
         def capture(status, headers, exc_info=None):
             captured["status"], captured["headers"] = status, headers
@@ -127,7 +133,10 @@ class Replay:
         chunks = _read(body)
         request = tuple((name, environ[name]) for name in REQUEST_PARTS if name in environ)
         with self._lock:
-            entry = self._entries[key] = _entry(captured, chunks, environ[REPLAY_MARK], request)
+            entry = _entry(captured, chunks, environ[REPLAY_MARK], request)
+            if entry.brief and pushed != self._pushed:
+                return chunks  # drawn while this worker took a push: maybe without it
+            self._entries[key] = entry
             self._entries.move_to_end(key)
             if entry.brief:
                 self._brief.add(key)
@@ -157,8 +166,10 @@ class Replay:
         return None
 
     def forget_brief(self) -> None:
-        """Drop every tally answer kept here: this worker took a push, and shows it at once."""
+        """Drop every tally answer kept here, and any being drawn now: this worker took a push,
+        and shows it at once."""
         with self._lock:
+            self._pushed = next(self._pushes)
             for key in self._brief:
                 self._entries.pop(key, None)
             self._brief.clear()

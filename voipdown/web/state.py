@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask import current_app, request
@@ -31,6 +33,9 @@ class ServiceState:
     read: read again only when the version moves, and answered from while the store is down."""
     tally_versions: dict = field(default_factory=dict)
     """(counter, tally) -> the store's version this worker last read, and when."""
+    tally_writes: dict = field(default_factory=dict)
+    """(counter, tally) -> the stamp of this worker's last write to it."""
+    write_stamps: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
 def service() -> ServiceState:

@@ -59,6 +59,8 @@ class Seen:
     changed: dt.datetime | None
     """The store's last write to the tally; None before the first."""
     read_at: float
+    written: int
+    """This worker's last write to the tally when the version was read (see _wrote)."""
 
 
 def store_version(counter: Counter, tally: Tally) -> Seen | None:
@@ -67,13 +69,14 @@ def store_version(counter: Counter, tally: Tally) -> Seen | None:
     state, key = service(), (counter.slug, tally.name)
     known = state.tally_versions.get(key)
     moment = time.monotonic()
-    if known is not None and moment - known.read_at < VERSION_TTL:
+    written = state.tally_writes.get(key, 0)
+    if known is not None and moment - known.read_at < VERSION_TTL and known.written == written:
         return known
     try:
         version, changed_ms = state.tally_store.version(counter.slug, tally.name)
     except StoreUnavailable:
         return None
-    seen = Seen(version, from_ms(changed_ms) if changed_ms else None, moment)
+    seen = Seen(version, from_ms(changed_ms) if changed_ms else None, moment, written)
     state.tally_versions[key] = seen  # one assignment: atomic under the GIL
     return seen
 
@@ -82,7 +85,10 @@ def _wrote(counter: Counter, tally: Tally) -> None:
     """This worker wrote to the tally: its next read of the version goes to the store, and the
     tally answers it keeps to replay are dropped (a push's answer, and this worker's next
     answers, show the push at once)."""
-    service().tally_versions.pop((counter.slug, tally.name), None)
+    state = service()
+    # A new stamp, unique (itertools.count is thread-safe): a version read before this write,
+    # even one stored after it by a slower thread, is not trusted any more.
+    state.tally_writes[(counter.slug, tally.name)] = next(state.write_stamps)
     replay = current_app.extensions.get("voipdown_replay")
     if replay is not None:
         replay.forget_brief()
