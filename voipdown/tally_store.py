@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from voipdown.clock import now
 
@@ -308,7 +309,9 @@ class RedisTallyStore:
         self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._add = self.client.register_script(_ADD)
         self._remove = self.client.register_script(_REMOVE)
-        self.path = url  # what /healthz and the CLI name
+        parts = urlsplit(url)
+        # What the CLI names in a message: the address without its password.
+        self.path = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
     def _keys(self, counter: str, tally: str) -> list[str]:
         return [f"{self.PREFIX}:{counter}:{tally}:samples", f"{self.PREFIX}:{counter}:{tally}", f"{self.PREFIX}s"]
