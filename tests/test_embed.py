@@ -178,3 +178,22 @@ def test_the_builders_script_has_a_valid_etag_that_revalidates(embed_client):
     assert etag.startswith('"') and etag.endswith('"') and "max-age=" in first.headers["Cache-Control"]
     assert embed_client.get("/static/embed/builder.js", headers={"If-None-Match": etag}).status_code == 304
     assert embed_client.get("/static/embed/builder.js", headers={"If-None-Match": f"W/{etag}"}).status_code == 304
+
+
+def test_builder_offers_a_tally_live(make_app, tmp_path):
+    import html
+
+    from tests.timelines import ONGOING
+
+    client = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3")).test_client()
+    page = client.get("/embed?counter=shutdown&tally=calls&lang=en&position=inline").get_data(as_text=True)
+    assert '<option value="calls" selected>' in page  # the choice, among the counter's tallies
+    script = html.unescape(re.search(r'<textarea id="snippet-script"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+    assert 'data-tally="calls"' in script and "/badge/shutdown/calls.svg?lang=en" in script
+    assert "/shutdown/tallies/calls?lang=en" in script and 'alt="Calls reported"' in script
+    markdown = html.unescape(re.search(r'<textarea id="snippet-markdown"[^>]*>(.*?)</textarea>', page, re.S).group(1))
+    assert "/badge/shutdown/calls.svg" in markdown
+    # Another counter's tally (the builder's counter was changed): the count, not an error.
+    other = client.get("/embed?counter=lifted&tally=calls").get_data(as_text=True)
+    assert "data-tally" not in other and '<select id="tally"' not in other
+    assert client.get("/embed?counter=shutdown&tally=nothing").status_code == 400

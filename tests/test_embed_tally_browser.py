@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import HostSite, LiveServer
-from tests.test_embed_browser import shadow, watch
+from tests.test_embed_browser import builder_snippet, shadow, watch
 from tests.timelines import CALLS_TOKEN, ONGOING
 
 DOCS = Path(__file__).parent.parent / "docs"
@@ -36,6 +36,8 @@ def service(make_app, tmp_path_factory):
 
     with LiveServer(counting) as server:
         server.answered = answered
+        server.app = app
+        app.config["LIVE_URL"] = server.url
         yield server
 
 
@@ -184,4 +186,32 @@ def test_a_closed_card_asks_no_more(browser, service, host):
     page.evaluate("() => document.querySelector('voipdown-counter').shadowRoot.querySelector('.close').click()")
     page.wait_for_timeout(5_000 * INTERVAL)  # more than the stale pace (4 intervals)
     assert len(asked) == 1 and page.evaluate("document.querySelector('voipdown-counter')") is None
+    context.close()
+
+
+@pytest.mark.parametrize("position", ["inline", "bottom-left"])
+def test_the_builders_tally_snippet_on_a_hostile_page(browser, service, host, position):
+    """The builder's snippet for a tally (async script, the tally's badge as the fallback):
+    inline, the live value takes exactly the fallback's place, so the page moves by nothing."""
+    client = service.app.test_client()
+    snippet = builder_snippet(client, counter="shutdown", tally="calls", lang="en", position=position)
+    assert 'data-tally="calls"' in snippet and "/badge/shutdown/calls.svg?lang=en" in snippet
+    url = host.page(f"/builder-{position}.html", f"<p>Avant : {snippet} après.</p><p id='after'>Fin.</p>", lang="en")
+    context = browser.new_context(viewport={"width": 700, "height": 360})
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(url)
+    page.wait_for_function(
+        "() => { const h = document.querySelector('voipdown-counter');"
+        " const m = h && h.shadowRoot.querySelector('.message');"
+        " return m && m.textContent !== '\u2026'; }"
+    )
+    page.wait_for_timeout(300)
+    text = shadow(page, "r.querySelector('.link').textContent")[0]
+    assert text.startswith("Calls reported") and "people" in text
+    assert page.evaluate("window.layoutShift") == 0
+    assert page.evaluate("Object.getOwnPropertyNames(window).filter(n => !globalsBefore.includes(n))") == []
+    assert problems == {"errors": [], "console": []}
+    if os.environ.get("VOIPDOWN_UPDATE_DOCS") and position == "inline":
+        page.screenshot(path=str(DOCS / "embed-tally-inline.png"))
     context.close()

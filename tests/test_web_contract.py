@@ -11,7 +11,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from tests.test_replay import flask_calls
 from tests.timelines import ONGOING
-from voipdown.timeline import RESERVED_SLUGS, SLUG_PATTERN
+from voipdown.timeline import RESERVED_SLUGS, SLUG_PATTERN, parse_timeline
 from voipdown.web import parameters
 from voipdown.web.parameters import BY_NAME, PARAMETERS, REPLAY_KEY, Parameter, parameters_of
 from voipdown.web.response_kinds import KINDS, Kind, content_security_policy
@@ -79,8 +79,12 @@ def test_every_first_path_segment_is_a_reserved_slug(app):
 
 
 def valid_values(endpoint, fmt="png"):
-    """An allowed value of every parameter `endpoint` reads (the counter aside)."""
-    return {p.name: p.allowed[-1] for p in parameters_of(endpoint, fmt) if not p.names_counter and not p.free_form}
+    """An allowed value of every parameter `endpoint` reads (the counter aside), in the
+    timeline the `app` fixture serves."""
+    timeline = parse_timeline(ONGOING.encode())
+    return {
+        p.name: p.values(timeline)[-1] for p in parameters_of(endpoint, fmt) if not p.names_counter and not p.free_form
+    }
 
 
 def address(endpoint, slug, **query):
@@ -159,7 +163,8 @@ def test_routes_read_only_the_parameters_of_the_table(app):
     """A view that reads a parameter the table does not give it would be answered, when
     replayed, with another request's body: this fails first."""
     app.request_class = RecordingRequest
-    every = {p.name: p.allowed[0] for p in PARAMETERS if not p.names_counter and not p.free_form}
+    timeline = parse_timeline(ONGOING.encode())
+    every = {p.name: p.values(timeline)[0] for p in PARAMETERS if not p.names_counter and not p.free_form}
     reached = set()
     with app.test_request_context():
         paths = {endpoint: address(endpoint, "shutdown") for endpoint in ADDRESSES}

@@ -102,6 +102,7 @@ def embed_script(counter: Counter, count: Count, texts: dict[str, dict], tallies
     source = asset("counter.js")
     if tallies:
         data["tallies"] = tallies
+        data["css"] += asset("tally.css")
     else:
         source = TALLY_PART.sub("", source)
     source = _compact(source)
@@ -119,16 +120,43 @@ class Snippets:
     bbcode: str
 
 
-def snippets(sentence: str, links: Links, lang: str, position: str, theme: str, size: tuple[int, int]) -> Snippets:
-    """What a blogger pastes, one per kind of platform; every value escaped for where it goes."""
+@dataclass(frozen=True)
+class TallyLinks:
+    """A tally's snippets: its name for the script, and what its images and links show."""
+
+    name: str
+    page: str
+    badge_svg: str
+    badge_png: str
+    sentence: str
+    size: tuple[int, int]
+
+
+def snippets(
+    sentence: str,
+    links: Links,
+    lang: str,
+    position: str,
+    theme: str,
+    size: tuple[int, int],
+    tally: TallyLinks | None = None,
+) -> Snippets:
+    """What a blogger pastes, one per kind of platform; every value escaped for where it goes.
+    With `tally`, the script shows it live and the images are its badge (the frame stays the
+    counter's)."""
+    shown = tally or links
+    frame_title = sentence
+    if tally is not None:
+        sentence, size = tally.sentence, tally.size
     width, height = size
     image = (
-        f'<a href="{escape(links.page)}" data-voipdown>'
-        f'<img src="{escape(links.badge_svg)}" width="{width}" height="{height}" alt="{escape(sentence)}"></a>'
+        f'<a href="{escape(shown.page)}" data-voipdown>'
+        f'<img src="{escape(shown.badge_svg)}" width="{width}" height="{height}" alt="{escape(sentence)}"></a>'
     )
+    live = f' data-tally="{escape(tally.name)}"' if tally is not None else ""
     script = (
         f'<script async src="{escape(links.script)}" data-lang="{lang}" data-position="{position}"'
-        f' data-theme="{theme}"></script>'
+        f' data-theme="{theme}"{live}></script>'
     )
     if position == "inline":
         script = image + script  # the image holds the place (and is what readers without JavaScript see)
@@ -138,10 +166,10 @@ def snippets(sentence: str, links: Links, lang: str, position: str, theme: str, 
     return Snippets(
         script=script,
         iframe=(
-            f'<iframe src="{escape(links.frame)}" title="{escape(sentence)}" width="340" height="90"'
+            f'<iframe src="{escape(links.frame)}" title="{escape(frame_title)}" width="340" height="90"'
             ' loading="lazy" style="border:0"></iframe>'
         ),
         html=image,
-        markdown=f"[![{markdown_text}]({links.badge_svg})]({links.page})",
-        bbcode=f"[url={links.page}][img]{links.badge_png}[/img][/url]",
+        markdown=f"[![{markdown_text}]({shown.badge_svg})]({shown.page})",
+        bbcode=f"[url={shown.page}][img]{shown.badge_png}[/img][/url]",
     )

@@ -48,17 +48,13 @@ UNIT_MESSAGES = {
 }
 """A tally's value in its unit (timeline.UNITS), with CLDR plurals in every catalog."""
 
-# A tally on the pages.
-TALLIES = "Tallies"
+# A tally on the pages (the templates' own words are in them: t("Latest sample")...).
 CHANGE_SINCE = "Change since {date}"
 PER_MINUTE = "{rate} a minute"
 PER_HOUR = "{rate} an hour"
-LATEST_SAMPLE = "Latest sample"
 STALE_TALLY = "No new sample for a while: the figures may be behind."
 CLOSED_TALLY = "History: this tally takes no new samples."
-SAMPLES = "Samples"
 SAMPLES_PAGE = "Samples, page {page} of {pages}"
-DETAILS = "Chart and every sample"
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 

@@ -106,7 +106,11 @@
         value.textContent = said.message;
         link.setAttribute('aria-label', said.label + ': ' + said.message);
       };
-      if (position === 'inline') {
+      if (position === 'inline' && held) {
+        // In the place the fallback image held, at its size: one line, cut short if need be.
+        box.className = 'vd pill ' + theme;
+        link.style.lineHeight = box.style.height;
+      } else if (position === 'inline') {
         // Its own line, of a fixed height: a new value never moves the host page.
         host.style.setProperty('display', 'block', 'important');
         box.className = 'vd live ' + theme;
@@ -121,7 +125,8 @@
       var timer = 0;
       var last = 0;
       var failed = 0;
-      var stopped = !!words.message; // a closed tally: its value came with the script, never polled
+      // A closed tally: its value came with the script, and it is never asked for.
+      var stopped = !!words.message;
       if (!stopped && !window.fetch) {
         stopped = true;
         warn('this browser cannot read the tally (no fetch)');
@@ -131,7 +136,8 @@
         timer = document.hidden || stopped ? 0 : setTimeout(poll, delay);
       };
       var poll = function () {
-        if (!host.isConnected) return; // closed with its button: asked no more
+        // Closed with its button: asked no more.
+        if (!host.isConnected) return;
         last = Date.now();
         // no-cache: the browser asks again with the ETag it has, and a 304 costs a few bytes.
         fetch(tally.api + '?lang=' + lang, { cache: 'no-cache', credentials: 'omit' }).then(function (response) {
@@ -141,7 +147,8 @@
           failed = 0;
           show(said);
           stopped = said.closed;
-          next(said.stale ? 4 * wait : wait); // no sample for a while: ask less often
+          // No sample for a while: asked less often.
+          next(said.stale ? 4 * wait : wait);
         }, function (error) {
           if (!failed++) warn('the tally could not be read: ' + error.message);
           next(Math.min(failed + 1, 8) * wait);

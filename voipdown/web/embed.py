@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
-from voipdown.badge_content import counter_badge
-from voipdown.embed_code import POSITIONS, THEMES, asset, embed_script, embed_texts, snippets
+from voipdown.badge_content import counter_badge, tally_badge
+from voipdown.embed_code import POSITIONS, THEMES, TallyLinks, asset, embed_script, embed_texts, snippets
 from voipdown.isolation import isolate
 from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.styles import status_css
@@ -29,6 +29,22 @@ def _badge_size(counter, count, lang) -> tuple[int, int]:
         return 0, 0
     layout = counter_badge(font, counter, count, lang, "flat", None)
     return layout.width, layout.height
+
+
+def _tally_links(counter, tally, lang: str) -> TallyLinks:
+    """What a tally's snippets show: its page, its badge (sized at its current value) and title."""
+    font = service().font
+    points = summary_points(counter, tally)[0]
+    value = points[-1].value if points else None
+    layout = tally_badge(font, counter, tally, value, lang, "flat", None) if font else None
+    return TallyLinks(
+        name=tally.name,
+        page=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
+        badge_svg=absolute("badges.badge", name=f"{counter.slug}/{tally.name}.svg", lang=lang),
+        badge_png=absolute("badges.badge", name=f"{counter.slug}/{tally.name}.png", lang=lang),
+        sentence=tally.title.get(lang) or tally.title[counter.default_lang],
+        size=(layout.width, layout.height) if layout else (0, 0),
+    )
 
 
 def _tallies(counter) -> dict[str, dict]:
@@ -107,9 +123,16 @@ def builder():
     lang = asked.value("lang", counter.default_lang)
     position = asked.value("position", "inline")
     theme = asked.value("theme", "auto")
+    tally = counter.tallies.get(asked.value("tally") or "")  # another counter's tally: the count
     links = counter_links(counter.slug, lang)
     chosen = snippets(
-        counter_sentence(counter, count, lang), links, lang, position, theme, _badge_size(counter, count, lang)
+        counter_sentence(counter, count, lang),
+        links,
+        lang,
+        position,
+        theme,
+        _badge_size(counter, count, lang),
+        _tally_links(counter, tally, lang) if tally else None,
     )
     html = render_template(
         "builder.html",
@@ -120,12 +143,20 @@ def builder():
         languages=[(code, LANGUAGES[code].autonym) for code in SUPPORTED],
         positions=POSITIONS,
         themes=THEMES,
-        chosen={"counter": counter.slug, "lang": lang, "position": position, "theme": theme},
+        tallies=[(name, t.title.get(ui_lang) or t.title[counter.default_lang]) for name, t in counter.tallies.items()],
+        chosen={
+            "counter": counter.slug,
+            "lang": lang,
+            "position": position,
+            "theme": theme,
+            "tally": tally.name if tally else "",
+        },
         snippets=chosen,
         preview=chosen.script,
         script_src=links.script,
     )
-    return count_response(Response(html), asked)  # its snippets hold the count's words
+    # Its snippets hold the count's words; a tally's, its badge's size at its current value.
+    return count_response(Response(html), asked, replayable=tally is None)
 
 
 @blueprint.get("/static/embed/<name>")

@@ -109,6 +109,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         formats=("png",),
     ),
     Parameter("position", ("embed.builder",), POSITIONS, "inline", "Where the embed shows the counter."),
+    Parameter(
+        "tally",
+        ("embed.builder",),
+        lambda timeline: tuple(sorted({name for counter in timeline.counters.values() for name in counter.tallies})),
+        "the count itself",
+        "A tally to show live instead of the count (one of the chosen counter's; another's: the count).",
+    ),
     Parameter("theme", ("embed.frame", "embed.builder"), THEMES, "auto", "Colours: the reader's, light or dark."),
     Parameter(
         "since",

@@ -79,7 +79,7 @@ def content_security_policy(kind: Kind, origin: str) -> str | None:
         return PAGE_POLICY
     if kind is Kind.BUILDER:
         return (
-            f"default-src 'none'; script-src 'self' {origin}; img-src 'self' {origin};"
+            f"default-src 'none'; script-src 'self' {origin}; img-src 'self' {origin}; connect-src 'self' {origin};"
             " style-src 'self' 'unsafe-inline'; frame-src 'self'; frame-ancestors 'none'; base-uri 'none';"
             " form-action 'self'"
         )
