@@ -215,3 +215,19 @@ def test_the_builders_tally_snippet_on_a_hostile_page(browser, service, host, po
     if os.environ.get("VOIPDOWN_UPDATE_DOCS") and position == "inline":
         page.screenshot(path=str(DOCS / "embed-tally-inline.png"))
     context.close()
+
+
+def test_the_builders_preview_reads_the_tally_under_its_own_policy(browser, service):
+    """The builder's own page runs the preview: its policy lets the script read the tally."""
+    context = browser.new_context(viewport={"width": 1000, "height": 1200})
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(service.url + "/embed?counter=shutdown&tally=calls&lang=ar&position=inline")
+    page.wait_for_function(
+        "() => { const h = document.querySelector('voipdown-counter');"
+        " const m = h && h.shadowRoot.querySelector('.message');"
+        " return m && m.textContent !== '\\u2026'; }"
+    )
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert problems == {"errors": [], "console": []}
+    context.close()
