@@ -19,10 +19,24 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from voipdown.clock import now
+from voipdown.tallies import to_ms
 
 
 class StoreUnavailable(Exception):
     """The store cannot be read or written now; nothing was stored."""
+
+
+@contextmanager
+def unavailable_on(*errors: type[BaseException]) -> Iterator[None]:
+    """A store's own errors (SQLite's, Redis's, the file system's) raised as StoreUnavailable,
+    which the web layer answers with a 503 or the last values it saw."""
+    try:
+        yield
+    except errors as error:
+        raise StoreUnavailable(str(error) or type(error).__name__) from error
+
+
+SQLITE_ERRORS = (sqlite3.Error, OSError)
 
 
 class Conflict(Exception):
@@ -96,11 +110,8 @@ class SqliteTallyStore:
 
     def add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
         """Store `samples` ((instant in ms, value), ...) whole or not at all, committed on return."""
-        try:
-            with self._writing:
-                return self._add(counter, tally, samples)
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailable(str(error)) from error
+        with unavailable_on(*SQLITE_ERRORS), self._writing:
+            return self._add(counter, tally, samples)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -145,15 +156,12 @@ class SqliteTallyStore:
 
     def remove(self, counter: str, tally: str, at_ms: int) -> bool:
         """Remove one sample (to correct a mistake); whether there was one."""
-        try:
-            with self._writing, self._transaction() as connection:
-                removed = connection.execute(
-                    "DELETE FROM samples WHERE counter = ? AND tally = ? AND at_ms = ?", (counter, tally, at_ms)
-                ).rowcount
-                if removed:
-                    self._bump(connection, counter, tally)
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailable(str(error)) from error
+        with unavailable_on(*SQLITE_ERRORS), self._writing, self._transaction() as connection:
+            removed = connection.execute(
+                "DELETE FROM samples WHERE counter = ? AND tally = ? AND at_ms = ?", (counter, tally, at_ms)
+            ).rowcount
+            if removed:
+                self._bump(connection, counter, tally)
         return bool(removed)
 
     @staticmethod
@@ -161,12 +169,12 @@ class SqliteTallyStore:
         connection.execute(
             "INSERT INTO versions (counter, tally, version, changed_ms) VALUES (?, ?, 1, ?)"
             " ON CONFLICT(counter, tally) DO UPDATE SET version = version + 1, changed_ms = excluded.changed_ms",
-            (counter, tally, round(now().timestamp() * 1000)),
+            (counter, tally, to_ms(now())),
         )
 
     def samples(self, counter: str, tally: str) -> list[tuple[int, int]]:
         """Every stored sample of the tally, (instant in ms, value), by instant."""
-        try:
+        with unavailable_on(*SQLITE_ERRORS):
             return (
                 self._connection()
                 .execute(
@@ -174,14 +182,12 @@ class SqliteTallyStore:
                 )
                 .fetchall()
             )
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailable(str(error)) from error
 
     def summary_samples(self, counter: str, tally: str, windows_ms: Sequence[int]) -> tuple[int, list[tuple[int, int]]]:
         """How many samples are stored, and the few a summary needs: the earliest, the latest,
         and the earliest inside each trailing window (of `windows_ms`) that ends at the latest.
         A handful of index lookups, however many samples there are."""
-        try:
+        with unavailable_on(*SQLITE_ERRORS):
             connection = self._connection()
             where = "WHERE counter = ? AND tally = ?"
             count, first, last = connection.execute(
@@ -200,40 +206,34 @@ class SqliteTallyStore:
                 f"SELECT at_ms, value FROM samples {where} AND at_ms IN ({marks}) ORDER BY at_ms",
                 (counter, tally, *sorted(instants)),
             ).fetchall()
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailable(str(error)) from error
         return count, rows
 
     def version(self, counter: str, tally: str) -> tuple[int, int]:
         """A number that changes at every write to the tally (0 before the first), and when
         the last write was (ms since the epoch, 0 before the first)."""
-        try:
+        with unavailable_on(*SQLITE_ERRORS):
             row = (
                 self._connection()
                 .execute("SELECT version, changed_ms FROM versions WHERE counter = ? AND tally = ?", (counter, tally))
                 .fetchone()
             )
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailable(str(error)) from error
         return (row[0], row[1]) if row else (0, 0)
 
     def check(self) -> None:
         """Raise StoreUnavailable unless the file can be opened and read now (a new connection:
         a kept one would not see the file go)."""
-        try:
+        with unavailable_on(*SQLITE_ERRORS):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=1)
             try:
                 connection.execute("PRAGMA schema_version").fetchall()
             finally:
                 connection.close()
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailable(str(error)) from error
 
     def tallies(self) -> list[tuple[str, str, int, int | None]]:
         """(counter, tally, samples stored, latest instant in ms) for every tally with stored samples,
         including tallies the timeline no longer has."""
-        try:
+        with unavailable_on(*SQLITE_ERRORS):
             return (
                 self._connection()
                 .execute(
@@ -242,8 +242,6 @@ class SqliteTallyStore:
                 )
                 .fetchall()
             )
-        except (sqlite3.Error, OSError) as error:
-            raise StoreUnavailable(str(error)) from error
 
 
 # Redis, for several hosts: the same promises, each write one Lua script (atomic in Redis).
@@ -317,14 +315,12 @@ class RedisTallyStore:
         return [f"{self.PREFIX}:{counter}:{tally}:samples", f"{self.PREFIX}:{counter}:{tally}", f"{self.PREFIX}s"]
 
     def _call(self, work):
-        try:
+        with unavailable_on(*self._errors):
             return work()
-        except self._errors as error:
-            raise StoreUnavailable(str(error) or type(error).__name__) from error
 
     def add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
         """Store `samples` whole or not at all; stored (as Redis stores) on return."""
-        arguments = [f"{counter}\0{tally}", round(now().timestamp() * 1000)]
+        arguments = [f"{counter}\0{tally}", to_ms(now())]
         for at_ms, value in samples:
             arguments += [at_ms, value]
         accepted, duplicates = self._call(lambda: self._add(keys=self._keys(counter, tally), args=arguments))
@@ -334,7 +330,7 @@ class RedisTallyStore:
 
     def remove(self, counter: str, tally: str, at_ms: int) -> bool:
         keys = self._keys(counter, tally)[:2]
-        return bool(self._call(lambda: self._remove(keys=keys, args=[at_ms, round(now().timestamp() * 1000)])))
+        return bool(self._call(lambda: self._remove(keys=keys, args=[at_ms, to_ms(now())])))
 
     @staticmethod
     def _parse(members) -> list[tuple[int, int]]:
