@@ -190,8 +190,12 @@ def test_a_stored_sample_shows_within_half_a_second_and_the_store_going_away_is_
     (tmp_path / "t.sqlite3").mkdir()  # the store cannot be opened any more
     store._local.connection = None
     time.sleep(VERSION_TTL)
-    down = client.get(path).get_json()
+    answer = client.get(path)
+    down = answer.get_json()
     assert down["value"] == 46 and "unavailable" in down["store"]  # the last values this worker saw
+    assert "max-age=5," in answer.headers["Cache-Control"]  # and kept only a moment
+    badge = client.get("/badge/shutdown/calls.svg?lang=en")
+    assert b"46 people" in badge.data and "max-age=5," in badge.headers["Cache-Control"]
 
 
 def test_downsampling_keeps_real_samples_and_the_shape():

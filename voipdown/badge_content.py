@@ -77,7 +77,7 @@ def tally_badge(
     """The badge of a tally: its title, then its value in its unit (« 27 000 « j’aime » retirés »)."""
     return layout_badge(
         font,
-        label=tally.title.get(lang) or tally.title[counter.default_lang],
+        label=tally.title_in(lang),
         message=tally_message(value, tally.unit, lang),
         color=PALETTE[color or TALLY_COLOR],
         style=style,
@@ -88,7 +88,7 @@ def tally_badge(
 
 def tally_chart(font: Font, counter: Counter, tally: Tally, points: list[Point], lang: str, size: str) -> ChartLayout:
     """The chart of a tally: its samples, its title and latest value, the counter's events."""
-    title = tally.title.get(lang) or tally.title[counter.default_lang]
+    title = tally.title_in(lang)
     value = points[-1].value if points else None
     return chart_layout(
         font,
@@ -135,11 +135,7 @@ def every_badge_text(timeline: Timeline) -> Iterator[tuple[str, str]]:
     uppercase = any(style.uppercase for style in STYLES.values())
     for lang in SUPPORTED:
         texts = [counter.title_in(lang) for counter in timeline.counters.values()]
-        texts += [
-            tally.title.get(lang) or tally.title[counter.default_lang]
-            for counter in timeline.counters.values()
-            for tally in counter.tallies.values()
-        ]
+        texts += [tally.title_in(lang) for counter in timeline.counters.values() for tally in counter.tallies.values()]
         number = format_number(1_234_567, lang)
         for message in catalog(lang):
             if message.id in BADGE_MESSAGES and message.string:

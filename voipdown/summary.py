@@ -46,7 +46,7 @@ def describe_count(counter: Counter, count: Count, lang: str) -> dict[str, Any]:
 
 def describe_tally(counter: Counter, tally: Tally, summary: Summary, lang: str) -> dict[str, Any]:
     """A tally's state, with its texts in `lang`: what the tally JSON says."""
-    title = isolate(tally.title.get(lang) or tally.title[counter.default_lang], lang)
+    title = isolate(tally.title_in(lang), lang)
     latest = summary.latest
     value = latest.value if latest else None
     return {

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from voipdown.languages import SUPPORTED
+from voipdown.languages import DEFAULT_LANGUAGE, SUPPORTED
 from voipdown.toml_lines import LineIndex
 from voipdown.zones import UnknownZone, instant_of, load_zone
 
@@ -118,10 +118,16 @@ class Tally:
     """The timeline's own (historical) samples, by `at`."""
     note: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """What a reader should know beside the figures (how they were measured, their limits)."""
+    default_lang: str = DEFAULT_LANGUAGE
+    """Its counter's language: the one its texts are always written in."""
 
     @property
     def closed(self) -> bool:
         return self.token_sha256 is None
+
+    def title_in(self, lang: str) -> str:
+        """The title in `lang`, else in the counter's language (always present)."""
+        return self.title.get(lang) or self.title[self.default_lang]
 
 
 @dataclass(frozen=True)
@@ -539,7 +545,18 @@ class _Reader:
             return None
         if ("url" in table and url is None) or ("note" in table and not note):
             return None
-        return Tally(name, MappingProxyType(title), unit, start, interval, token, url, samples, MappingProxyType(note))
+        return Tally(
+            name,
+            MappingProxyType(title),
+            unit,
+            start,
+            interval,
+            token,
+            url,
+            samples,
+            MappingProxyType(note),
+            default_lang or DEFAULT_LANGUAGE,
+        )
 
     def moment(self, value: Any, path: tuple) -> dt.date | dt.datetime | None:
         """A date (the time of day unknown) or an RFC 3339 date-time with its offset."""

@@ -19,18 +19,14 @@ from voipdown.render.svg import render_svg
 from voipdown.render.wordless import wordless_png, wordless_svg
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import (
-    MAX_LIFETIME,
     cache_error,
-    cache_for,
-    conditional,
     count_response,
-    replay_briefly,
 )
 from voipdown.web.negotiation import accepted_language
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import current_timeline, service
-from voipdown.web.tallies import VERSION_TTL, last_change, summary_points
+from voipdown.web.tallies import cached_answer, latest_value
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("badges", __name__)
@@ -115,12 +111,11 @@ def badge(name: str):
 
 
 def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None, scale: int) -> Response:
-    """A tally's badge: never replayed (a push changes it), kept per store version."""
+    """A tally's badge: drawn once per value, answered as every tally answer is."""
     tally = asked.counter.tallies.get(tally_name)
     if tally is None:
         raise Refusal(404, "unknown_tally", "No such tally.", asked.values.get("lang"), asked.values)
-    points, _, current = summary_points(asked.counter, tally)
-    value = points[-1].value if points else None
+    value, current = latest_value(asked.counter, tally)
     key = (
         f"tally-badge:{fmt}:{asked.counter.slug}:{tally.name}:{asked.lang}:{style}:{color}:{scale}:{value}"
         f":{asked.timeline.version}"
@@ -131,9 +126,7 @@ def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None
         lambda: _draw(tally_badge(font, asked.counter, tally, value, asked.lang, style, color), fmt, scale),
         DAY_SECONDS,
     )
-    lifetime = MAX_LIFETIME if tally.closed else tally.interval
-    response = cache_for(_image(body, fmt, 200), lifetime if current else 5, stale=lifetime)
-    return replay_briefly(conditional(response, last_change(asked.counter, tally)), VERSION_TTL)
+    return cached_answer(_image(body, fmt, 200), asked.counter, tally, store_answered=current)
 
 
 @blueprint.get("/badges")

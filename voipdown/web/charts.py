@@ -3,8 +3,8 @@
 By default a sparkline for a footer or a README; `?size=large` a chart with its title,
 dates in the language and the counter's events marked. A chart is drawn once per store
 version of its tally (and language, size, scale, timeline), not replayed longer: a push
-changes it at any moment, so it is replayed for half a second only, as tally answers are.
-Errors are images, as for badges.
+changes it at any moment, so it is answered as every tally answer is (web/tallies.py's
+cached_answer). Errors are images, as for badges.
 """
 
 from __future__ import annotations
@@ -20,16 +20,13 @@ from voipdown.render.chart_svg import render_chart_svg
 from voipdown.tallies import series
 from voipdown.web.badges import CONTENT_TYPES, DEFAULT_SCALE
 from voipdown.web.errors import Refusal
-from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional, replay_briefly
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
-from voipdown.web.tallies import VERSION_TTL, last_change, store_version, stored_samples
+from voipdown.web.tallies import cached_answer, store_version, stored_samples
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("charts", __name__)
-UNAVAILABLE_LIFETIME = 5
-"""Seconds a chart drawn while the store is down may be kept: it is drawn again soon."""
 
 
 @blueprint.get("/chart/<slug>/<file>")
@@ -69,7 +66,6 @@ def chart(slug: str, file: str):
             f":{seen.version}:{asked.timeline.version}"
         )
         body = cached(key, draw, DAY_SECONDS)
-    lifetime = MAX_LIFETIME if tally.closed else tally.interval
-    response = Response(body, content_type=CONTENT_TYPES[fmt])
-    cache_for(response, lifetime if seen is not None else UNAVAILABLE_LIFETIME, stale=lifetime)
-    return replay_briefly(conditional(response, last_change(asked.counter, tally)), VERSION_TTL)
+    return cached_answer(
+        Response(body, content_type=CONTENT_TYPES[fmt]), asked.counter, tally, store_answered=seen is not None
+    )

@@ -17,7 +17,7 @@ from voipdown.web.links import absolute, counter_links
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
-from voipdown.web.tallies import summary_points
+from voipdown.web.tallies import latest_value
 
 blueprint = Blueprint("embed", __name__)
 BUILDER_ASSETS = {"builder.js": "text/javascript; charset=utf-8"}
@@ -34,15 +34,14 @@ def _badge_size(counter, count, lang) -> tuple[int, int]:
 def _tally_links(counter, tally, lang: str) -> TallyLinks:
     """What a tally's snippets show: its page, its badge (sized at its current value) and title."""
     font = service().font
-    points = summary_points(counter, tally)[0]
-    value = points[-1].value if points else None
+    value = latest_value(counter, tally)[0]
     layout = tally_badge(font, counter, tally, value, lang, "flat", None) if font else None
     return TallyLinks(
         name=tally.name,
         page=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
         badge_svg=absolute("badges.badge", name=f"{counter.slug}/{tally.name}.svg", lang=lang),
         badge_png=absolute("badges.badge", name=f"{counter.slug}/{tally.name}.png", lang=lang),
-        sentence=tally.title.get(lang) or tally.title[counter.default_lang],
+        sentence=tally.title_in(lang),
         size=(layout.width, layout.height) if layout else (0, 0),
     )
 
@@ -54,11 +53,11 @@ def _tallies(counter) -> dict[str, dict]:
     described = {}
     for tally in counter.tallies.values():
         texts = {}
+        value = latest_value(counter, tally)[0] if tally.closed else None
         for lang in SUPPORTED:
-            words = {"label": isolate(tally.title.get(lang) or tally.title[counter.default_lang], lang)}
+            words = {"label": isolate(tally.title_in(lang), lang)}
             if tally.closed:
-                points = summary_points(counter, tally)[0]
-                words["message"] = isolate(tally_message(points[-1].value if points else None, tally.unit, lang), lang)
+                words["message"] = isolate(tally_message(value, tally.unit, lang), lang)
             texts[lang] = words
         described[tally.name] = {
             "interval": tally.interval,
@@ -143,7 +142,7 @@ def builder():
         languages=[(code, LANGUAGES[code].autonym) for code in SUPPORTED],
         positions=POSITIONS,
         themes=THEMES,
-        tallies=[(name, t.title.get(ui_lang) or t.title[counter.default_lang]) for name, t in counter.tallies.items()],
+        tallies=[(name, t.title_in(ui_lang)) for name, t in counter.tallies.items()],
         chosen={
             "counter": counter.slug,
             "lang": lang,

@@ -113,7 +113,7 @@ def _tally_view(counter, tally, points, count: int, instant, lang: str) -> dict:
     """What the pages say of a tally, in `lang`: value, change, rates, state, note, sources."""
     summary = summarize(counter, tally, points, instant)
     latest = summary.latest
-    title = tally.title.get(lang) or tally.title[counter.default_lang]
+    title = tally.title_in(lang)
     message = tally_message(latest.value if latest else None, tally.unit, lang)
     rates = [
         phrase(lang, template, rate=rate)

@@ -135,6 +135,12 @@ def summary_points(counter: Counter, tally: Tally) -> tuple[list, int, bool]:
     return series(counter, tally, stored), len(tally.samples) + count, current
 
 
+def latest_value(counter: Counter, tally: Tally) -> tuple[int | None, bool]:
+    """The tally's latest value (None before its first sample), and whether the store answered."""
+    points, _, current = summary_points(counter, tally)
+    return (points[-1].value if points else None), current
+
+
 def _body(asked: Asked, tally: Tally) -> dict:
     points, count, current = summary_points(asked.counter, tally)
     summary = replace(summarize(asked.counter, tally, points, asked.instant), samples=count)
@@ -157,13 +163,16 @@ def _lifetime(tallies) -> int:
 def list_tallies(slug: str):
     asked = resolve("tallies.list_tallies", slug)
     tallies = list(asked.counter.tallies.values())
-    return cached_answer(jsonify(tallies=[_body(asked, tally) for tally in tallies]), asked.counter, *tallies)
+    bodies = [_body(asked, tally) for tally in tallies]
+    answered = not any("store" in body for body in bodies)
+    return cached_answer(jsonify(tallies=bodies), asked.counter, *tallies, store_answered=answered)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>")
 def show_tally(slug: str, name: str):
     asked, tally = asked_tally(slug, name, "tallies.show_tally")
-    return cached_answer(jsonify(_body(asked, tally)), asked.counter, tally)
+    body = _body(asked, tally)
+    return cached_answer(jsonify(body), asked.counter, tally, store_answered="store" not in body)
 
 
 # Writing: pushes from a maintainer's script, with the tally's token.
@@ -292,12 +301,17 @@ def last_change(counter: Counter, *tallies: Tally) -> dt.datetime:
     return max([served().modified, *changes])
 
 
-def cached_answer(response, counter: Counter, *tallies: Tally):
-    """Kept for the shortest interval of `tallies` (an hour if all are closed), with an ETag
-    and Last-Modified."""
+UNAVAILABLE_LIFETIME = 5
+"""Seconds an answer made while the store cannot be read may be kept: it is made again soon."""
+
+
+def cached_answer(response, counter: Counter, *tallies: Tally, store_answered: bool = True):
+    """Every tally answer (JSON, CSV, badge, chart): kept for the shortest interval of `tallies`
+    (an hour if all are closed; a few seconds if made without the store), with an ETag and
+    Last-Modified, and replayed by this worker for VERSION_TTL."""
     lifetime = _lifetime(tallies)
-    response = conditional(cache_for(response, lifetime, stale=lifetime), last_change(counter, *tallies))
-    return replay_briefly(response, VERSION_TTL)
+    cache_for(response, lifetime if store_answered else UNAVAILABLE_LIFETIME, stale=lifetime)
+    return replay_briefly(conditional(response, last_change(counter, *tallies)), VERSION_TTL)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/samples")
