@@ -144,9 +144,11 @@ def test_the_bundled_tallies_in_every_language(font):
     counter = timeline.counters["voip-ma"]
     tally = counter.tallies["maroc-telecom"]
     pts = series(counter, tally, [])
+    february = {"fr": "26 févr.", "ar": "26 فبراير", "zgh": "26 ⴱⵕⴰ", "en": "Feb 26"}  # CLDR's, in each language
     for lang in ("fr", "ar", "zgh", "en"):
         chart = tally_chart(font, counter, tally, pts, lang, "large")
         texts = [label.line.text for label in chart.labels]
+        assert february[lang] in texts, (lang, texts)
         assert texts[0] == chart.sentence and tally.title[lang] in texts[0]  # the title says the latest value
         assert "27" in chart.sentence
         assert not any(":" in text for text in texts[1:])  # samples known to the day: no hour on the axis

@@ -35,7 +35,8 @@ NEW_WORDS = {  # titles whose letters the bundled timeline never used, in every 
 
 
 def variants() -> list[str]:
-    """Every badge a gallery or a builder asks for, the share images, the script, frame, a page and the feed."""
+    """Every badge a gallery or a builder asks for, the share images, the script, frame, a page and
+    the feed; and every chart and badge of the bundled tallies, a tally's page and its JSON."""
     paths = [
         f"/badge/voip-ma.{fmt}?lang={lang}&style={style}" + (f"&color={color}" if color else "")
         for fmt in ("svg", "png")
@@ -45,6 +46,16 @@ def variants() -> list[str]:
     ]
     paths += [f"/voip-ma/share.png?lang={lang}" for lang in SUPPORTED]
     paths += ["/embed/voip-ma.js", "/embed/voip-ma/frame?lang=ar", "/voip-ma?lang=zgh", "/voip-ma/feed.atom?lang=ar"]
+    tallies = load_timeline(bundled_timeline()).counters["voip-ma"].tallies
+    paths += [
+        f"/chart/voip-ma/{name}.{fmt}?lang={lang}" + size
+        for name in tallies
+        for fmt in ("svg", "png")
+        for lang in SUPPORTED
+        for size in ("", "&size=large")
+    ]
+    paths += [f"/badge/voip-ma/{name}.svg?lang={lang}" for name in tallies for lang in SUPPORTED]
+    paths += ["/voip-ma/tallies/inwi?lang=ar", "/api/v1/counters/voip-ma/tallies?lang=zgh"]
     return paths
 
 

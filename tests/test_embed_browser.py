@@ -41,6 +41,13 @@ def watch(page):
     return problems
 
 
+def assert_host_untouched(page, problems) -> None:
+    """Nothing moved, no global added, no error: the embed's guarantees to its host."""
+    assert page.evaluate("Object.getOwnPropertyNames(window).filter(n => !globalsBefore.includes(n))") == []
+    assert page.evaluate("window.layoutShift") == 0
+    assert problems == {"errors": [], "console": []}
+
+
 def shadow(page, selector_js: str):
     return page.evaluate(f"""() => [...document.querySelectorAll('voipdown-counter')].map(h => {{
         const r = h.shadowRoot; return {selector_js};
@@ -94,9 +101,7 @@ def test_embed_on_a_hostile_page(browser, host, live_server, every_status_app, l
     # The host page is untouched: its functions, its globals, its layout.
     assert page.evaluate("init === hostOriginals.init && updateCounter === hostOriginals.updateCounter")
     assert page.evaluate("init()") == "host init" and page.evaluate("initCalls") == 2
-    assert page.evaluate("Object.getOwnPropertyNames(window).filter(n => !globalsBefore.includes(n))") == []
-    assert page.evaluate("window.layoutShift") == 0
-    assert problems == {"errors": [], "console": []}
+    assert_host_untouched(page, problems)
 
     page.screenshot(path=str(DOCS / f"embed-{lang}.png") if os.environ.get("VOIPDOWN_UPDATE_DOCS") else None)
     context.close()

@@ -378,3 +378,23 @@ def test_a_chunked_push_is_read_whole_by_the_real_server(tmp_path):
         assert status == 201 and body["tally"]["value"] == 5
         status, body = chunked(b'{"value": 6}' + b" " * (300 * 1024))
         assert status == 413 and body["error"]["code"] == "too_large"
+
+
+def test_a_tally_does_not_depend_on_its_counters_status(make_app, tmp_path):
+    """An ended counter (lifted in 2020) and one not started yet (2099) take pushes and show them."""
+    from voipdown.tally_tokens import token_sha256
+
+    token = "a-token-for-the-ended-and-upcoming-counters"
+    timeline = ONGOING
+    for slug, lang in (("lifted", "en"), ("future", "ar")):
+        timeline += (
+            f'\n[counters.{slug}.tallies.signatures]\ntitle = {{ {lang} = "Signatures" }}\nunit = "signatures"\n'
+            f'start = 2020-01-01\ninterval = 60\ntoken_sha256 = "{token_sha256(token)}"\n'
+        )
+    client = make_app(timeline, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3")).test_client()
+    for slug in ("lifted", "future"):
+        path = f"/api/v1/counters/{slug}/tallies/signatures"
+        pushed = client.post(path + "/samples", json={"value": 41}, headers={"Authorization": f"Bearer {token}"})
+        assert pushed.status_code == 201, slug
+        shown = client.get(path).get_json()
+        assert (shown["value"], shown["stale"], shown["closed"]) == (41, False, False), slug
