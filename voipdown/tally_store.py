@@ -125,6 +125,16 @@ class SqliteTallyStore:
             connection.execute("ROLLBACK")
             raise
 
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every read inside sees the same state (WAL: no writer waits)."""
+        connection = self._connection()
+        connection.execute("BEGIN")
+        try:
+            yield connection
+        finally:
+            connection.execute("COMMIT")
+
     def _add(self, counter: str, tally: str, samples: Sequence[tuple[int, int]]) -> Stored:
         accepted = duplicates = 0
         seen: dict[int, int] = {}
@@ -185,11 +195,11 @@ class SqliteTallyStore:
 
     def summary_samples(self, counter: str, tally: str, windows_ms: Sequence[int]) -> tuple[int, list[tuple[int, int]]]:
         """How many samples are stored, and the few a summary needs: the earliest, the latest,
-        and the earliest inside each trailing window (of `windows_ms`) that ends at the latest.
-        A handful of index lookups, however many samples there are."""
-        with unavailable_on(*SQLITE_ERRORS):
-            connection = self._connection()
-            where = "WHERE counter = ? AND tally = ?"
+        and the earliest inside each trailing window (of `windows_ms`) that ends at the latest:
+        a count over the tally's stretch of the index, then a few lookups, all in one snapshot
+        (a write or a removal between them cannot mix two states)."""
+        where = "WHERE counter = ? AND tally = ?"
+        with unavailable_on(*SQLITE_ERRORS), self._snapshot() as connection:
             count, first, last = connection.execute(
                 f"SELECT count(*), min(at_ms), max(at_ms) FROM samples {where}", (counter, tally)
             ).fetchone()
