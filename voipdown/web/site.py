@@ -14,7 +14,7 @@ from voipdown.languages import LANGUAGES, SUPPORTED
 from voipdown.render.card import render_share_card
 from voipdown.render.favicon import favicon_ico
 from voipdown.render.styles import STATUS_COLORS, status_css
-from voipdown.tallies import series, summarize
+from voipdown.tallies import series, shown, summarize
 from voipdown.texts import (
     CHANGE_SINCE,
     CLOSED_TALLY,
@@ -131,7 +131,7 @@ def _tally_view(counter, tally, points, count: int, instant, lang: str) -> dict:
         "change_label": phrase(lang, CHANGE_SINCE, date=_day_of(points[0], counter.timezone)) if points else None,
         "rates": rates,
         "latest": format_moment(latest.at, lang, counter.timezone) if latest else None,
-        "latest_iso": latest.at.isoformat() if latest else None,
+        "latest_iso": shown(latest.at) if latest else None,
         "state": phrase(lang, STALE_TALLY) if summary.stale else phrase(lang, CLOSED_TALLY) if tally.closed else None,
         "note": tally.note.get(note_lang),
         "note_lang": None if note_lang == lang else note_lang,
@@ -182,6 +182,7 @@ def tally_page(slug: str, name: str):
         counter_title=counter.title_in(lang),
         tally=view,
         rows=rows,
+        shown=shown,
         caption=phrase(lang, SAMPLES_PAGE, page=format_number(page, lang), pages=format_number(pages, lang)),
         newer=page_link(page - 1) if page > 1 else None,
         older=page_link(page + 1) if page < pages else None,
