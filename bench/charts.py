@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from voipdown.badge_content import counter_badge, tally_chart  # noqa: E402
+from voipdown.badge_content import counter_badge  # noqa: E402
+from voipdown.chart_content import tally_chart  # noqa: E402
 from voipdown.counting import count_at  # noqa: E402
 from voipdown.render.chart_png import render_chart_png  # noqa: E402
 from voipdown.render.chart_svg import render_chart_svg  # noqa: E402
@@ -26,7 +27,7 @@ from voipdown.render.font import find_font, open_font  # noqa: E402
 from voipdown.render.png import render_png  # noqa: E402
 from voipdown.render.svg import render_svg  # noqa: E402
 from voipdown.settings import bundled_timeline  # noqa: E402
-from voipdown.tallies import Point  # noqa: E402
+from voipdown.tallies.model import Point  # noqa: E402
 from voipdown.timeline import load_timeline  # noqa: E402
 
 SAMPLES = 10_000

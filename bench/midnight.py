@@ -44,7 +44,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import wrk_report  # noqa: E402
-from bench.local import serving  # noqa: E402
+from tests.servers import serving  # noqa: E402
 from voipdown.web.rollover import LEAD_SECONDS  # noqa: E402
 from voipdown.zones import load_zone  # noqa: E402
 
@@ -56,7 +56,8 @@ WARM_SECONDS = 5
 def variants() -> list[str]:
     """What browsers and caches ask for a counter: badges in every variant, and every other answer."""
     from voipdown.languages import SUPPORTED
-    from voipdown.render.styles import PALETTE, STYLES
+    from voipdown.palette import PALETTE
+    from voipdown.render.styles import STYLES
 
     paths = [
         f"/badge/voip-ma.{fmt}?lang={lang}&style={style}&color={color}"

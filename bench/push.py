@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import wrk_report  # noqa: E402
-from bench.local import serving  # noqa: E402
+from tests.servers import serving  # noqa: E402
 
 TOKEN = "bench-push-token"
 TIMELINE = """\

@@ -30,9 +30,10 @@ sys.path.insert(0, str(HERE.parent))
 from voipdown.badge_content import counter_badge  # noqa: E402
 from voipdown.counting import Count, Status  # noqa: E402
 from voipdown.languages import SUPPORTED  # noqa: E402
+from voipdown.palette import PALETTE  # noqa: E402
 from voipdown.render.font import find_font, open_font  # noqa: E402
 from voipdown.render.png import render_png  # noqa: E402
-from voipdown.render.styles import PALETTE, STYLES  # noqa: E402
+from voipdown.render.styles import STYLES  # noqa: E402
 from voipdown.render.svg import render_svg  # noqa: E402
 from voipdown.settings import bundled_timeline  # noqa: E402
 from voipdown.timeline import load_timeline  # noqa: E402

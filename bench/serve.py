@@ -29,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.local import free_port, stop, wait_http  # noqa: E402
+from tests.servers import free_port, stop, wait_http  # noqa: E402
 
 PY = sys.executable
 CORES = os.cpu_count() or 1

@@ -23,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench import wrk_report  # noqa: E402
-from bench.local import RedisServer, serving  # noqa: E402
 from bench.serve import worker_rss_kib  # noqa: E402
+from tests.servers import RedisServer, serving  # noqa: E402
 
 TARGETS = ("/badge/voip-ma.svg?lang=ar", "/api/v1/counters/voip-ma?lang=fr", "/embed/voip-ma.js", "/voip-ma?lang=zgh")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.local import get, serving  # noqa: E402
+from tests.servers import get, serving  # noqa: E402
 from voipdown.languages import SUPPORTED  # noqa: E402
 from voipdown.render.styles import STYLES  # noqa: E402
 

@@ -172,8 +172,7 @@ def test_healthz(client):
 
 
 def test_texts_are_computed_once_per_local_day_and_timeline_version(client, ongoing_path, monkeypatch):
-    from tests.test_reload import rewrite
-    from tests.timelines import ONGOING
+    from tests.timelines import ONGOING, rewrite
     from voipdown.web import api
 
     calls = []

@@ -8,25 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from tests.browser import FAR_OFF, FAR_OFF_SHARE, MEAN_TOLERANCE, chromium_shot
 from voipdown.languages import SUPPORTED
 from voipdown.render.styles import STYLES
 
-# Both are anti-aliased fills of the same outlines at the same positions; they differ only
-# in the rasterizers' sub-pixel coverage and rounding. Measured: mean below 2.5 per channel,
-# and almost no pixel off by more than a quarter of the range.
-MEAN_TOLERANCE = 4.0
-FAR_OFF = 64
-FAR_OFF_SHARE = 0.005
-
 DOCS = Path(__file__).parent.parent / "docs"
-
-
-def chromium_shot(page, url):
-    page.set_content(f'<html><body style="margin:0"><img id="badge" src="{url}"></body></html>')
-    page.wait_for_function(
-        "document.getElementById('badge').complete && document.getElementById('badge').naturalWidth > 0"
-    )
-    return Image.open(io.BytesIO(page.locator("#badge").screenshot(omit_background=True))).convert("RGBA")
 
 
 def compare(live_server, page, path, scale, png_bytes):

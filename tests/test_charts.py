@@ -8,7 +8,6 @@ import io
 import itertools
 import os
 import subprocess
-import time
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -16,13 +15,14 @@ import pytest
 from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from tests.timelines import ONGOING
-from voipdown.badge_content import tally_chart
-from voipdown.render.chart_layout import chart_layout, time_ticks, value_ticks
+from voipdown.chart_content import chart_spec, tally_chart, time_ticks, value_ticks
+from voipdown.clock import pinned_clock
+from voipdown.render.chart_layout import Marked, chart_layout
 from voipdown.render.chart_png import render_chart_png
 from voipdown.render.chart_svg import line_path, render_chart_svg
-from voipdown.tallies import Point, series, to_ms
+from voipdown.tallies.model import Point, StoredSample, timeline_points, to_ms
+from voipdown.tallies.reader import VERSION_TTL
 from voipdown.timeline import load_timeline
-from voipdown.web.tallies import VERSION_TTL
 
 UTC = dt.timezone.utc
 DOCS = Path(__file__).parent.parent / "docs"
@@ -51,17 +51,17 @@ def font():
 
 
 def layout(font, pts, size="large", lang="en", events=()):
-    return chart_layout(
+    spec = chart_spec(
         font,
         pts,
         size=size,
         lang=lang,
-        rtl=lang == "ar",
         timezone="Africa/Casablanca",
         sentence="Calls: many",
-        events=events,
+        events=[Marked(instant, title) for instant, title in events],
         color="#1d4ed8",
     )
+    return chart_layout(font, spec)
 
 
 def test_time_ticks_fall_on_the_counters_wall_clock():
@@ -143,7 +143,7 @@ def test_the_bundled_tallies_in_every_language(font):
     timeline = load_timeline(bundled_timeline())
     counter = timeline.counters["voip-ma"]
     tally = counter.tallies["maroc-telecom"]
-    pts = series(counter, tally, [])
+    pts = timeline_points(tally)
     february = {"fr": "26 févr.", "ar": "26 فبراير", "zgh": "26 ⴱⵕⴰ", "en": "Feb 26"}  # CLDR's, in each language
     for lang in ("fr", "ar", "zgh", "en"):
         chart = tally_chart(font, counter, tally, pts, lang, "large")
@@ -164,7 +164,7 @@ def test_the_bundled_tallies_in_every_language(font):
 @pytest.fixture
 def served(make_app, tmp_path):
     app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
-    store = app.extensions["voipdown"].tally_store
+    store = app.extensions["voipdown"].tallies.store
     return app, store
 
 
@@ -178,7 +178,7 @@ def test_sizes_on_the_wire_for_a_day_of_per_minute_samples(served):
     app, store = served
     now = dt.datetime.now(UTC).replace(second=0, microsecond=0)
     start = now - dt.timedelta(minutes=1439)
-    store.add("shutdown", "calls", [(to_ms(p.instant - T0 + start), p.value) for p in a_day_of_minutes()])
+    store.add("shutdown", "calls", [StoredSample(to_ms(p.instant - T0 + start), p.value) for p in a_day_of_minutes()])
     client = app.test_client()
     for lang in ("fr", "ar", "zgh", "en"):
         assert wire_size(client, f"/chart/shutdown/calls.svg?lang={lang}") <= 1024, lang
@@ -200,9 +200,9 @@ def test_the_route_answers_images_and_refuses_as_images(served):
     png = client.get("/chart/shutdown/calls.png?size=large&scale=1&lang=en")
     assert png.status_code == 200 and Image.open(io.BytesIO(png.data)).size == (640, 320)
     assert Image.open(io.BytesIO(client.get("/chart/shutdown/calls.png").data)).size == (240, 48)  # scale 2
-    store.add("shutdown", "calls", [(to_ms(dt.datetime.now(UTC)), 99)])
-    time.sleep(VERSION_TTL)
-    after = client.get("/chart/shutdown/calls.svg?lang=fr")
+    store.add("shutdown", "calls", [StoredSample(to_ms(dt.datetime.now(UTC)), 99)])
+    with pinned_clock(dt.datetime.now(UTC) + dt.timedelta(seconds=VERSION_TTL)):  # travelled, not slept
+        after = client.get("/chart/shutdown/calls.svg?lang=fr")
     assert ElementTree.fromstring(after.data).get("aria-label") == "Appels signalés: 99 personnes"
     for path, status in (
         ("/chart/shutdown/nothing.svg", 404),
@@ -253,7 +253,7 @@ def bundled_live(make_app, tmp_path_factory):
 def test_chromium_draws_the_svg_as_we_draw_the_png(browser, bundled_live, lang):
     """Chromium rasterizes our chart SVGs, sparkline and large, like our PNGs (at 2x), in every
     language; the large ones are kept in docs/ when VOIPDOWN_UPDATE_DOCS is set."""
-    from tests.test_badges_browser import FAR_OFF, FAR_OFF_SHARE, MEAN_TOLERANCE, chromium_shot
+    from tests.browser import FAR_OFF, FAR_OFF_SHARE, MEAN_TOLERANCE, chromium_shot
 
     context = browser.new_context(device_scale_factor=2)
     page = context.new_page()

@@ -115,7 +115,7 @@ def test_doctor_warns_of_feed_ids_that_follow_the_host(ongoing_path):
 
 
 def test_tally_token_prints_a_token_and_its_hash_line():
-    from voipdown.tally_tokens import token_matches
+    from voipdown.tallies.tokens import token_matches
 
     output = run("tally", "token").output
     token = re.search(r"not stored anywhere\): (\S+)", output).group(1)
@@ -125,11 +125,14 @@ def test_tally_token_prints_a_token_and_its_hash_line():
 
 
 def test_tally_list_shows_stored_tallies_and_those_the_timeline_lost(tmp_path):
-    from voipdown.tally_store import SqliteTallyStore
+    from voipdown.tallies.model import StoredSample
+    from voipdown.tallies.store.sqlite import SqliteTallyStore
 
     store = tmp_path / "tallies.sqlite3"
-    SqliteTallyStore(store).add("voip-ma", "inwi", [(1_456_700_000_000, 5), (1_456_700_060_000, 9)])
-    SqliteTallyStore(store).add("voip-ma", "gone", [(1_456_700_000_000, 1)])
+    SqliteTallyStore(store).add(
+        "voip-ma", "inwi", [StoredSample(1_456_700_000_000, 5), StoredSample(1_456_700_060_000, 9)]
+    )
+    SqliteTallyStore(store).add("voip-ma", "gone", [StoredSample(1_456_700_000_000, 1)])
     result = CliRunner().invoke(cli, ["tally", "list"], env={"VOIPDOWN_TALLY_STORE": str(store)})
     assert result.exit_code == 0, result.output
     assert "voip-ma/inwi: 2 samples, latest 2016-02-28T22:54:20.000Z" in result.output

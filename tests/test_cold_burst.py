@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.local import ROOT, get, serving
 from tests.concurrency import SWITCH_INTERVAL
-from tests.test_reload import rewrite
+from tests.servers import ROOT, get, serving
+from tests.timelines import rewrite
 from voipdown.languages import SUPPORTED
 from voipdown.render.styles import STYLES
 from voipdown.settings import bundled_timeline

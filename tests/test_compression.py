@@ -6,7 +6,7 @@ import gzip
 import brotli
 import pytest
 
-from tests.test_replay import flask_calls
+from tests.helpers import flask_calls
 from tests.timelines import EVERY_STATUS
 from voipdown.web import compression
 from voipdown.web.compression import chosen_encoding

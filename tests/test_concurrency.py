@@ -15,17 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from bench.local import RedisServer
 from tests.concurrency import THREADS, hammer
-from tests.test_reload import rewrite
-from tests.timelines import EVERY_STATUS
+from tests.helpers import rotated, texts_of
+from tests.servers import RedisServer
+from tests.timelines import EVERY_STATUS, rewrite
 from voipdown.badge_content import counter_badge
-from voipdown.counting import Count, Status, count_at
+from voipdown.counting import count_at
 from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.palette import STATUS_COLORS
 from voipdown.render.card import render_share_card
 from voipdown.render.font import find_font, open_font
 from voipdown.render.png import render_png
-from voipdown.render.styles import STATUS_COLORS, STYLES
+from voipdown.render.styles import STYLES
 from voipdown.render.svg import render_svg
 from voipdown.settings import bundled_timeline
 from voipdown.timeline import load_timeline
@@ -43,10 +44,6 @@ def fresh_font():
 @pytest.fixture(scope="module")
 def counter():
     return load_timeline(bundled_timeline()).default_counter
-
-
-def rotated(items: list, n: int) -> list:
-    return items[n % len(items) :] + items[: n % len(items)]
 
 
 # The font: fontTools' lazily decoded glyphs, the kept outlines, FreeType faces, HarfBuzz.
@@ -103,28 +100,9 @@ TEXTS_PROGRAM = """
 import datetime as dt, json, sys
 sys.path.insert(0, {root!r})
 from tests.concurrency import hammer
-from tests.test_concurrency import texts_of
+from tests.helpers import texts_of
 print(json.dumps(hammer(lambda n: texts_of(n))))
 """
-
-
-def texts_of(n: int) -> list:
-    """Everything the texts module says, in every language, for a few counts and dates."""
-    from voipdown.counting import start_of_day
-    from voipdown.texts import ENDED, LIFTED, ONGOING, UPCOMING, count_message, format_day, phrase
-
-    out = []
-    for lang in rotated(list(SUPPORTED), n):
-        for days in (0, 1, 2, 3, 11, 100, 304, 1234567):
-            out.append(phrase(lang, ONGOING, days=days))
-            out.append(phrase(lang, ENDED, days=days))
-            out.append(phrase(lang, LIFTED, days=days, date=dt.date(2016, 11, 4)))
-        out.append(phrase(lang, UPCOMING, date=dt.date(2099, 1, 5)))
-        out.append(count_message(Count(Status.ONGOING, 42, dt.date(2016, 2, 16), None), lang, dt.date(2016, 1, 5)))
-        out.append(format_day(dt.date(2016, 1, 5), lang))
-    for zone in ("Africa/Casablanca", "Asia/Tokyo", "America/Santiago", "Europe/Paris"):
-        out.append(start_of_day(dt.date(2024, 3, 10 + n % 3), zone).isoformat())
-    return sorted(out)
 
 
 def test_texts_cold_in_a_new_process_from_many_threads():
@@ -237,7 +215,7 @@ def test_replay_store_under_many_threads_with_evictions(make_app, write_timeline
     for answers in hammer(burst):
         for address, body in answers:
             assert body == wanted[address], address
-    assert len(app.extensions["voipdown_replay"]._entries) <= 7
+    assert len(app.extensions["voipdown_replay"]) <= 7
 
 
 @pytest.fixture(params=["memory", "redis", "redis-dies"])

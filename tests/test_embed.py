@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from tests.test_render import contrast
+from tests.helpers import contrast
 from voipdown.embed_code import asset
-from voipdown.render.styles import DARK_BACKGROUND, LIGHT_BACKGROUND, STATUS_COLORS
+from voipdown.palette import DARK_BACKGROUND, LIGHT_BACKGROUND, STATUS_COLORS
 
 
 @pytest.fixture

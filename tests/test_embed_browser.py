@@ -1,7 +1,6 @@
 """The embed on a hostile host page, in a real Chromium: another origin, a strict CSP,
 aggressive CSS, globals of its own, two instances, and a service that may be down."""
 
-import html
 import os
 import re
 import socket
@@ -9,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import HostSite
+from tests.browser import HostSite, assert_host_untouched, builder_snippet, shadow, watch
 
 DOCS = Path(__file__).parent.parent / "docs"
 LANGS = ("fr", "ar", "zgh", "en")
@@ -19,39 +18,6 @@ LANGS = ("fr", "ar", "zgh", "en")
 def host(live_server):
     with HostSite(live_server.url) as site:
         yield site
-
-
-def builder_snippet(client, **params) -> str:
-    """The script snippet the builder offers, with the live server's absolute addresses."""
-    base = client.application.config["LIVE_URL"]
-    page = client.get("/embed", query_string=params, base_url=base).get_data(as_text=True)
-    return html.unescape(re.search(r'<textarea id="snippet-script"[^>]*>(.*?)</textarea>', page, re.S).group(1))
-
-
-def watch(page):
-    """Collect the page's uncaught errors and console errors (but for the browser's own favicon request)."""
-    problems = {"errors": [], "console": []}
-
-    def console(message):
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            problems["console"].append(message.text)
-
-    page.on("pageerror", lambda error: problems["errors"].append(str(error)))
-    page.on("console", console)
-    return problems
-
-
-def assert_host_untouched(page, problems) -> None:
-    """Nothing moved, no global added, no error: the embed's guarantees to its host."""
-    assert page.evaluate("Object.getOwnPropertyNames(window).filter(n => !globalsBefore.includes(n))") == []
-    assert page.evaluate("window.layoutShift") == 0
-    assert problems == {"errors": [], "console": []}
-
-
-def shadow(page, selector_js: str):
-    return page.evaluate(f"""() => [...document.querySelectorAll('voipdown-counter')].map(h => {{
-        const r = h.shadowRoot; return {selector_js};
-    }})""")
 
 
 def widgets_ready(page, count):

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import HostSite, LiveServer
-from tests.test_embed_browser import assert_host_untouched, builder_snippet, shadow, watch
+from tests.browser import HostSite, LiveServer, assert_host_untouched, builder_snippet, shadow, watch
 from tests.timelines import CALLS_TOKEN, ONGOING
 
 DOCS = Path(__file__).parent.parent / "docs"

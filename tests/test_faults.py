@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from tests.test_reload import rewrite
-from tests.timelines import ONGOING
+from tests.timelines import ONGOING, rewrite
 
 
 @pytest.fixture

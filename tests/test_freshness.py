@@ -5,8 +5,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from tests.test_reload import rewrite
-from tests.timelines import EVERY_STATUS
+from tests.timelines import EVERY_STATUS, rewrite
 
 COUNT_BEARING = [
     "/badge/{slug}.svg",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.local import free_port, get, wait_tcp
+from tests.servers import free_port, get, wait_tcp
 
 CONFIG = Path(__file__).parent.parent / "docs" / "deploy" / "nginx.conf"
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from bench.local import RedisServer, get, serving
+from tests.servers import RedisServer, get, serving
 from voipdown.cli import cli
 from voipdown.participants import Recorder, RedisStore, SqliteStore, host_of
 

@@ -1,17 +1,9 @@
 """Edits to the timeline file are picked up without a restart; a broken edit changes nothing served."""
 
 import logging
-import os
 
-from tests.timelines import ONGOING
+from tests.timelines import ONGOING, rewrite
 from voipdown.timeline_source import TimelineSource
-
-
-def rewrite(path, text):
-    """Write as an editor would, and move the mtime so that even a same-second edit is seen."""
-    path.write_text(text, encoding="utf-8")
-    stat = path.stat()
-    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
 
 
 def test_valid_edit_is_served(client, ongoing_path):

@@ -9,24 +9,18 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 from PIL import Image
 
+from tests.helpers import contrast
 from tests.timelines import EVERY_STATUS
 from voipdown.badge_content import counter_badge, error_badge, every_badge_text, missing_glyphs
 from voipdown.counting import count_at
 from voipdown.languages import SUPPORTED
+from voipdown.palette import DARK_BACKGROUND, LIGHT_BACKGROUND, PALETTE, STATUS_COLORS
 from voipdown.render.bidi import visual_runs
 from voipdown.render.font import FontUnavailable, find_font, open_font
 from voipdown.render.layout import layout_badge
 from voipdown.render.png import render_png
 from voipdown.render.shaping import shape_line
-from voipdown.render.styles import (
-    DARK_BACKGROUND,
-    LABEL_COLOR,
-    LIGHT_BACKGROUND,
-    PALETTE,
-    STATUS_COLORS,
-    STYLES,
-    TEXT_COLOR,
-)
+from voipdown.render.styles import LABEL_COLOR, STYLES, TEXT_COLOR
 from voipdown.render.svg import render_svg
 from voipdown.settings import bundled_timeline
 from voipdown.timeline import parse_timeline
@@ -76,9 +70,9 @@ def test_arabic_is_joined_not_isolated(font):
 
 def test_shaped_arabic_badge_differs_from_letter_by_letter(font):
     message = "رُفع بعد 304 أيام"
-    shaped = layout_badge(font, "عدّاد", message, PALETTE["green"], "flat", "ar", True)
+    shaped = layout_badge(font, "عدّاد", message, "عدّاد: " + message, PALETTE["green"], "flat", "ar", True)
     # The same letters, each shaped alone (isolated forms), joined by a zero-width non-joiner.
-    unshaped = layout_badge(font, "عدّاد", "\u200c".join(message), PALETTE["green"], "flat", "ar", True)
+    unshaped = layout_badge(font, "عدّاد", "\u200c".join(message), "عدّاد", PALETTE["green"], "flat", "ar", True)
     assert render_png(shaped, font) != render_png(unshaped, font)
     assert names(font, shaped.boxes[0].line) != names(font, unshaped.boxes[0].line)
 
@@ -111,16 +105,6 @@ def test_a_font_without_tifinagh_is_caught(font, tmp_path):
     missing = missing_glyphs(reopen(latin_only), parse_timeline(bundled_timeline().read_bytes()))
     assert set(missing) == {"ar", "zgh"}
     assert "ⵙ" in missing["zgh"]
-
-
-def contrast(foreground, background):
-    def luminance(color):
-        channels = [int(color.lstrip("#").ljust(6, color[-1])[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
 
 
 def test_palette_keeps_text_readable():
@@ -194,7 +178,16 @@ def test_statuses_read_naturally(font, counters):
 
 
 def test_svg_escapes_every_text(font):
-    layout = layout_badge(font, '<b>"x" & y</b>', "</title><script>", PALETTE["red"], "flat", "en", False)
+    layout = layout_badge(
+        font,
+        '<b>"x" & y</b>',
+        "</title><script>",
+        '<b>"x" & y</b>: </title><script>',
+        PALETTE["red"],
+        "flat",
+        "en",
+        False,
+    )
     svg = render_svg(layout, font)
     ElementTree.fromstring(svg)
     assert "<b>" not in svg and "<script>" not in svg and "&lt;script&gt;" in svg
@@ -209,7 +202,7 @@ def test_error_badges_name_only_our_parameters(font):
 
 
 def test_png_rejects_out_of_range_scales(font):
-    layout = layout_badge(font, "a", "b", PALETTE["red"], "flat", "en", False)
+    layout = layout_badge(font, "a", "b", "a: b", PALETTE["red"], "flat", "en", False)
     for scale in (0, 5):
         with pytest.raises(ValueError):
             render_png(layout, font, scale)

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 import time_machine
 
-from tests.test_reload import rewrite
-from tests.timelines import EVERY_STATUS
+from tests.helpers import flask_calls
+from tests.timelines import EVERY_STATUS, rewrite
 
 
 @pytest.fixture
@@ -16,19 +16,6 @@ def app(make_app, write_timeline):
     application = make_app(path, VOIPDOWN_RELOAD_INTERVAL=0)
     application.config["TIMELINE_PATH"] = path
     return application
-
-
-def flask_calls(app, monkeypatch):
-    """Count the requests that reach Flask's view functions."""
-    calls = []
-    original = app.full_dispatch_request
-
-    def counting():
-        calls.append(1)
-        return original()
-
-    monkeypatch.setattr(app, "full_dispatch_request", counting)
-    return calls
 
 
 @pytest.mark.parametrize(
@@ -104,4 +91,4 @@ def test_the_store_is_bounded(app, monkeypatch):
     client = app.test_client()
     for n in range(40):
         client.get("/badge/ended.svg", headers={"Accept-Language": f"x-junk-{n}"})
-    assert len(app.extensions["voipdown_replay"]._entries) == 10
+    assert len(app.extensions["voipdown_replay"]) == 10

@@ -10,8 +10,7 @@ import pytest
 import time_machine
 
 from tests.concurrency import hammer
-from tests.test_reload import rewrite
-from tests.timelines import ONGOING
+from tests.timelines import ONGOING, rewrite
 from voipdown.clock import pinned_clock
 from voipdown.counting import count_at
 from voipdown.timeline import load_timeline
@@ -61,7 +60,7 @@ def test_drawn_ahead_answers_are_served_from_midnight_without_drawing(make_app, 
         today = {path: client.get(path).get_data() for path in PATHS}
     with time_machine.travel(midnight - dt.timedelta(seconds=10), tick=False):
         app.extensions["voipdown_replay"].rollover.draw_due()
-        assert len(app.extensions["voipdown_replay"]._ahead) == len(PATHS)
+        assert app.extensions["voipdown_replay"].drawn_ahead == len(PATHS)
         calls = flask_calls(app, monkeypatch)
         for path in PATHS:
             assert client.get(path).get_data() == today[path], path  # not a second early
@@ -165,14 +164,14 @@ def test_the_thread_starts_with_the_first_kept_answer_and_wakes_before_midnight(
 
     app, _, _, midnight = setup
     rollover = app.extensions["voipdown_replay"].rollover
-    assert rollover._thread is None  # nothing kept yet: no thread
+    assert not rollover.running  # nothing kept yet: no thread
     with time_machine.travel(NOON, tick=False):
         app.test_client().get(PATHS[0])
-        assert rollover._thread is not None and rollover._thread.is_alive()
+        assert rollover.running
         assert rollover.draw_due() == IDLE_SECONDS
     with time_machine.travel(midnight - dt.timedelta(seconds=LEAD_SECONDS + 20), tick=False):
         assert rollover.draw_due() == pytest.approx(20)
-        assert app.extensions["voipdown_replay"]._ahead == {}  # not yet
+        assert app.extensions["voipdown_replay"].drawn_ahead == 0  # not yet
     with time_machine.travel(midnight - dt.timedelta(seconds=LEAD_SECONDS - 5), tick=False):
         assert rollover.draw_due() == 1.0
-        assert len(app.extensions["voipdown_replay"]._ahead) == 1
+        assert app.extensions["voipdown_replay"].drawn_ahead == 1

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from bench.local import free_port, get, serving
 from bench.wire import BUDGETS, RIBBON_2016, measure
+from tests.servers import free_port, get, serving
 
 AWAY = {"TZ": "Pacific/Kiritimati", "VOIPDOWN_TIMELINE": ""}
 """A server far from Casablanca, on the bundled timeline."""

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from voipdown.languages import SUPPORTED
-from voipdown.render.styles import STATUS_COLORS
+from voipdown.palette import STATUS_COLORS
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 XHTML = "{http://www.w3.org/1999/xhtml}"

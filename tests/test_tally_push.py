@@ -11,12 +11,14 @@ import urllib.request
 
 import pytest
 
-from bench.local import serving
+from tests.servers import serving
 from tests.timelines import CALLS_TOKEN, ONGOING
 from voipdown.clock import now
-from voipdown.tallies import to_ms
-from voipdown.tally_store import SqliteTallyStore
-from voipdown.web.tallies import VERSION_TTL
+from voipdown.tallies.model import to_ms
+from voipdown.tallies.reader import VERSION_TTL
+from voipdown.tallies.store.protocol import TallyStore
+from voipdown.tallies.store.redis import RedisTallyStore
+from voipdown.tallies.store.sqlite import SqliteTallyStore
 
 PATH = "/api/v1/counters/shutdown/tallies/calls/samples"
 AUTH = {"Authorization": f"Bearer {CALLS_TOKEN}"}
@@ -60,27 +62,27 @@ def test_csv_pushes(app):
 
 
 @pytest.mark.parametrize(
-    "headers, body, status, code",
+    "headers, body, status, code, field",
     [
-        ({}, {"value": 1}, 401, "unauthorized"),
-        ({"Authorization": "Bearer wrong"}, {"value": 1}, 401, "unauthorized"),
-        ({"Authorization": CALLS_TOKEN}, {"value": 1}, 401, "unauthorized"),  # no scheme
-        ({**AUTH, "Content-Type": "text/plain"}, "1", 415, "unsupported_media_type"),
-        (AUTH, {"value": True}, 400, "bad_sample"),
-        (AUTH, {"value": 1.5}, 400, "bad_sample"),
-        (AUTH, {"value": 123.0}, 400, "bad_sample"),
-        (AUTH, {"value": "12"}, 400, "bad_sample"),
-        (AUTH, {"value": 10**16}, 400, "bad_sample"),
-        (AUTH, {"value": 1, "note": "<b>x</b>"}, 400, "bad_sample"),
-        (AUTH, {"at": "2026-11-23 14:00", "value": 1}, 400, "bad_sample"),
-        (AUTH, {"at": "2026-11-23T14:00:00", "value": 1}, 400, "bad_sample"),  # no offset
-        (AUTH, {"at": "2024-02-01T00:00:00Z", "value": 1}, 400, "bad_sample"),  # before the start
-        (AUTH, {"at": "2099-01-01T00:00:00Z", "value": 1}, 400, "bad_sample"),  # ahead
-        (AUTH, {"samples": [{"value": 1}] * 1001}, 413, "too_large"),
-        (AUTH, [1, 2], 400, "bad_body"),
+        ({}, {"value": 1}, 401, "unauthorized", None),
+        ({"Authorization": "Bearer wrong"}, {"value": 1}, 401, "unauthorized", None),
+        ({"Authorization": CALLS_TOKEN}, {"value": 1}, 401, "unauthorized", None),  # no scheme
+        ({**AUTH, "Content-Type": "text/plain"}, "1", 415, "unsupported_media_type", None),
+        (AUTH, {"value": True}, 400, "bad_sample", "value"),
+        (AUTH, {"value": 1.5}, 400, "bad_sample", "value"),
+        (AUTH, {"value": 123.0}, 400, "bad_sample", "value"),
+        (AUTH, {"value": "12"}, 400, "bad_sample", "value"),
+        (AUTH, {"value": 10**16}, 400, "bad_sample", "value"),
+        (AUTH, {"value": 1, "note": "<b>x</b>"}, 400, "bad_sample", "sample"),
+        (AUTH, {"at": "2026-11-23 14:00", "value": 1}, 400, "bad_sample", "at"),
+        (AUTH, {"at": "2026-11-23T14:00:00", "value": 1}, 400, "bad_sample", "at"),  # no offset
+        (AUTH, {"at": "2024-02-01T00:00:00Z", "value": 1}, 400, "bad_sample", "at"),  # before the start
+        (AUTH, {"at": "2099-01-01T00:00:00Z", "value": 1}, 400, "bad_sample", "at"),  # ahead
+        (AUTH, {"samples": [{"value": 1}] * 1001}, 413, "too_large", None),
+        (AUTH, [1, 2], 400, "bad_body", None),
     ],
 )
-def test_refusals_in_order_and_never_echoed(app, headers, body, status, code):
+def test_refusals_in_order_and_never_echoed(app, headers, body, status, code, field):
     client = app.test_client()
     if isinstance(body, str):
         response = client.post(PATH, data=body, headers=headers)
@@ -91,8 +93,7 @@ def test_refusals_in_order_and_never_echoed(app, headers, body, status, code):
     assert error["code"] == code and "<b>" not in response.get_data(as_text=True)
     if status == 401:
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    if code == "bad_sample":
-        assert error["index"] == 0 and error["field"] in ("at", "value", "sample")
+    assert error.get("field") == field and error.get("index") == (0 if field else None)
 
 
 def test_unparsable_bodies(app):
@@ -159,6 +160,11 @@ def test_health_says_when_the_tally_store_fails_and_the_counter_links_its_tallie
     assert health["tallies"] == "error" and health["status"] == "degraded" and health["tallies_error"]
 
 
+def every_sample(store: TallyStore) -> dict[int, int]:
+    """Instant (ms) -> value of every sample of `calls` in `store`."""
+    return {row.at_ms: row.value for row in store.window("shutdown", "calls", None, None, 10**9)}
+
+
 def server_env(tmp_path) -> dict:
     """`voipdown serve` on ONGOING (its `calls` tally takes pushes), with its own stores."""
     timeline = tmp_path / "timeline.toml"
@@ -212,7 +218,7 @@ def test_kill_9_during_pushes_loses_no_acknowledged_sample(tmp_path):
         for pusher in pushers:
             pusher.join()
     assert len(acknowledged) > 50, len(acknowledged)
-    kept = dict(SqliteTallyStore(tmp_path / "tallies.sqlite3").samples("shutdown", "calls"))
+    kept = every_sample(SqliteTallyStore(tmp_path / "tallies.sqlite3"))
     missing = [
         (when, value) for when, value in acknowledged if kept.get(to_ms(dt.datetime.fromisoformat(when))) != value
     ]
@@ -226,8 +232,7 @@ def test_redis_killed_during_pushes_answers_503_and_never_201_for_an_unstored_sa
     """The service on Redis (VOIPDOWN_REDIS_URL; AOF fsynced at every write), Redis killed
     with SIGKILL while four clients push: the pushes it could not store are 503s with
     Retry-After (never a 201), and every sample answered 201 is there once Redis is back."""
-    from bench.local import RedisServer
-    from voipdown.tally_store import RedisTallyStore
+    from tests.servers import RedisServer
 
     (tmp_path / "redis").mkdir()
     redis = RedisServer(aof_dir=tmp_path / "redis").start()
@@ -255,11 +260,98 @@ def test_redis_killed_during_pushes_answers_503_and_never_201_for_an_unstored_sa
             with urllib.request.urlopen(base + "/api/v1/counters/shutdown/tallies/calls") as response:
                 assert "unavailable" in json.load(response)["store"]  # reads go on, and say so
         redis.start()  # the same port and directory: its append-only file read back
-        kept = dict(RedisTallyStore(redis.url).samples("shutdown", "calls"))
+        kept = every_sample(RedisTallyStore(redis.url))
         missing = [
             (when, value) for when, value in acknowledged if kept.get(to_ms(dt.datetime.fromisoformat(when))) != value
         ]
         assert missing == []
+    finally:
+        redis.stop()
+
+
+TALLY_ANSWERS = (
+    "/api/v1/counters/shutdown/tallies/calls?lang=en",
+    "/api/v1/counters/shutdown/tallies?lang=en",
+    "/api/v1/counters/shutdown/tallies/calls/samples",
+    "/api/v1/counters/shutdown/tallies/calls/samples.csv",
+    "/api/v1/counters/shutdown/tallies/calls/shields.json?lang=en",
+    "/badge/shutdown/calls.svg?lang=en",
+    "/chart/shutdown/calls.svg?lang=en",
+    "/chart/shutdown/calls.png?lang=en&size=large",
+    "/shutdown/tallies/calls?lang=en",
+    "/shutdown?lang=en",
+)
+"""Every answer that says something of a tally: the JSON, the samples, the CSV, shields, the
+badge, the charts, the tally's page and the campaign page with its tally section."""
+
+
+def lifetimes(control: str) -> dict[str, int]:
+    """max-age, s-maxage and stale-while-revalidate of a Cache-Control header."""
+    found = {}
+    for part in control.split(","):
+        name, _, value = part.strip().partition("=")
+        if value.isdigit():
+            found[name] = int(value)
+    return found
+
+
+def post(base: str, value: int):
+    """A push of `value`: its status and headers (a case-insensitive message)."""
+    request = urllib.request.Request(
+        base + PATH,
+        data=json.dumps({"value": value}).encode(),
+        headers={**AUTH, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+def test_with_the_redis_store_stopped_every_tally_answer_lives_five_seconds_and_says_so(tmp_path):
+    """The real server (two workers) on Redis, Redis stopped after a push: every tally answer
+    is kept at most 5 s by any cache, the JSON and the pages say the store did not answer, a
+    push is a 503 with Retry-After; Redis back, answers are fresh again within a second."""
+    from tests.servers import RedisServer, get
+
+    (tmp_path / "redis").mkdir()
+    redis = RedisServer(aof_dir=tmp_path / "redis").start()
+    env = {**server_env(tmp_path), "VOIPDOWN_REDIS_URL": redis.url}
+    try:
+        with serving(env, workers=2) as (base, _):
+            assert post(base, 1_234)[0] == 201
+            for path in TALLY_ANSWERS:  # both workers have read the store (new connections each time)
+                for _ in range(4):
+                    assert get(base + path)[0] == 200, path
+            redis.stop()
+            time.sleep(VERSION_TTL)  # the longest a worker trusts the version it read
+            for path in TALLY_ANSWERS:
+                for _ in range(4):
+                    status, headers, body = get(base + path)
+                    assert status == 200, path
+                    found = lifetimes(headers["cache-control"])
+                    assert found["max-age"] <= 5 and found.get("s-maxage", 0) <= 5, (path, found)
+                    assert found.get("stale-while-revalidate", 0) <= 5, (path, found)
+                    if path.startswith("/api/v1/counters/shutdown/tallies/calls?"):
+                        assert "unavailable" in json.loads(body)["store"]
+                    if path.startswith("/shutdown"):
+                        assert b"The samples cannot be read just now" in body, path
+            status, headers = post(base, 1_300)
+            assert status == 503 and headers.get("Retry-After") == "5"
+            redis.start()  # the same port, its append-only file read back
+            deadline = time.monotonic() + 1.0
+            while True:
+                fresh = []
+                for path in TALLY_ANSWERS:
+                    _, headers, body = get(base + path)
+                    fresh.append(lifetimes(headers["cache-control"])["max-age"] > 5 and b"cannot be read" not in body)
+                if all(fresh) or time.monotonic() > deadline:
+                    break
+            assert all(fresh), [path for path, ok in zip(TALLY_ANSWERS, fresh, strict=True) if not ok]
+            body = json.loads(get(base + TALLY_ANSWERS[0])[2])
+            assert body["value"] == 1_234 and "store" not in body
     finally:
         redis.stop()
 
@@ -336,7 +428,7 @@ def test_an_instant_is_a_string_and_only_a_single_value_may_leave_it_out(app, bo
 
 
 def test_another_tallys_token_opens_nothing_but_its_own(make_app, tmp_path):
-    from voipdown.tally_tokens import token_sha256
+    from voipdown.tallies.tokens import token_sha256
 
     other = "a-token-of-another-tally-for-tests"
     timeline = ONGOING.replace(
@@ -382,7 +474,7 @@ def test_a_chunked_push_is_read_whole_by_the_real_server(tmp_path):
 
 def test_a_tally_does_not_depend_on_its_counters_status(make_app, tmp_path):
     """An ended counter (lifted in 2020) and one not started yet (2099) take pushes and show them."""
-    from voipdown.tally_tokens import token_sha256
+    from voipdown.tallies.tokens import token_sha256
 
     token = "a-token-for-the-ended-and-upcoming-counters"
     timeline = ONGOING

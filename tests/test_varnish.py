@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from bench.local import free_port, get, wait_tcp
+from tests.servers import free_port, get, wait_tcp
 
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
 VARNISHSTAT = shutil.which("varnishstat") or "/usr/bin/varnishstat"

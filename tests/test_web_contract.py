@@ -9,7 +9,7 @@ import pytest
 from flask import Request, url_for
 from werkzeug.datastructures import ImmutableMultiDict
 
-from tests.test_replay import flask_calls
+from tests.helpers import flask_calls
 from tests.timelines import ONGOING
 from voipdown.timeline import RESERVED_SLUGS, SLUG_PATTERN, parse_timeline
 from voipdown.web import parameters

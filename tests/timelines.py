@@ -1,5 +1,7 @@
 """Timeline texts for tests: small, valid, and easy to break one field at a time."""
 
+import os
+
 ONGOING = """\
 default_counter = "shutdown"
 
@@ -80,3 +82,10 @@ title = { fr = "Blocage annoncé", ar = "حجب مرتقب", zgh = "ⴰⴳⴷⴰ
 
 CALLS_TOKEN = "calls-token-for-tests"
 """The push token of ONGOING's `calls` tally (its hash is in the timeline)."""
+
+
+def rewrite(path, text):
+    """Write as an editor would, and move the mtime so that even a same-second edit is seen."""
+    path.write_text(text, encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))

@@ -1,5 +1,5 @@
-"""What a badge or a chart says: the counter's title and count, a tally's value, or an error
-in words, in one language.
+"""What a badge says: the counter's title and count, a tally's value, or an error in words,
+in one language (a chart's words are chart_content.py's).
 
 Every word on a badge comes from the timeline or our catalogs; a request chooses
 among them (counter, language, style, colour) but can never add its own.
@@ -12,12 +12,12 @@ from collections.abc import Iterator
 
 from voipdown.counting import Count
 from voipdown.languages import SUPPORTED, is_rtl
-from voipdown.render.chart_layout import ChartLayout, chart_layout
+from voipdown.palette import ERROR_COLOR, PALETTE, STATUS_COLORS, TALLY_COLOR
 from voipdown.render.font import Font
 from voipdown.render.layout import BadgeLayout, layout_badge
 from voipdown.render.shaping import shape_line
-from voipdown.render.styles import ERROR_COLOR, PALETTE, STATUS_COLORS, STYLES, TALLY_COLOR
-from voipdown.tallies import Point
+from voipdown.render.styles import STYLES
+from voipdown.tallies.model import Tally
 from voipdown.texts import (
     BAD_PARAMETER,
     ENDED,
@@ -30,15 +30,13 @@ from voipdown.texts import (
     UPCOMING,
     catalog,
     count_message,
-    event_title,
     format_day,
     format_number,
     label_and_message,
     phrase,
     tally_message,
 )
-from voipdown.timeline import Counter, Tally, Timeline
-from voipdown.zones import instant_of
+from voipdown.timeline import Counter, Timeline
 
 BADGE_PARAMETERS = ("lang", "style", "color", "scale", "size")
 """The only names an error badge (of a badge or a chart) may quote: ours, never the request's."""
@@ -58,9 +56,14 @@ BADGE_MESSAGES = (
 """Every catalog message a badge can show."""
 
 
+def _badge(font: Font, label: str, message: str, color: str, style: str, lang: str, rtl: bool) -> BadgeLayout:
+    """A badge reading `label` then `message`, said as one sentence to assistive technology."""
+    return layout_badge(font, label, message, label_and_message(label, message), color, style, lang, rtl)
+
+
 def counter_badge(font: Font, counter: Counter, count: Count, lang: str, style: str, color: str | None) -> BadgeLayout:
     """The badge of `counter`: its title, then its count (« levé après 304 jours »)."""
-    return layout_badge(
+    return _badge(
         font,
         label=counter.title_in(lang),
         message=count_message(count, lang, counter.start),
@@ -71,11 +74,9 @@ def counter_badge(font: Font, counter: Counter, count: Count, lang: str, style: 
     )
 
 
-def tally_badge(
-    font: Font, counter: Counter, tally: Tally, value: int | None, lang: str, style: str, color: str | None
-) -> BadgeLayout:
+def tally_badge(font: Font, tally: Tally, value: int | None, lang: str, style: str, color: str | None) -> BadgeLayout:
     """The badge of a tally: its title, then its value in its unit (« 27 000 « j’aime » retirés »)."""
-    return layout_badge(
+    return _badge(
         font,
         label=tally.title_in(lang),
         message=tally_message(value, tally.unit, lang),
@@ -83,25 +84,6 @@ def tally_badge(
         style=style,
         lang=lang,
         rtl=is_rtl(lang),
-    )
-
-
-def tally_chart(font: Font, counter: Counter, tally: Tally, points: list[Point], lang: str, size: str) -> ChartLayout:
-    """The chart of a tally: its samples, its title and latest value, the counter's events."""
-    title = tally.title_in(lang)
-    value = points[-1].value if points else None
-    return chart_layout(
-        font,
-        points,
-        size=size,
-        lang=lang,
-        rtl=is_rtl(lang),
-        timezone=counter.timezone,
-        sentence=label_and_message(title, tally_message(value, tally.unit, lang)),
-        events=[
-            (instant_of(event.date, counter.timezone), event_title(event, counter, lang)[0]) for event in counter.events
-        ],
-        color=PALETTE[TALLY_COLOR],
     )
 
 
@@ -117,7 +99,7 @@ def error_badge(
         message = phrase(lang, NOT_FOUND)
     else:
         message = phrase(lang, UNAVAILABLE)
-    return layout_badge(
+    return _badge(
         font,
         label=phrase(lang, ERROR_LABEL),
         message=message,

@@ -101,7 +101,7 @@ def tally() -> None:
 def tally_token() -> None:
     """Print a fresh push token and the token_sha256 line to paste into the tally's table.
     The token is shown once: the service keeps only its hash."""
-    from voipdown.tally_tokens import new_token, token_sha256
+    from voipdown.tallies.tokens import new_token, token_sha256
 
     token = new_token()
     click.echo(f"token (give it to the pusher; it is not stored anywhere): {token}")
@@ -112,8 +112,9 @@ def tally_token() -> None:
 @click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
 def tally_list(timeline_path: str | None) -> None:
     """Every tally with stored samples, those the timeline no longer has included."""
-    from voipdown.tallies import from_ms, shown
-    from voipdown.tally_store import StoreUnavailable, open_tally_store
+    from voipdown.tallies.model import from_ms, shown
+    from voipdown.tallies.store import open_tally_store
+    from voipdown.tallies.store.protocol import StoreUnavailable
 
     settings = _settings()
     timeline = _load_or_exit(_timeline_path(timeline_path))
@@ -124,10 +125,12 @@ def tally_list(timeline_path: str | None) -> None:
         raise click.ClickException(f"the tally store {store.path} cannot be read: {error}") from None
     if not stored:
         click.echo("no pushed samples")
-    for counter, name, count, latest in stored:
-        known = counter in timeline.counters and name in timeline.counters[counter].tallies
+    for found in stored:
+        known = found.counter in timeline.counters and found.tally in timeline.counters[found.counter].tallies
         note = "" if known else "  (not in the timeline any more)"
-        click.echo(f"{counter}/{name}: {count} samples, latest {shown(from_ms(latest))}{note}")
+        click.echo(
+            f"{found.counter}/{found.tally}: {found.samples} samples, latest {shown(from_ms(found.latest_ms))}{note}"
+        )
 
 
 @cli.command()

@@ -19,7 +19,7 @@ from importlib import resources
 from voipdown.counting import Count
 from voipdown.isolation import isolate
 from voipdown.languages import LANGUAGES
-from voipdown.render.styles import status_css
+from voipdown.palette import status_css
 from voipdown.texts import count_message, label_and_message, phrase
 from voipdown.timeline import Counter
 

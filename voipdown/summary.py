@@ -12,10 +12,11 @@ from typing import Any
 from voipdown.counting import Count, count_at
 from voipdown.isolation import isolate
 from voipdown.languages import LANGUAGES
-from voipdown.render.styles import PALETTE, STATUS_COLORS
-from voipdown.tallies import Summary, shown
+from voipdown.palette import PALETTE, STATUS_COLORS
+from voipdown.tallies.model import Tally, shown
+from voipdown.tallies.series import Summary
 from voipdown.texts import count_message, tally_message
-from voipdown.timeline import Counter, Tally
+from voipdown.timeline import Counter
 
 
 def describe(counter: Counter, instant: dt.datetime, lang: str) -> dict[str, Any]:

@@ -54,6 +54,7 @@ PER_MINUTE = "{rate} a minute"
 PER_HOUR = "{rate} an hour"
 STALE_TALLY = "No new sample for a while: the figures may be behind."
 CLOSED_TALLY = "History: this tally takes no new samples."
+UNREAD_TALLY = "The samples cannot be read just now: these figures are the last this server saw, and may be behind."
 SAMPLES_PAGE = "Samples, page {page} of {pages}"
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

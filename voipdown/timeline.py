@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from voipdown.languages import DEFAULT_LANGUAGE, SUPPORTED
+from voipdown.tallies.model import MAX_INTERVAL, MAX_SAMPLE_VALUE, UNITS, Sample, Tally
 from voipdown.toml_lines import LineIndex
 from voipdown.zones import UnknownZone, instant_of, load_zone
 
@@ -80,54 +81,7 @@ class Participant:
     kind: str
 
 
-UNITS = ("likes-lost", "likes", "signatures", "sites", "people")
-"""What a tally counts: each has its words and CLDR plurals in every catalog (voipdown/texts.py)."""
-MAX_SAMPLE_VALUE = 10**15
-MAX_INTERVAL = 86_400
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A tally's running total at an instant; `at` is a date when only the day is known."""
-
-    at: dt.date | dt.datetime
-    value: int
-    source: Source | None = None
-
-    @property
-    def precision(self) -> str:
-        """`day` for a date-only `at` (no time of day is invented), else `instant`."""
-        return "instant" if isinstance(self.at, dt.datetime) else "day"
-
-
-@dataclass(frozen=True)
-class Tally:
-    """A number a maintainer pushes samples to (likes lost, signatures...), shown with its rate."""
-
-    name: str
-    title: Mapping[str, str]
-    unit: str
-    start: dt.date | dt.datetime
-    interval: int
-    """Seconds between two samples, as the feed intends to push them."""
-    token_sha256: str | None = None
-    """The SHA-256 (hex) of the push token; None: the tally is closed to pushes."""
-    url: str | None = None
-    samples: tuple[Sample, ...] = ()
-    """The timeline's own (historical) samples, by `at`."""
-    note: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    """What a reader should know beside the figures (how they were measured, their limits)."""
-    default_lang: str = DEFAULT_LANGUAGE
-    """Its counter's language: the one its texts are always written in."""
-
-    @property
-    def closed(self) -> bool:
-        return self.token_sha256 is None
-
-    def title_in(self, lang: str) -> str:
-        """The title in `lang`, else in the counter's language (always present)."""
-        return self.title.get(lang) or self.title[self.default_lang]
 
 
 @dataclass(frozen=True)
@@ -473,7 +427,7 @@ class _Reader:
         )
         press = tuple(self.press(item, item_path) for item_path, item in self.array_of_tables(table, "press", path))
         participants = self.participants(table, path)
-        tallies = self.tallies(table, path, default_lang, timezone)
+        tallies = self.tallies(slug, table, path, default_lang, timezone)
         aliases = table.get("aliases", [])
 
         if None in (default_lang, timezone, start, tallies) or not title or None in events or None in press:
@@ -494,7 +448,7 @@ class _Reader:
         )
 
     def tallies(
-        self, table: dict, path: tuple, default_lang: str | None, timezone: str | None
+        self, slug: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
     ) -> dict[str, Tally] | None:
         """`[counters.<slug>.tallies.<name>]`; None if any is invalid."""
         value = table.get("tallies", {})
@@ -508,7 +462,7 @@ class _Reader:
                 valid = False
                 continue
             raw = self.table(raw, tally_path)
-            tally = self.tally(name, raw, tally_path, default_lang, timezone) if raw is not None else None
+            tally = self.tally(slug, name, raw, tally_path, default_lang, timezone) if raw is not None else None
             if tally is None:
                 valid = False
             else:
@@ -516,7 +470,7 @@ class _Reader:
         return tallies if valid else None
 
     def tally(
-        self, name: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
+        self, slug: str, name: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
     ) -> Tally | None:
         self.check_keys(table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "note", "samples"})
         title = self.translations(table, "title", path, default_lang)
@@ -556,6 +510,8 @@ class _Reader:
             samples,
             MappingProxyType(note),
             default_lang or DEFAULT_LANGUAGE,
+            counter=slug,
+            timezone=timezone or "UTC",
         )
 
     def moment(self, value: Any, path: tuple) -> dt.date | dt.datetime | None:

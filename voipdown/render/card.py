@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from PIL import Image
 
+from voipdown.palette import StatusColors
 from voipdown.render.font import Font
 from voipdown.render.png import draw_line, encode_png, layer
 from voipdown.render.shaping import shape_line
-from voipdown.render.styles import TEXT_COLOR, StatusColors
+from voipdown.render.styles import TEXT_COLOR
 
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 60

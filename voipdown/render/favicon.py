@@ -8,7 +8,8 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
-from voipdown.render.styles import STATUS_COLORS, TEXT_COLOR
+from voipdown.palette import STATUS_COLORS
+from voipdown.render.styles import TEXT_COLOR
 
 SIZES = (16, 32, 48)
 DRAWN_AT = 256  # drawn large, then scaled down: smooth edges without a font

@@ -1,7 +1,7 @@
 """Badge geometry: two labelled boxes sized by the shaped width of their text.
 
-`layout_badge` is the pure core, in the spirit of badgen's: label, message, colour and
-style in; sizes and glyph positions out. The SVG and PNG writers only draw what it
+`layout_badge` is the pure core, in the spirit of badgen's: label, message, sentence,
+colour and style in; sizes and glyph positions out. The SVG and PNG writers only draw what it
 decided, so both formats have the same geometry.
 """
 
@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from voipdown.render.font import Font
 from voipdown.render.shaping import ShapedLine, shape_line
 from voipdown.render.styles import LABEL_COLOR, STYLES, Style
-from voipdown.texts import label_and_message
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,11 @@ class BadgeLayout:
     rtl: bool
 
 
-def layout_badge(font: Font, label: str, message: str, color: str, style: str, lang: str, rtl: bool) -> BadgeLayout:
-    """Lay out a badge reading `label` then `message` (in the language's own direction)."""
+def layout_badge(
+    font: Font, label: str, message: str, sentence: str, color: str, style: str, lang: str, rtl: bool
+) -> BadgeLayout:
+    """Lay out a badge reading `label` then `message` (in the language's own direction);
+    `sentence` is the whole badge in words, for its title."""
     chosen = STYLES[style]
     px_per_unit = chosen.font_size / font.units_per_em
     boxes = []
@@ -61,7 +63,7 @@ def layout_badge(font: Font, label: str, message: str, color: str, style: str, l
         style=chosen,
         boxes=tuple(boxes),
         px_per_unit=px_per_unit,
-        sentence=label_and_message(label, message),
+        sentence=sentence,
         lang=lang,
         rtl=rtl,
     )

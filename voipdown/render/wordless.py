@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from PIL import Image
 
-from voipdown.render.styles import ERROR_COLOR, PALETTE
+from voipdown.palette import ERROR_COLOR, PALETTE
 
 WIDTH, HEIGHT = 90, 20
 

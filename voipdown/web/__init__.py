@@ -21,7 +21,8 @@ from voipdown.isolation import isolate, isolate_html
 from voipdown.participants import Recorder, open_store
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
-from voipdown.tally_store import open_tally_store
+from voipdown.tallies.reader import TallyReader
+from voipdown.tallies.store import open_tally_store
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, charts, embed, errors, health, openapi, site, tallies
 from voipdown.web.compression import compress
@@ -63,7 +64,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         font=font,
         font_problem=font_problem,
         recorder=Recorder(open_store(settings)) if settings.discovery else None,
-        tally_store=open_tally_store(settings),
+        tallies=TallyReader(open_tally_store(settings)),
     )
     app.extensions["voipdown"] = state
     cache.init_app(app)

@@ -13,38 +13,20 @@ from flask import Blueprint, Response, render_template, request
 
 from voipdown.badge_content import counter_badge, error_badge, tally_badge
 from voipdown.languages import SUPPORTED
-from voipdown.render.png import render_png
-from voipdown.render.styles import DEFAULT_STYLE, PALETTE, STYLES
-from voipdown.render.svg import render_svg
+from voipdown.palette import PALETTE
+from voipdown.render.styles import DEFAULT_STYLE, STYLES
 from voipdown.render.wordless import wordless_png, wordless_svg
 from voipdown.web.errors import Refusal
-from voipdown.web.freshness import (
-    cache_error,
-    count_response,
-)
+from voipdown.web.freshness import count_response
+from voipdown.web.images import CONTENT_TYPES, DEFAULT_SCALE, draw_badge, image
 from voipdown.web.negotiation import accepted_language
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import current_timeline, service
-from voipdown.web.tallies import cached_answer, latest_value
+from voipdown.web.tally_answers import reader, tally_answer
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("badges", __name__)
-
-CONTENT_TYPES = {"svg": "image/svg+xml; charset=utf-8", "png": "image/png"}
-DEFAULT_SCALE = "2"
-
-
-def _image(body: bytes, fmt: str, status: int) -> Response:
-    response = Response(body, status=status, content_type=CONTENT_TYPES[fmt])
-    return response if status == 200 else cache_error(response)
-
-
-def _draw(layout, fmt: str, scale: int) -> bytes:
-    font = service().font
-    if fmt == "svg":
-        return render_svg(layout, font).encode("utf-8")
-    return render_png(layout, font, scale)
 
 
 def _name(name: str) -> tuple[str, str | None, str]:
@@ -68,7 +50,7 @@ def error_image(refusal: Refusal) -> Response:
     scale = int(values.get("scale", DEFAULT_SCALE))
     font = service().font
     if font is None:
-        return _image(wordless_svg() if fmt == "svg" else wordless_png(scale), fmt, 503)
+        return image(wordless_svg() if fmt == "svg" else wordless_png(scale), fmt, 503)
     if refusal.status == 400:
         problem = {"parameter": refusal.parameter}
     elif refusal.status == 404:
@@ -76,8 +58,8 @@ def error_image(refusal: Refusal) -> Response:
     else:
         problem = {}
     key = f"badge-error:{fmt}:{refusal.status}:{refusal.parameter}:{lang}:{style}:{scale}"
-    body = cached(key, lambda: _draw(error_badge(font, lang, style, **problem), fmt, scale), DAY_SECONDS)
-    return _image(body, fmt, refusal.status)
+    body = cached(key, lambda: draw_badge(error_badge(font, lang, style, **problem), fmt, scale), DAY_SECONDS)
+    return image(body, fmt, refusal.status)
 
 
 @blueprint.get("/badge/<anything:name>")
@@ -99,7 +81,7 @@ def badge(name: str):
     try:
         body = cached(
             key,
-            lambda: _draw(
+            lambda: draw_badge(
                 counter_badge(service().font, asked.counter, asked.count, asked.lang, style, color), fmt, scale
             ),
             DAY_SECONDS,
@@ -107,7 +89,7 @@ def badge(name: str):
     except Exception:
         log.exception("badge %s failed", name)
         raise Refusal(500, "internal_error", "The badge could not be drawn.", asked.lang, asked.values) from None
-    return count_response(_image(body, fmt, 200), asked)
+    return count_response(image(body, fmt, 200), asked)
 
 
 def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None, scale: int) -> Response:
@@ -115,7 +97,8 @@ def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None
     tally = asked.counter.tallies.get(tally_name)
     if tally is None:
         raise Refusal(404, "unknown_tally", "No such tally.", asked.values.get("lang"), asked.values)
-    value, current = latest_value(asked.counter, tally)
+    reading = reader().summary(tally, asked.instant)
+    value = reading.latest_value
     key = (
         f"tally-badge:{fmt}:{asked.counter.slug}:{tally.name}:{asked.lang}:{style}:{color}:{scale}:{value}"
         f":{asked.timeline.version}"
@@ -123,10 +106,10 @@ def _tally_badge(asked, tally_name: str, fmt: str, style: str, color: str | None
     font = service().font
     body = cached(
         key,
-        lambda: _draw(tally_badge(font, asked.counter, tally, value, asked.lang, style, color), fmt, scale),
+        lambda: draw_badge(tally_badge(font, tally, value, asked.lang, style, color), fmt, scale),
         DAY_SECONDS,
     )
-    return cached_answer(_image(body, fmt, 200), asked.counter, tally, store_answered=current)
+    return tally_answer(image(body, fmt, 200), [reading], tally)
 
 
 @blueprint.get("/badges")

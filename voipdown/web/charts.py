@@ -4,7 +4,7 @@ By default a sparkline for a footer or a README; `?size=large` a chart with its 
 dates in the language and the counter's events marked. A chart is drawn once per store
 version of its tally (and language, size, scale, timeline), not replayed longer: a push
 changes it at any moment, so it is answered as every tally answer is (web/tallies.py's
-cached_answer). Errors are images, as for badges.
+tally_answers.tally_answer). Errors are images, as for badges.
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ import logging
 
 from flask import Blueprint, Response
 
-from voipdown.badge_content import tally_chart
+from voipdown.chart_content import tally_chart
 from voipdown.render.chart_layout import DEFAULT_SIZE
 from voipdown.render.chart_png import render_chart_png
 from voipdown.render.chart_svg import render_chart_svg
-from voipdown.tallies import series
-from voipdown.web.badges import CONTENT_TYPES, DEFAULT_SCALE
 from voipdown.web.errors import Refusal
+from voipdown.web.images import CONTENT_TYPES, DEFAULT_SCALE
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
-from voipdown.web.tallies import cached_answer, store_version, stored_samples
+from voipdown.web.tally_answers import reader, tally_answer
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("charts", __name__)
@@ -43,11 +42,10 @@ def chart(slug: str, file: str):
         raise Refusal(503, "no_font", "No font to draw the chart with.", asked.lang, asked.values)
     size = asked.value("size", DEFAULT_SIZE)
     scale = int(asked.value("scale", DEFAULT_SCALE))
-    seen = store_version(asked.counter, tally)
+    reading = reader().window(tally, None, None)
 
     def draw() -> bytes:
-        stored, _ = stored_samples(asked.counter, tally)
-        layout = tally_chart(font, asked.counter, tally, series(asked.counter, tally, stored), asked.lang, size)
+        layout = tally_chart(font, asked.counter, tally, reading.points, asked.lang, size)
         try:
             return (
                 render_chart_svg(layout, font).encode("utf-8")
@@ -58,14 +56,12 @@ def chart(slug: str, file: str):
             log.exception("chart %s/%s failed", asked.counter.slug, file)
             raise Refusal(500, "internal_error", "The chart could not be drawn.", asked.lang, asked.values) from None
 
-    if seen is None:  # the store is down: drawn from what this worker last saw, not kept
+    if not reading.store_answered:  # drawn from what this worker last saw, not kept
         body = draw()
     else:
         key = (
             f"chart:{fmt}:{asked.counter.slug}:{tally.name}:{asked.lang}:{size}:{scale if fmt == 'png' else ''}"
-            f":{seen.version}:{asked.timeline.version}"
+            f":{reading.version}:{asked.timeline.version}"
         )
         body = cached(key, draw, DAY_SECONDS)
-    return cached_answer(
-        Response(body, content_type=CONTENT_TYPES[fmt]), asked.counter, tally, store_answered=seen is not None
-    )
+    return tally_answer(Response(body, content_type=CONTENT_TYPES[fmt]), [reading], tally)

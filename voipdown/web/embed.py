@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template
 
 from voipdown.badge_content import counter_badge, tally_badge
+from voipdown.clock import now
 from voipdown.embed_code import POSITIONS, THEMES, TallyLinks, asset, embed_script, embed_texts, snippets
 from voipdown.isolation import isolate
 from voipdown.languages import LANGUAGES, SUPPORTED
-from voipdown.render.styles import status_css
+from voipdown.palette import status_css
 from voipdown.texts import count_message, counter_sentence, phrase, tally_message
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import conditional, count_response
@@ -17,7 +18,7 @@ from voipdown.web.links import absolute, counter_links
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
-from voipdown.web.tallies import latest_value
+from voipdown.web.tally_answers import reader
 
 blueprint = Blueprint("embed", __name__)
 BUILDER_ASSETS = {"builder.js": "text/javascript; charset=utf-8"}
@@ -34,8 +35,8 @@ def _badge_size(counter, count, lang) -> tuple[int, int]:
 def _tally_links(counter, tally, lang: str) -> TallyLinks:
     """What a tally's snippets show: its page, its badge (sized at its current value) and title."""
     font = service().font
-    value = latest_value(counter, tally)[0]
-    layout = tally_badge(font, counter, tally, value, lang, "flat", None) if font else None
+    value = reader().summary(tally, now()).latest_value
+    layout = tally_badge(font, tally, value, lang, "flat", None) if font else None
     return TallyLinks(
         name=tally.name,
         page=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
@@ -53,7 +54,7 @@ def _tallies(counter) -> dict[str, dict]:
     described = {}
     for tally in counter.tallies.values():
         texts = {}
-        value = latest_value(counter, tally)[0] if tally.closed else None
+        value = reader().summary(tally, now()).latest_value if tally.closed else None
         for lang in SUPPORTED:
             words = {"label": isolate(tally.title_in(lang), lang)}
             if tally.closed:

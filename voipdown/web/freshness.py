@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flask import Response, request
@@ -34,10 +35,25 @@ if TYPE_CHECKING:
 
 MAX_LIFETIME = 3600
 REPLAY_MARK = "voipdown.replay"
+"""Where a view tells the replay layer (voipdown/web/replay.py) it may keep its answer: ReplayTerms."""
 STALE_WHILE_REVALIDATE = 60
 ENDED_STALE_WHILE_REVALIDATE = 86_400
 UNKNOWN_LIFETIME = 300
 BAD_PARAMETER_LIFETIME = 3600
+
+
+@dataclass(frozen=True)
+class ReplayTerms:
+    """How long the replay layer may answer a response again, as it is."""
+
+    next_change: dt.datetime | None
+    """Until this instant (None: until a timeline edit)."""
+    stale_while_revalidate: int
+    timeline_version: str
+    """The timeline edit it was drawn from: another edit ends it."""
+    brief: bool = False
+    """A tally's answer: its own Cache-Control replayed as it is, never drawn ahead, and not
+    trusted once this worker has written to a tally since it was drawn."""
 
 
 def seconds_until(moment: dt.datetime, instant: dt.datetime) -> int:
@@ -106,7 +122,8 @@ def conditional(response: Response, modified: dt.datetime | None) -> Response:
     """A strong ETag and Last-Modified; a 304 with no body when the client has this version."""
     if response.status_code != 200 or request.method not in ("GET", "HEAD"):
         return response
-    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+    if "ETag" not in response.headers:  # a streamed answer sets its own: its body is not read here
+        response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     if modified is not None:
         response.last_modified = min(modified, now()).replace(microsecond=0)
     if client_has(request.environ, response.headers.get("ETag"), response.headers.get("Last-Modified")):
@@ -120,7 +137,7 @@ def replay_briefly(response: Response, seconds: float) -> Response:
     no worker would draw differently sooner (it reads the tally's version that seldom)."""
     if REPLAY_MARK in request.environ and response.status_code == 200 and replayed(request.endpoint):
         until = now() + dt.timedelta(seconds=seconds)
-        request.environ[REPLAY_MARK] = (until, 0, served().timeline.version, True)
+        request.environ[REPLAY_MARK] = ReplayTerms(until, 0, served().timeline.version, brief=True)
     return response
 
 
@@ -139,5 +156,5 @@ def count_response(response: Response, asked: Asked, replayable: bool = True, at
     replayable = replayable and replayed(asked.endpoint)
     if replayable and REPLAY_MARK in request.environ and response.status_code == 200:
         # The whole response may be replayed until the count changes (voipdown/web/replay.py).
-        request.environ[REPLAY_MARK] = (count.next_change, stale, snapshot.timeline.version)
+        request.environ[REPLAY_MARK] = ReplayTerms(count.next_change, stale, snapshot.timeline.version)
     return conditional(response, last_modified(counter, count, snapshot.modified))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown.doctor import unstable_feed_ids
-from voipdown.tally_store import StoreUnavailable
+from voipdown.tallies.store.protocol import StoreUnavailable
 from voipdown.web.server_cache import cache_health
 from voipdown.web.state import service
 from voipdown.zones import database_version
@@ -35,7 +35,7 @@ def healthz():
     if recorder is not None and recorder.dropped:
         body["participants_dropped"] = recorder.dropped  # new sites beyond the pending cap
     try:
-        state.tally_store.check()
+        state.tallies.store.check()
         tally_error = None
     except StoreUnavailable as error:
         tally_error = str(error)

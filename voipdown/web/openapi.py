@@ -7,7 +7,7 @@ from flask import Blueprint, jsonify
 
 from voipdown import __version__
 from voipdown.languages import SUPPORTED
-from voipdown.tally_push import MAX_SAMPLES
+from voipdown.tallies.push import MAX_SAMPLES
 from voipdown.timeline import MAX_SAMPLE_VALUE, UNITS, Timeline
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
 from voipdown.web.parameters import parameters_of

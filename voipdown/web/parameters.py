@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from voipdown.embed_code import POSITIONS, THEMES
 from voipdown.languages import SUPPORTED
+from voipdown.palette import PALETTE
 from voipdown.render.chart_layout import DEFAULT_SIZE, SIZES
 from voipdown.render.png import MAX_SCALE
-from voipdown.render.styles import PALETTE, STYLES
+from voipdown.render.styles import STYLES
 from voipdown.timeline import Timeline
 
 COUNTER_JSON = ("api.show_counter", "api.shields", "tallies.list_tallies", "tallies.show_tally", "tallies.shields")

@@ -19,7 +19,6 @@ served before its midnight, nor after a timeline edit.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,7 +28,14 @@ from werkzeug.test import EnvironBuilder
 
 from voipdown.clock import now, pinned_clock
 from voipdown.web.compression import chosen_encoding
-from voipdown.web.freshness import REPLAY_MARK, cache_control, client_has, lifetime_until, not_modified_headers
+from voipdown.web.freshness import (
+    REPLAY_MARK,
+    ReplayTerms,
+    cache_control,
+    client_has,
+    lifetime_until,
+    not_modified_headers,
+)
 from voipdown.web.parameters import REPLAY_KEY
 from voipdown.web.rollover import Rollover
 from voipdown.web.state import SERVED_KEY
@@ -65,14 +71,18 @@ class Entry:
     """For an answer drawn ahead: the midnight from which it is true."""
     brief: bool = False
     """Kept for a moment (a tally's answer, until `next_change`), its own Cache-Control
-    replayed as it is, never drawn ahead, and forgotten when this worker takes a push."""
+    replayed as it is, never drawn ahead."""
+    write_stamp: int = 0
+    """The tally reader's write stamp when it was drawn: a brief answer is not served once
+    this worker has written to a tally since (it may not show the write)."""
 
-    def serves(self, version: str, instant: dt.datetime) -> bool:
+    def serves(self, version: str, instant: dt.datetime, write_stamp: int) -> bool:
         """Whether this answer is the right one at `instant` for timeline `version`."""
         return (
             self.version == version
             and (self.next_change is None or instant < self.next_change)
             and (self.valid_from is None or instant >= self.valid_from)
+            and (not self.brief or self.write_stamp == write_stamp)
         )
 
 
@@ -83,14 +93,25 @@ class Replay:
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._ahead: dict[str, Entry] = {}
         """Next days' answers, drawn before their midnight."""
-        self._brief: set[str] = set()
-        """The keys of brief entries (tallies' answers), to forget them at a push."""
-        self._pushes = itertools.count(1)
-        self._pushed = 0
-        """Stamped at each push this worker takes: a brief answer drawn from a request that
-        began before it is not stored (it may not show the push)."""
         self._lock = threading.Lock()
         self.rollover = Rollover(self)
+
+    def __len__(self) -> int:
+        """How many answers are kept (at most MAX_ENTRIES)."""
+        return len(self._entries)
+
+    @property
+    def drawn_ahead(self) -> int:
+        """How many next days' answers wait for their midnight."""
+        return len(self._ahead)
+
+    def keeps(self, path: str) -> bool:
+        """Whether an answer to `path` (any query, language or host) is kept to be replayed."""
+        with self._lock:
+            return any(key.startswith(path + "?") for key in self._entries)
+
+    def _write_stamp(self) -> int:
+        return self.state.tallies.write_stamp if self.state.tallies is not None else 0
 
     def _key(self, environ) -> str | None:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
@@ -112,12 +133,12 @@ class Replay:
         # The timeline this request is answered from, replayed or not (voipdown/web/state.py).
         snapshot = environ[SERVED_KEY] = self.state.timelines.snapshot()
         instant = now()
-        entry = self._entry_for(key, snapshot.timeline.version, instant)
+        stamp = self._write_stamp()  # before drawing: a write meanwhile makes a brief answer unfit
+        entry = self._entry_for(key, snapshot.timeline.version, instant, stamp)
         if entry is not None:
             return self._replay(entry, environ, start_response, instant)
         environ[REPLAY_MARK] = None
         captured = {}
-        pushed = self._pushed  # before drawing: a push taken meanwhile makes this answer brief-unfit
 
         def capture(status, headers, exc_info=None):
             captured["status"], captured["headers"] = status, headers
@@ -132,27 +153,25 @@ class Replay:
             return body
         chunks = _read(body)
         request = tuple((name, environ[name]) for name in REQUEST_PARTS if name in environ)
+        entry = _entry(captured, chunks, environ[REPLAY_MARK], request, write_stamp=stamp)
+        if entry.brief and stamp != self._write_stamp():
+            return chunks  # drawn while this worker wrote to a tally: maybe without the write
         with self._lock:
-            entry = _entry(captured, chunks, environ[REPLAY_MARK], request)
-            if entry.brief and pushed != self._pushed:
-                return chunks  # drawn while this worker took a push: maybe without it
             self._entries[key] = entry
             self._entries.move_to_end(key)
-            if entry.brief:
-                self._brief.add(key)
             while len(self._entries) > MAX_ENTRIES:
-                self._brief.discard(self._entries.popitem(last=False)[0])
+                self._entries.popitem(last=False)
         self.rollover.start()
         return chunks
 
-    def _entry_for(self, key: str, version: str, instant: dt.datetime) -> Entry | None:
+    def _entry_for(self, key: str, version: str, instant: dt.datetime, write_stamp: int) -> Entry | None:
         """The answer to replay for `key`: today's, or the one drawn ahead once its midnight has come."""
         entry = self._entries.get(key)
-        if entry is not None and entry.serves(version, instant):
+        if entry is not None and entry.serves(version, instant, write_stamp):
             return entry
         with self._lock:
             ahead = self._ahead.get(key)
-            if ahead is not None and ahead.serves(version, instant):
+            if ahead is not None and ahead.serves(version, instant, write_stamp):
                 del self._ahead[key]
                 self._entries[key] = ahead
                 return ahead
@@ -162,17 +181,7 @@ class Replay:
                 del self._ahead[key]  # drawn from an edit no longer served, or for a day already past
             if entry is not None and self._entries.get(key) is entry:
                 del self._entries[key]
-                self._brief.discard(key)
         return None
-
-    def forget_brief(self) -> None:
-        """Drop every tally answer kept here, and any being drawn now: this worker took a push,
-        and shows it at once."""
-        with self._lock:
-            self._pushed = next(self._pushes)
-            for key in self._brief:
-                self._entries.pop(key, None)
-            self._brief.clear()
 
     # Drawing ahead, for the rollover thread.
 
@@ -252,12 +261,12 @@ def _read(body) -> list[bytes]:
             body.close()
 
 
-def _entry(captured: dict, chunks: list[bytes], replay: tuple, request: tuple, valid_from=None) -> Entry:
+def _entry(
+    captured: dict, chunks: list[bytes], terms: ReplayTerms, request: tuple, valid_from=None, write_stamp: int = 0
+) -> Entry:
     """What is kept of a 200 answer: all but its Date and (unless it is brief) its Cache-Control,
     recomputed at each replay."""
-    next_change, stale, version, *rest = replay
-    brief = bool(rest and rest[0])
-    dropped = ("date",) if brief else ("cache-control", "date")
+    dropped = ("date",) if terms.brief else ("cache-control", "date")
     headers = tuple((name, value) for name, value in captured["headers"] if name.lower() not in dropped)
     etag = next((value for name, value in headers if name.lower() == "etag"), None)
     modified = next((value for name, value in headers if name.lower() == "last-modified"), None)
@@ -267,10 +276,11 @@ def _entry(captured: dict, chunks: list[bytes], replay: tuple, request: tuple, v
         b"".join(chunks),
         etag,
         modified,
-        next_change,
-        version,
-        stale,
+        terms.next_change,
+        terms.timeline_version,
+        terms.stale_while_revalidate,
         request,
         valid_from,
-        brief,
+        terms.brief,
+        write_stamp,
     )

@@ -37,6 +37,11 @@ class Rollover:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
+    @property
+    def running(self) -> bool:
+        """Whether its thread is alive (it starts with the first answer kept to replay)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def start(self) -> None:
         """Start the thread if it is not running: in the serving process, at its first kept answer."""
         if self._thread is not None and self._thread.is_alive():

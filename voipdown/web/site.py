@@ -11,10 +11,11 @@ from flask import Blueprint, Response, render_template, request, url_for
 from voipdown.embed_code import snippets
 from voipdown.feed import atom_feed, feed_authority
 from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.palette import STATUS_COLORS, status_css
 from voipdown.render.card import render_share_card
 from voipdown.render.favicon import favicon_ico
-from voipdown.render.styles import STATUS_COLORS, status_css
-from voipdown.tallies import series, shown, summarize
+from voipdown.tallies.model import shown
+from voipdown.tallies.reader import TallyReading
 from voipdown.texts import (
     CHANGE_SINCE,
     CLOSED_TALLY,
@@ -23,6 +24,7 @@ from voipdown.texts import (
     SAMPLES_PAGE,
     SITES_COUNT,
     STALE_TALLY,
+    UNREAD_TALLY,
     count_message,
     counter_sentence,
     event_title,
@@ -41,8 +43,8 @@ from voipdown.web.freshness import cache_for, conditional, count_response
 from voipdown.web.links import absolute, counter_links
 from voipdown.web.resolver import bad_parameter, resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
-from voipdown.web.state import service
-from voipdown.web.tallies import asked_tally, cached_answer, stored_samples, summary_points
+from voipdown.web.state import served, service
+from voipdown.web.tally_answers import asked_tally, freshness, reader, tally_answer
 from voipdown.zones import load_zone
 
 blueprint = Blueprint("site", __name__)
@@ -69,6 +71,8 @@ def _page(asked) -> Response:
             sorted(counter.participants, key=lambda p: PARTICIPANT_KINDS.index(p.kind)), key=lambda p: p.kind
         )
     }
+    tallies = list(counter.tallies.values())
+    readings = [reader().summary(tally, asked.instant) for tally in tallies]
     html = render_template(
         "counter.html",
         t=lambda msgid: phrase(lang, msgid),
@@ -97,21 +101,19 @@ def _page(asked) -> Response:
         share_image=absolute("site.share_image", slug=counter.slug, lang=lang),
         feed=absolute("site.counter_feed", slug=counter.slug, lang=lang),
         api=absolute("api.show_counter", slug=counter.slug, lang=lang),
-        tallies=[
-            _tally_view(counter, tally, *summary_points(counter, tally)[:2], asked.instant, lang)
-            for tally in counter.tallies.values()
-        ],
+        tallies=[_tally_view(counter, tally, reading, lang) for tally, reading in zip(tallies, readings, strict=True)],
     )
     response = Response(html)
-    open_intervals = [tally.interval for tally in counter.tallies.values() if not tally.closed]
-    if open_intervals:  # a live tally on the page: kept no longer than its interval, never replayed
-        return count_response(response, asked, replayable=False, at_most=min(open_intervals))
+    if any(not tally.closed for tally in tallies) or not all(reading.store_answered for reading in readings):
+        # A live tally on the page: kept no longer than a tally answer, never replayed.
+        at_most = freshness(readings, tallies, served().modified).seconds
+        return count_response(response, asked, replayable=False, at_most=at_most)
     return count_response(response, asked)
 
 
-def _tally_view(counter, tally, points, count: int, instant, lang: str) -> dict:
+def _tally_view(counter, tally, reading: TallyReading, lang: str) -> dict:
     """What the pages say of a tally, in `lang`: value, change, rates, state, note, sources."""
-    summary = summarize(counter, tally, points, instant)
+    summary = reading.summary
     latest = summary.latest
     title = tally.title_in(lang)
     message = tally_message(latest.value if latest else None, tally.unit, lang)
@@ -127,12 +129,14 @@ def _tally_view(counter, tally, points, count: int, instant, lang: str) -> dict:
         "title": title,
         "message": message,
         "sentence": label_and_message(title, message),
-        "change": signed_number(summary.change, lang) if summary.change is not None and count > 1 else None,
-        "change_label": phrase(lang, CHANGE_SINCE, date=_day_of(points[0], counter.timezone)) if points else None,
+        "change": signed_number(summary.change, lang) if summary.change is not None and summary.samples > 1 else None,
+        "change_label": (
+            phrase(lang, CHANGE_SINCE, date=_day_of(summary.earliest, counter.timezone)) if summary.earliest else None
+        ),
         "rates": rates,
         "latest": format_moment(latest.at, lang, counter.timezone) if latest else None,
         "latest_iso": shown(latest.at) if latest else None,
-        "state": phrase(lang, STALE_TALLY) if summary.stale else phrase(lang, CLOSED_TALLY) if tally.closed else None,
+        "state": _state(tally, reading, lang),
         "note": tally.note.get(note_lang),
         "note_lang": None if note_lang == lang else note_lang,
         "sources": list(sources.values()),
@@ -141,6 +145,15 @@ def _tally_view(counter, tally, points, count: int, instant, lang: str) -> dict:
         "chart": url_for("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang, size="large"),
         "page": url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
     }
+
+
+def _state(tally, reading: TallyReading, lang: str) -> str | None:
+    """What a reader should know of the figures' freshness, if anything."""
+    if not reading.store_answered:
+        return phrase(lang, UNREAD_TALLY)
+    if reading.summary.stale:
+        return phrase(lang, STALE_TALLY)
+    return phrase(lang, CLOSED_TALLY) if tally.closed else None
 
 
 def _day_of(point, timezone: str):
@@ -156,18 +169,17 @@ def tally_page(slug: str, name: str):
     """A tally's own page: its figures, its large chart, and every sample in a table, newest first."""
     asked, tally = asked_tally(slug, name, "site.tally_page")
     counter, lang = asked.counter, asked.lang
-    stored, _ = stored_samples(counter, tally)
-    points = series(counter, tally, stored)
-    pages = max(1, -(-len(points) // ROWS_PER_PAGE))
+    summary = reader().summary(tally, asked.instant)
+    pages = max(1, -(-summary.count // ROWS_PER_PAGE))
     raw = asked.value("page")
     if raw is not None and (not raw.isdigit() or not 1 <= int(raw) <= pages):
         raise bad_parameter("page", (f"a whole number from 1 to {pages:,}",), lang, asked.values)
     page = int(raw) if raw else 1
-    newest_first = points[::-1][(page - 1) * ROWS_PER_PAGE : page * ROWS_PER_PAGE]
-    view = _tally_view(counter, tally, points, len(points), asked.instant, lang)
+    newest_first = reader().page(tally, page, ROWS_PER_PAGE)
+    view = _tally_view(counter, tally, summary, lang)
     rows = [
         (point, format_moment(point.at, lang, counter.timezone), format_number(point.value, lang))
-        for point in newest_first
+        for point in newest_first.points
     ]
 
     def page_link(number: int) -> str:
@@ -193,7 +205,7 @@ def tally_page(slug: str, name: str):
         alternate=lambda code: absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=code),
         status_css=status_css(),
     )
-    return cached_answer(Response(html), counter, tally)
+    return tally_answer(Response(html), [summary, newest_first], tally)
 
 
 @blueprint.get("/<slug>/share.png")

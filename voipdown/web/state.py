@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import current_app, request
 
 from voipdown.participants import Recorder
 from voipdown.render.font import Font
 from voipdown.settings import Settings
-from voipdown.tally_store import RedisTallyStore, SqliteTallyStore
+from voipdown.tallies.reader import TallyReader
 from voipdown.timeline import Timeline
 from voipdown.timeline_source import Served, TimelineSource
 
@@ -26,16 +24,8 @@ class ServiceState:
     font_problem: str | None = None
     recorder: Recorder | None = None
     """Discovery of participating sites; None when VOIPDOWN_DISCOVERY is off."""
-    tally_store: SqliteTallyStore | RedisTallyStore | None = None
-    """Pushed tally samples (kept whatever VOIPDOWN_DISCOVERY says): SQLite, or Redis."""
-    last_tally_samples: dict = field(default_factory=dict)
-    """(counter, tally, how it was read) -> (store version, count, samples) this worker last
-    read: read again only when the version moves, and answered from while the store is down."""
-    tally_versions: dict = field(default_factory=dict)
-    """(counter, tally) -> the store's version this worker last read, and when."""
-    tally_writes: dict = field(default_factory=dict)
-    """(counter, tally) -> the stamp of this worker's last write to it."""
-    write_stamps: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    tallies: TallyReader | None = None
+    """This worker's view of the tally store (kept whatever VOIPDOWN_DISCOVERY says): SQLite, or Redis."""
 
 
 def service() -> ServiceState:

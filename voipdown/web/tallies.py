@@ -1,178 +1,76 @@
-"""Tallies in the JSON API: `/api/v1/counters/<slug>/tallies` and `.../tallies/<name>`.
+"""Tallies in the JSON API: `/api/v1/counters/<slug>/tallies`, `.../tallies/<name>`, its
+samples (JSON, CSV, shields) and pushes.
 
-Answers live for the tally's interval (a closed tally's, an hour). A push may change them
-at any moment: each worker reads a tally's version in the store at most every half second
-(VERSION_TTL), reads its samples again only when the version moved, and replays its
-answers for that half second only; a push it takes itself shows at once. While the store
-cannot be read, an answer is made from the timeline's samples and the last stored ones
-this worker saw, and says so.
+Views only: what a tally holds comes from the worker's TallyReader (voipdown/tallies/reader.py)
+and how an answer is kept from web/tally_answers.py. While the store cannot be read, an
+answer is made from the timeline's samples and the last stored ones this worker saw, says
+so (`store`), and lives a few seconds.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
+import itertools
 import logging
-import time
-from dataclasses import dataclass, replace
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from voipdown.clock import now
-from voipdown.render.styles import PALETTE, TALLY_COLOR
+from voipdown.palette import PALETTE, TALLY_COLOR
 from voipdown.summary import describe_tally
-from voipdown.tallies import RATE_WINDOWS, downsample, from_ms, series, shown, summarize
-from voipdown.tally_push import (
+from voipdown.tallies.model import Tally, shown
+from voipdown.tallies.push import (
     MAX_BYTES,
     MAX_SAMPLES,
     BadBody,
     BadSample,
+    Sent,
     TooMany,
     checked,
     parse_csv,
     parse_instant,
     parse_json,
 )
-from voipdown.tally_store import Conflict, StoreUnavailable
-from voipdown.tally_tokens import token_matches
-from voipdown.timeline import Counter, Tally
+from voipdown.tallies.reader import STREAM_CHUNK, TallyReading
+from voipdown.tallies.series import downsample
+from voipdown.tallies.store.protocol import Conflict, StoreUnavailable
+from voipdown.tallies.tokens import token_matches
 from voipdown.web.errors import Refusal
-from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional, replay_briefly
 from voipdown.web.links import absolute
 from voipdown.web.resolver import Asked, bad_parameter, resolve
-from voipdown.web.state import served, service
+from voipdown.web.tally_answers import asked_tally, reader, tally_answer
 
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
+STORE_UNAVAILABLE = "unavailable: the timeline's samples and the last stored ones this worker saw"
 
 
-VERSION_TTL = 0.5
-"""Seconds a worker trusts the store's version of a tally before reading it again: every
-worker serves a new sample within this (plus the answer's own lifetime in caches)."""
-
-
-@dataclass(frozen=True)
-class Seen:
-    """What this worker last read of a tally's version in the store."""
-
-    version: int
-    changed: dt.datetime | None
-    """The store's last write to the tally; None before the first."""
-    read_at: float
-    written: int
-    """This worker's last write to the tally when the version was read (see _wrote)."""
-
-
-def store_version(counter: Counter, tally: Tally) -> Seen | None:
-    """The tally's version in the store, read at most every VERSION_TTL seconds per worker;
-    None while the store cannot be read."""
-    state, key = service(), (counter.slug, tally.name)
-    known = state.tally_versions.get(key)
-    moment = time.monotonic()
-    written = state.tally_writes.get(key, 0)
-    if known is not None and moment - known.read_at < VERSION_TTL and known.written == written:
-        return known
-    try:
-        version, changed_ms = state.tally_store.version(counter.slug, tally.name)
-    except StoreUnavailable:
-        return None
-    seen = Seen(version, from_ms(changed_ms) if changed_ms else None, moment, written)
-    state.tally_versions[key] = seen  # one assignment: atomic under the GIL
-    return seen
-
-
-def _wrote(counter: Counter, tally: Tally) -> None:
-    """This worker wrote to the tally: its next read of the version goes to the store, and the
-    tally answers it keeps to replay are dropped (a push's answer, and this worker's next
-    answers, show the push at once)."""
-    state = service()
-    # A new stamp, unique (itertools.count is thread-safe): a version read before this write,
-    # even one stored after it by a slower thread, is not trusted any more.
-    state.tally_writes[(counter.slug, tally.name)] = next(state.write_stamps)
-    replay = current_app.extensions.get("voipdown_replay")
-    if replay is not None:
-        replay.forget_brief()
-
-
-def _remembered(counter: Counter, tally: Tally, read, kind: str) -> tuple[int, list[tuple[int, int]], bool]:
-    """`read(store)` -> (how many are stored, the samples read), read again only when the
-    tally's version moved; while the store fails, the last samples this worker read of the
-    tally the same way (`kind`). Whether the store answered, last."""
-    key = (counter.slug, tally.name, kind)
-    state = service()
-    last = state.last_tally_samples.get(key)
-    seen = store_version(counter, tally)
-    if seen is None:
-        return (last[1], last[2], False) if last else (0, [], False)
-    if last is not None and last[0] == seen.version:
-        return last[1], last[2], True
-    try:
-        count, samples = read(state.tally_store)  # read after the version: never older than it
-    except StoreUnavailable:
-        return (last[1], last[2], False) if last else (0, [], False)
-    state.last_tally_samples[key] = (seen.version, count, samples)
-    return count, samples, True
-
-
-def stored_samples(counter: Counter, tally: Tally) -> tuple[list[tuple[int, int]], bool]:
-    """Every stored sample of a tally, and whether the store answered."""
-
-    def every(store):
-        samples = store.samples(counter.slug, tally.name)
-        return len(samples), samples
-
-    _, samples, current = _remembered(counter, tally, every, "every")
-    return samples, current
-
-
-def summary_points(counter: Counter, tally: Tally) -> tuple[list, int, bool]:
-    """The points a summary needs (the earliest, the latest, the earliest of each rate's
-    window), how many samples the series holds, and whether the store answered."""
-    windows = [seconds * 1000 for seconds in RATE_WINDOWS.values()]
-    count, stored, current = _remembered(
-        counter, tally, lambda store: store.summary_samples(counter.slug, tally.name, windows), "summary"
-    )
-    return series(counter, tally, stored), len(tally.samples) + count, current
-
-
-def latest_value(counter: Counter, tally: Tally) -> tuple[int | None, bool]:
-    """The tally's latest value (None before its first sample), and whether the store answered."""
-    points, _, current = summary_points(counter, tally)
-    return (points[-1].value if points else None), current
-
-
-def _body(asked: Asked, tally: Tally) -> dict:
-    points, count, current = summary_points(asked.counter, tally)
-    summary = replace(summarize(asked.counter, tally, points, asked.instant), samples=count)
-    body = describe_tally(asked.counter, tally, summary, asked.lang)
+def _body(asked: Asked, tally: Tally, reading: TallyReading) -> dict:
+    body = describe_tally(asked.counter, tally, reading.summary, asked.lang)
     body["links"] = {
         "self": absolute("tallies.show_tally", slug=asked.counter.slug, name=tally.name, lang=asked.lang),
         "counter": absolute("api.show_counter", slug=asked.counter.slug, lang=asked.lang),
     }
-    if not current:
-        body["store"] = "unavailable: the timeline's samples and the last stored ones this worker saw"
+    if not reading.store_answered:
+        body["store"] = STORE_UNAVAILABLE
     return body
-
-
-def _lifetime(tallies) -> int:
-    open_intervals = [tally.interval for tally in tallies if not tally.closed]
-    return min([MAX_LIFETIME, *open_intervals])
 
 
 @blueprint.get("/counters/<slug>/tallies")
 def list_tallies(slug: str):
     asked = resolve("tallies.list_tallies", slug)
     tallies = list(asked.counter.tallies.values())
-    bodies = [_body(asked, tally) for tally in tallies]
-    answered = not any("store" in body for body in bodies)
-    return cached_answer(jsonify(tallies=bodies), asked.counter, *tallies, store_answered=answered)
+    readings = [reader().summary(tally, asked.instant) for tally in tallies]
+    bodies = [_body(asked, tally, reading) for tally, reading in zip(tallies, readings, strict=True)]
+    return tally_answer(jsonify(tallies=bodies), readings, *tallies)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>")
 def show_tally(slug: str, name: str):
     asked, tally = asked_tally(slug, name, "tallies.show_tally")
-    body = _body(asked, tally)
-    return cached_answer(jsonify(body), asked.counter, tally, store_answered="store" not in body)
+    reading = reader().summary(tally, asked.instant)
+    return tally_answer(jsonify(_body(asked, tally, reading)), [reading], tally)
 
 
 # Writing: pushes from a maintainer's script, with the tally's token.
@@ -222,7 +120,7 @@ def push_samples(slug: str, name: str):
     instant = now()
     instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)  # kept to the millisecond
     try:
-        samples = checked(tally, asked.counter.timezone, parse(data), instant)
+        samples = checked(tally, parse(data), instant)
     except TooMany:
         raise too_large from None
     except BadBody as error:
@@ -230,14 +128,15 @@ def push_samples(slug: str, name: str):
     except BadSample as error:
         raise Refusal(400, "bad_sample", error.why, details={"index": error.index, "field": error.field}) from None
     try:
-        stored = service().tally_store.add(asked.counter.slug, tally.name, samples)
+        stored = reader().store.add(*tally.key, samples)
     except Conflict as error:
         message = "A sample at this instant is already stored with another value; DELETE it first to correct it."
         raise Refusal(409, "conflicting_sample", message, details={"index": error.index}) from None
     except StoreUnavailable as error:
         raise _store_failed(error) from None
-    _wrote(asked.counter, tally)
-    body = {"accepted": stored.accepted, "duplicates": stored.duplicates, "tally": _body(asked, tally)}
+    reader().wrote(tally)
+    reading = reader().summary(tally, asked.instant)
+    body = {"accepted": stored.accepted, "duplicates": stored.duplicates, "tally": _body(asked, tally, reading)}
     response = jsonify(body)
     response.status_code = 201 if stored.accepted else 200
     response.headers["Cache-Control"] = "no-store"
@@ -248,14 +147,14 @@ def push_samples(slug: str, name: str):
 def delete_sample(slug: str, name: str):
     asked, tally = _writable(slug, name, "tallies.delete_sample")
     try:
-        ((at_ms, _),) = checked(tally, asked.counter.timezone, [(0, asked.value("at") or "", 0)], now())
+        (sample,) = checked(tally, [Sent(0, asked.value("at") or "", 0)], now())
     except BadSample as error:
         raise Refusal(400, "bad_parameter", f"Invalid value for 'at': {error.why}.", parameter="at") from None
     try:
-        removed = service().tally_store.remove(asked.counter.slug, tally.name, at_ms)
+        removed = reader().store.remove(*tally.key, sample.at_ms)
     except StoreUnavailable as error:
         raise _store_failed(error) from None
-    _wrote(asked.counter, tally)
+    reader().wrote(tally)
     if not removed:
         raise Refusal(404, "unknown_sample", "No pushed sample is stored at this instant.")
     return Response(status=204, headers={"Cache-Control": "no-store"})
@@ -265,14 +164,6 @@ def delete_sample(slug: str, name: str):
 
 DEFAULT_POINTS = 500
 MAX_POINTS = 2_000
-
-
-def asked_tally(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
-    asked = resolve(endpoint, slug, address=lambda slug: {"slug": slug, "name": name})
-    tally = asked.counter.tallies.get(name)
-    if tally is None:
-        raise Refusal(404, "unknown_tally", "This counter has no tally of this name; GET …/tallies lists them.")
-    return asked, tally
 
 
 def _instant(asked: Asked, name: str):
@@ -285,33 +176,8 @@ def _instant(asked: Asked, name: str):
     return instant
 
 
-def _window(asked: Asked, tally: Tally) -> list:
-    since, until = _instant(asked, "since"), _instant(asked, "until")
-    stored, _ = stored_samples(asked.counter, tally)
-    return [
-        point
-        for point in series(asked.counter, tally, stored)
-        if (since is None or point.instant >= since) and (until is None or point.instant <= until)
-    ]
-
-
-def last_change(counter: Counter, *tallies: Tally) -> dt.datetime:
-    """When what is said of `tallies` last changed: the timeline's edit or the store's last write."""
-    changes = [seen.changed for tally in tallies if (seen := store_version(counter, tally)) and seen.changed]
-    return max([served().modified, *changes])
-
-
-UNAVAILABLE_LIFETIME = 5
-"""Seconds an answer made while the store cannot be read may be kept: it is made again soon."""
-
-
-def cached_answer(response, counter: Counter, *tallies: Tally, store_answered: bool = True):
-    """Every tally answer (JSON, CSV, badge, chart): kept for the shortest interval of `tallies`
-    (an hour if all are closed; a few seconds if made without the store), with an ETag and
-    Last-Modified, and replayed by this worker for VERSION_TTL."""
-    lifetime = _lifetime(tallies)
-    cache_for(response, lifetime if store_answered else UNAVAILABLE_LIFETIME, stale=lifetime)
-    return replay_briefly(conditional(response, last_change(counter, *tallies)), VERSION_TTL)
+def _window(asked: Asked, tally: Tally) -> TallyReading:
+    return reader().window(tally, _instant(asked, "since"), _instant(asked, "until"))
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/samples")
@@ -321,32 +187,61 @@ def samples(slug: str, name: str):
     if raw_points is not None and (not raw_points.isdigit() or not 1 <= int(raw_points) <= MAX_POINTS):
         raise bad_parameter("points", (f"a whole number from 1 to {MAX_POINTS:,}",), None, asked.values)
     limit = int(raw_points) if raw_points else DEFAULT_POINTS
-    points = _window(asked, tally)
-    kept = downsample(points, limit)
+    reading = _window(asked, tally)
+    kept = downsample(reading.points, limit)
     items = []
     for point in kept:
         item = {"at": shown(point.at), "value": point.value}
         if point.source is not None:
             item["source"] = {"name": point.source.name, **({"url": point.source.url} if point.source.url else {})}
         items.append(item)
-    return cached_answer(jsonify(samples=items, downsampled=len(kept) < len(points)), asked.counter, tally)
+    body = jsonify(samples=items, downsampled=len(kept) < len(reading.points))
+    return tally_answer(body, [reading], tally)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/samples.csv")
 def samples_csv(slug: str, name: str):
+    """Every sample of the window in the format a push takes; a long one streamed from the
+    store in chunks (a tally of any size in bounded memory)."""
     asked, tally = asked_tally(slug, name, "tallies.samples_csv")
-    rows = ["at,value"] + [f"{shown(point.at)},{point.value}" for point in _window(asked, tally)]
-    response = Response("\n".join(rows) + "\n", content_type="text/csv; charset=utf-8")
+    since, until = _instant(asked, "since"), _instant(asked, "until")
+    seen = reader().seen(tally)
+    try:
+        points = reader().stream(tally, since, until) if seen is not None else None
+    except StoreUnavailable:
+        points = None
+    if points is None:  # the store is down: the timeline's samples and the last this worker saw
+        reading = reader().window(tally, since, until)
+        points = iter(reading.points)
+    else:
+        reading = TallyReading((), 0, seen.version, seen.changed, True)
+    head = list(itertools.islice(points, STREAM_CHUNK))
+    lines = itertools.chain(["at,value\n"], (f"{shown(point.at)},{point.value}\n" for point in head))
+    if len(head) < STREAM_CHUNK:
+        response = Response("".join(lines), content_type="text/csv; charset=utf-8")
+    else:
+        chunks = itertools.chain(["".join(lines)], _csv_chunks(points))
+        response = Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8")
+        # Its bytes follow from the store's version, the timeline's and the window: so does its ETag.
+        key = f"{reading.version}|{asked.timeline.version}|{'/'.join(tally.key)}|{since}|{until}"
+        response.set_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
     response.headers["Content-Disposition"] = f'attachment; filename="{asked.counter.slug}-{tally.name}.csv"'
-    return cached_answer(response, asked.counter, tally)
+    return tally_answer(response, [reading], tally)
+
+
+def _csv_chunks(points):
+    """CSV lines, STREAM_CHUNK to a write (a write a line would cost more than the lines)."""
+    while chunk := list(itertools.islice(points, STREAM_CHUNK)):
+        yield "".join(f"{shown(point.at)},{point.value}\n" for point in chunk)
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/shields.json")
 def shields(slug: str, name: str):
     asked, tally = asked_tally(slug, name, "tallies.shields")
-    body = _body(asked, tally)
-    return cached_answer(
+    reading = reader().summary(tally, asked.instant)
+    body = _body(asked, tally, reading)
+    return tally_answer(
         jsonify(schemaVersion=1, label=body["label"], message=body["message"], color=PALETTE[TALLY_COLOR]),
-        asked.counter,
+        [reading],
         tally,
     )

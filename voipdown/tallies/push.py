@@ -10,16 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 
-from voipdown.tallies import to_ms
-from voipdown.timeline import MAX_SAMPLE_VALUE, Tally
-from voipdown.zones import instant_of
+from voipdown.tallies.model import MAX_SAMPLE_VALUE, StoredSample, Tally, to_ms
 
 MAX_SAMPLES = 1_000
 MAX_BYTES = 256 * 1024
 MAX_AHEAD = dt.timedelta(minutes=5)
 _INTEGER = re.compile(r"^-?[0-9]{1,16}$")
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One sample as the body gave it, not checked yet."""
+
+    index: int
+    at: object
+    """None when the push gave no instant (then: now)."""
+    value: object
 
 
 class BadBody(Exception):
@@ -42,8 +51,8 @@ class TooMany(Exception):
     """More than MAX_SAMPLES samples."""
 
 
-def parse_json(data: bytes) -> list[tuple[int, object, object]]:
-    """(index, at, value) as sent, from a JSON body."""
+def parse_json(data: bytes) -> list[Sent]:
+    """The samples as sent, from a JSON body."""
     try:
         document = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -71,7 +80,7 @@ def parse_json(data: bytes) -> list[tuple[int, object, object]]:
             raise BadSample(index, "at", "must be an RFC 3339 date-time with its offset, as a string")
         if "at" not in item and "samples" in document:
             raise BadSample(index, "at", "missing: each sample of a list has its own instant")
-        samples.append((index, item.get("at"), item["value"]))
+        samples.append(Sent(index, item.get("at"), item["value"]))
     return samples
 
 
@@ -79,8 +88,8 @@ def _no_constant(name: str):
     raise ValueError("NaN and Infinity are not numbers here")
 
 
-def parse_csv(data: bytes) -> list[tuple[int, object, object]]:
-    """(index, at, value) as sent, from a CSV body with the header `at,value`."""
+def parse_csv(data: bytes) -> list[Sent]:
+    """The samples as sent, from a CSV body with the header `at,value`."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -102,7 +111,7 @@ def parse_csv(data: bytes) -> list[tuple[int, object, object]]:
         value = int(raw_value) if _INTEGER.match(raw_value) else raw_value
         if not parts[0].strip():
             raise BadSample(index, "at", "missing: each line has its instant")
-        samples.append((index, parts[0].strip(), value))
+        samples.append(Sent(index, parts[0].strip(), value))
     return samples
 
 
@@ -116,13 +125,11 @@ def parse_instant(raw: str) -> dt.datetime | None:
         return None
 
 
-def checked(
-    tally: Tally, timezone: str, sent: list[tuple[int, object, object]], now: dt.datetime
-) -> list[tuple[int, int]]:
-    """(instant in ms, value) of each sample, or BadSample for the first bad one."""
-    start = instant_of(tally.start, timezone)
+def checked(tally: Tally, sent: list[Sent], now: dt.datetime) -> list[StoredSample]:
+    """Each sample as the store keeps it, or BadSample for the first bad one."""
+    start = tally.started
     result = []
-    for index, at, value in sent:
+    for index, at, value in ((item.index, item.at, item.value) for item in sent):
         if isinstance(value, bool) or not isinstance(value, int):
             raise BadSample(index, "value", "must be a whole number (not a string, a boolean or a decimal)")
         if abs(value) > MAX_SAMPLE_VALUE:
@@ -136,5 +143,5 @@ def checked(
             raise BadSample(index, "at", "is before the tally's start")
         if instant > now + MAX_AHEAD:
             raise BadSample(index, "at", "is more than 5 minutes ahead of the service's clock")
-        result.append((to_ms(instant), value))
+        result.append(StoredSample(to_ms(instant), value))
     return result

@@ -1,8 +1,8 @@
-"""Real servers on loopback, for the benchmarks and the tests alike: free ports, plain HTTP
+"""Real servers on loopback, for the tests and the benchmarks alike: free ports, plain HTTP
 requests, `voipdown serve` started and stopped, a real redis-server.
 
-The tests import this module (and run the benchmarks' short versions); nothing in bench/
-imports tests/, so the two never import each other.
+A helpers module of the suite (no test in it); the benchmarks import it too, and no test
+imports a benchmark.
 """
 
 from __future__ import annotations
@@ -85,18 +85,21 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def serving(
-    env: dict | None = None, workers: int = 2, log: Path | None = None, timeout: float = 60
+    env: dict | None = None, workers: int = 2, log: Path | None = None, timeout: float = 60, tree: Path = ROOT
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """`voipdown serve` on a free loopback port, with `env` over this environment; yields its
     base address (once /healthz answers) and its process, and stops it and its workers after.
-    Its output goes to `log` (read back into the error if it never answers), else nowhere."""
+    Its output goes to `log` (read back into the error if it never answers), else nowhere.
+    `tree`: another checkout's package instead of this one (a benchmark's A/B)."""
     port = free_port()
+    if tree != ROOT:
+        env = {**(env or {}), "PYTHONPATH": os.pathsep.join(filter(None, [str(tree), (env or {}).get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", str(workers)]
     with open(log, "wb") if log else open(os.devnull, "wb") as output:
         process = subprocess.Popen(
             command,
             env={**os.environ, **(env or {})},
-            cwd=ROOT,
+            cwd=tree,
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,

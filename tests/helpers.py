@@ -1,0 +1,52 @@
+"""Small helpers several test modules share (none of them a test)."""
+
+import datetime as dt
+
+from voipdown.counting import Count, Status
+from voipdown.languages import SUPPORTED
+
+
+def rotated(items: list, n: int) -> list:
+    return items[n % len(items) :] + items[: n % len(items)]
+
+
+def flask_calls(app, monkeypatch):
+    """Count the requests that reach Flask's view functions."""
+    calls = []
+    original = app.full_dispatch_request
+
+    def counting():
+        calls.append(1)
+        return original()
+
+    monkeypatch.setattr(app, "full_dispatch_request", counting)
+    return calls
+
+
+def contrast(foreground, background):
+    def luminance(color):
+        channels = [int(color.lstrip("#").ljust(6, color[-1])[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def texts_of(n: int) -> list:
+    """Everything the texts module says, in every language, for a few counts and dates."""
+    from voipdown.counting import start_of_day
+    from voipdown.texts import ENDED, LIFTED, ONGOING, UPCOMING, count_message, format_day, phrase
+
+    out = []
+    for lang in rotated(list(SUPPORTED), n):
+        for days in (0, 1, 2, 3, 11, 100, 304, 1234567):
+            out.append(phrase(lang, ONGOING, days=days))
+            out.append(phrase(lang, ENDED, days=days))
+            out.append(phrase(lang, LIFTED, days=days, date=dt.date(2016, 11, 4)))
+        out.append(phrase(lang, UPCOMING, date=dt.date(2099, 1, 5)))
+        out.append(count_message(Count(Status.ONGOING, 42, dt.date(2016, 2, 16), None), lang, dt.date(2016, 1, 5)))
+        out.append(format_day(dt.date(2016, 1, 5), lang))
+    for zone in ("Africa/Casablanca", "Asia/Tokyo", "America/Santiago", "Europe/Paris"):
+        out.append(start_of_day(dt.date(2024, 3, 10 + n % 3), zone).isoformat())
+    return sorted(out)

@@ -1,0 +1,248 @@
+"""The SQLite tally store, the default: one file in WAL mode, safe for several worker
+processes, committed before a push is answered.
+
+Samples live in one table keyed by (counter, tally, at_ms), so every read is a range of
+that primary key; a tally's version, last write and count live in `versions`, so the
+cheap read every worker makes twice a second touches one row.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from voipdown.clock import now
+from voipdown.tallies.model import StoredSample, to_ms
+from voipdown.tallies.store.protocol import (
+    Conflict,
+    Stored,
+    StoredSummary,
+    StoredTally,
+    Version,
+    unavailable_on,
+)
+
+SQLITE_ERRORS = (sqlite3.Error, OSError)
+SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
+"""NORMAL survives a killed process (WAL), not a power cut; FULL survives both, slower."""
+_TALLY = "counter = ? AND tally = ?"
+
+
+class SqliteTallyStore:
+    def __init__(self, path: str | Path, sync: str = "normal"):
+        self.file = Path(path)
+        self.path = str(self.file)
+        self.sync = SYNC_MODES[sync]
+        self._local = threading.local()
+        self._writing = threading.Lock()
+        """One writer at a time in this process: SQLite's own busy wait sleeps in steps of up
+        to 100 ms, so threads queue here instead (other processes still meet the busy wait)."""
+
+    def _connection(self) -> sqlite3.Connection:
+        """One connection per thread (sqlite3's rule), opened on first use."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.file, timeout=5, isolation_level=None)
+            self._setup(connection)
+            self._local.connection = connection
+        return connection
+
+    def _setup(self, connection: sqlite3.Connection) -> None:
+        """WAL and the tables. Switching to WAL takes the file's exclusive lock without waiting
+        for it (SQLite's busy handler does not apply there), so two workers opening a new
+        file at once retry for a while instead of failing a push."""
+        for attempt in range(100):
+            try:
+                if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    connection.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 99:
+                    raise
+                time.sleep(0.01)
+        connection.execute(f"PRAGMA synchronous={self.sync}")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS samples (counter TEXT NOT NULL, tally TEXT NOT NULL,"
+            " at_ms INTEGER NOT NULL, value INTEGER NOT NULL, PRIMARY KEY (counter, tally, at_ms)) WITHOUT ROWID"
+        )
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS versions (counter TEXT NOT NULL, tally TEXT NOT NULL,"
+            " version INTEGER NOT NULL, changed_ms INTEGER NOT NULL DEFAULT 0, samples INTEGER,"
+            " PRIMARY KEY (counter, tally))"
+        )
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(versions)")}
+        if not {"changed_ms", "samples"} <= columns:
+            self._migrate(connection)
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        """A store made before writes were dated, or before counts were kept: the columns added
+        and the counts taken, in one transaction (another worker may be doing the same)."""
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(versions)")}
+            if "changed_ms" not in columns:
+                connection.execute("ALTER TABLE versions ADD COLUMN changed_ms INTEGER NOT NULL DEFAULT 0")
+            if "samples" not in columns:
+                connection.execute("ALTER TABLE versions ADD COLUMN samples INTEGER")
+                connection.execute(
+                    "UPDATE versions SET samples = (SELECT count(*) FROM samples AS s"
+                    " WHERE s.counter = versions.counter AND s.tally = versions.tally)"
+                )
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction, committed on leaving, rolled back on any error."""
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every read inside sees the same state (WAL: no writer waits)."""
+        with unavailable_on(*SQLITE_ERRORS):
+            connection = self._connection()
+            connection.execute("BEGIN")
+            try:
+                yield connection
+            finally:
+                connection.execute("COMMIT")
+
+    def add(self, counter: str, tally: str, samples: Sequence[StoredSample]) -> Stored:
+        with unavailable_on(*SQLITE_ERRORS), self._writing, self._transaction() as connection:
+            accepted = duplicates = 0
+            seen: dict[int, int] = {}
+            for index, sample in enumerate(samples):
+                at_ms, value = sample.at_ms, sample.value
+                if at_ms in seen:
+                    if seen[at_ms] != value:
+                        raise Conflict(index)
+                    duplicates += 1
+                    continue
+                row = connection.execute(
+                    f"SELECT value FROM samples WHERE {_TALLY} AND at_ms = ?", (counter, tally, at_ms)
+                ).fetchone()
+                if row is not None:
+                    if row[0] != value:
+                        raise Conflict(index)
+                    duplicates += 1
+                else:
+                    connection.execute(
+                        "INSERT INTO samples (counter, tally, at_ms, value) VALUES (?, ?, ?, ?)",
+                        (counter, tally, at_ms, value),
+                    )
+                    accepted += 1
+                seen[at_ms] = value
+            if accepted:
+                self._bump(connection, counter, tally, accepted)
+        return Stored(accepted, duplicates)
+
+    def remove(self, counter: str, tally: str, at_ms: int) -> bool:
+        with unavailable_on(*SQLITE_ERRORS), self._writing, self._transaction() as connection:
+            removed = connection.execute(
+                f"DELETE FROM samples WHERE {_TALLY} AND at_ms = ?", (counter, tally, at_ms)
+            ).rowcount
+            if removed:
+                self._bump(connection, counter, tally, -removed)
+        return bool(removed)
+
+    @staticmethod
+    def _bump(connection: sqlite3.Connection, counter: str, tally: str, added: int) -> None:
+        connection.execute(
+            "INSERT INTO versions (counter, tally, version, changed_ms, samples) VALUES (?, ?, 1, ?, ?)"
+            " ON CONFLICT(counter, tally) DO UPDATE SET version = version + 1,"
+            " changed_ms = excluded.changed_ms, samples = samples + ?",
+            (counter, tally, to_ms(now()), added, added),
+        )
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """One statement's read (atomic by itself: no transaction needed)."""
+        with unavailable_on(*SQLITE_ERRORS):
+            yield self._connection()
+
+    def version(self, counter: str, tally: str) -> Version:
+        with self._reading() as connection:
+            row = connection.execute(
+                f"SELECT version, changed_ms, samples FROM versions WHERE {_TALLY}", (counter, tally)
+            ).fetchone()
+        return Version(row[0], row[1], row[2]) if row else Version(0, 0, 0)
+
+    @staticmethod
+    def _one(connection: sqlite3.Connection, query: str, arguments: tuple) -> StoredSample | None:
+        row = connection.execute(query, arguments).fetchone()
+        return StoredSample(row[0], row[1]) if row else None
+
+    def summary(
+        self, counter: str, tally: str, windows_ms: Sequence[int], reference_ms: int | None = None
+    ) -> StoredSummary:
+        select = f"SELECT at_ms, value FROM samples WHERE {_TALLY}"
+        with self._snapshot() as connection:
+            found = connection.execute(f"SELECT samples FROM versions WHERE {_TALLY}", (counter, tally)).fetchone()
+            earliest = self._one(connection, f"{select} ORDER BY at_ms LIMIT 1", (counter, tally))
+            if earliest is None:
+                return StoredSummary(0, None, None, (None,) * len(windows_ms))
+            latest = self._one(connection, f"{select} ORDER BY at_ms DESC LIMIT 1", (counter, tally))
+            end = max(latest.at_ms, reference_ms or latest.at_ms)
+            windows = tuple(
+                self._one(connection, f"{select} AND at_ms >= ? ORDER BY at_ms LIMIT 1", (counter, tally, end - window))
+                for window in windows_ms
+            )
+        return StoredSummary(found[0] if found else 0, earliest, latest, windows)
+
+    def window(
+        self, counter: str, tally: str, since_ms: int | None, until_ms: int | None, limit: int
+    ) -> list[StoredSample]:
+        low = -(2**63) if since_ms is None else since_ms
+        high = 2**63 - 1 if until_ms is None else until_ms
+        with self._reading() as connection:
+            rows = connection.execute(
+                f"SELECT at_ms, value FROM samples WHERE {_TALLY} AND at_ms BETWEEN ? AND ? ORDER BY at_ms LIMIT ?",
+                (counter, tally, low, high, limit),
+            ).fetchall()
+        return [StoredSample(at_ms, value) for at_ms, value in rows]
+
+    def newest(self, counter: str, tally: str, offset: int, limit: int) -> list[StoredSample]:
+        with self._reading() as connection:
+            rows = connection.execute(
+                f"SELECT at_ms, value FROM samples WHERE {_TALLY} ORDER BY at_ms DESC LIMIT ? OFFSET ?",
+                (counter, tally, limit, offset),
+            ).fetchall()
+        return [StoredSample(at_ms, value) for at_ms, value in rows]
+
+    def count(self, counter: str, tally: str, until_ms: int) -> int:
+        with self._reading() as connection:
+            return connection.execute(
+                f"SELECT count(*) FROM samples WHERE {_TALLY} AND at_ms <= ?", (counter, tally, until_ms)
+            ).fetchone()[0]
+
+    def check(self) -> None:
+        """A new connection: a kept one would not see the file go."""
+        with unavailable_on(*SQLITE_ERRORS):
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.file, timeout=1)
+            try:
+                connection.execute("PRAGMA schema_version").fetchall()
+            finally:
+                connection.close()
+
+    def tallies(self) -> list[StoredTally]:
+        with self._reading() as connection:
+            rows = connection.execute(
+                "SELECT counter, tally, count(*), max(at_ms) FROM samples"
+                " GROUP BY counter, tally ORDER BY counter, tally"
+            ).fetchall()
+        return [StoredTally(*row) for row in rows]
