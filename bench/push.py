@@ -1,15 +1,17 @@
 """Pushes, measured: acknowledged single-sample POSTs a second over HTTP, and a 1,000-sample
 batch, against `voipdown serve` (2 workers, SQLite in WAL, synchronous=NORMAL).
 
-    python bench/push.py [--seconds 10] [--connections 16] [--sync normal|full]
+    python bench/push.py [--seconds 10] [--connections 16] [--sync normal|full] [--against REF]
 
 wrk posts from a Lua script that gives each push its own instant; every answer is counted
 by status. The reference, in the same run and on the same server: the cached counter badge.
+With --against, the same measures of that commit's tree follow, in the same run (bench/ab.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -21,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import wrk_report  # noqa: E402
-from tests.servers import serving  # noqa: E402
+from bench.ab import tree_at  # noqa: E402
+from tests.servers import ROOT, serving  # noqa: E402
 
 TOKEN = "bench-push-token"
 TIMELINE = """\
@@ -92,13 +95,22 @@ def batch_ms(base: str, path: str, rounds: int = 5) -> float:
 
 
 def main() -> None:
-    import hashlib
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--sync", choices=("normal", "full"), default="normal")
+    parser.add_argument("--against", help="also measure this commit's tree, in the same run")
     args = parser.parse_args()
+    if not args.against:
+        measure(args, ROOT)
+        return
+    measure(args, ROOT)
+    with tree_at(args.against) as tree:
+        print(f"--- {args.against}:")
+        measure(args, tree)
+
+
+def measure(args, tree: Path) -> None:
     work = Path(tempfile.mkdtemp(prefix="voipdown-push-"))
     timeline = work / "timeline.toml"
     timeline.write_text(TIMELINE % hashlib.sha256(TOKEN.encode()).hexdigest(), encoding="utf-8")
@@ -110,7 +122,7 @@ def main() -> None:
         "XDG_STATE_HOME": str(work / "state"),
     }
     results = {}
-    with serving(env) as (base, _):
+    with serving(env, tree=tree) as (base, _):
         path = "/api/v1/counters/c/tallies/t/samples"
         script = push_script(work / "push.lua", int(time.time() * 1000) - 86_400_000)
         results["pushes"] = wrk_report.run(base + path, args.seconds, args.connections, script, threads=2)

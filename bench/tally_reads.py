@@ -296,7 +296,7 @@ def main() -> None:
         push(base, 0)
         results["rates"] = rates(base, args.seconds, work)
     if args.against:
-        with tree_at(args.against) as tree, serving({**env, "PYTHONPATH": str(tree)}, tree=tree) as (base, _):
+        with tree_at(args.against) as tree, serving(env, tree=tree) as (base, _):
             push(base, 0)
             results["rates_against"] = rates(base, args.seconds, work)
     with counting_server(env) as base:

@@ -46,7 +46,7 @@ UNIT_MESSAGES = {
     "sites": "{count} sites",
     "people": "{count} people",
 }
-"""A tally's value in its unit (timeline.UNITS), with CLDR plurals in every catalog."""
+"""A tally's value in its unit (tallies.model.UNITS), with CLDR plurals in every catalog."""
 
 # A tally on the pages (the templates' own words are in them: t("Latest sample")...).
 CHANGE_SINCE = "Change since {date}"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from voipdown.clock import now
 from voipdown.tallies.model import Point, Tally, from_ms, stored_point, timeline_points, to_ms
-from voipdown.tallies.series import RATE_WINDOWS, Summary, merged, restated, summarize
+from voipdown.tallies.series import RATE_WINDOWS, Summary, merged, stale_at, summarize
 from voipdown.tallies.store.protocol import StoredSummary, StoreUnavailable, TallyStore
 
 VERSION_TTL = 0.5
@@ -122,11 +122,6 @@ class TallyReader:
         self._versions[tally.key] = seen  # one assignment: atomic under the GIL
         return seen
 
-    def changed(self, tally: Tally) -> dt.datetime | None:
-        """The store's last write to the tally, as this worker last saw it."""
-        seen = self.seen(tally) or self._versions.get(tally.key)
-        return seen.changed if seen else None
-
     # Readings.
 
     def _read(
@@ -168,20 +163,25 @@ class TallyReader:
         """The tally's summary (value, change, rates, staleness at `now`): the store's summary
         query, a few index lookups whatever the tally's size."""
         windows = [seconds * 1000 for seconds in RATE_WINDOWS.values()]
-        timeline = timeline_points(tally)
-        reference = to_ms(timeline[-1].instant) if timeline else None
 
         def figures(stored: StoredSummary) -> Summary:
             return summarize(tally, stored, now)
 
         def read(seen: Seen) -> TallyReading:
+            timeline = timeline_points(tally)
+            reference = to_ms(timeline[-1].instant) if timeline else None
             summary = figures(self.store.summary(*tally.key, windows, reference))
             return TallyReading(_ends(summary), summary.samples, seen.version, seen.changed, True, summary)
 
-        offline = figures(StoredSummary(0, None, None, (None,) * len(windows)))
-        reading = self._read(tally, ("summary",), read, lambda: _ends(offline))
-        summary = reading.summary or offline
-        return replace(reading, summary=restated(summary, tally, now))  # remembered at another instant
+        def offline() -> Summary:
+            return figures(StoredSummary(0, None, None, (None,) * len(windows)))
+
+        reading = self._read(tally, ("summary",), read, lambda: _ends(offline()))
+        summary = reading.summary or offline()
+        stale = stale_at(tally, summary.latest, now)  # remembered at another instant: said at this one
+        if reading.summary is not None and summary.stale == stale:
+            return reading
+        return replace(reading, summary=replace(summary, stale=stale))
 
     def window(self, tally: Tally, since: dt.datetime | None, until: dt.datetime | None) -> TallyReading:
         """Every sample of the series with since <= instant <= until (None: no bound), oldest first."""

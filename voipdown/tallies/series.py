@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from voipdown.tallies.model import Point, StoredSample, Tally, stored_point, timeline_points
 from voipdown.tallies.store.protocol import StoredSummary
@@ -84,11 +84,6 @@ def stale_at(tally: Tally, latest: Point | None, now: dt.datetime) -> bool:
     """Whether an open tally has had no sample for STALE_INTERVALS intervals at `now`."""
     last_seen = latest.instant if latest else tally.started
     return not tally.closed and (now - last_seen).total_seconds() > STALE_INTERVALS * tally.interval
-
-
-def restated(summary: Summary, tally: Tally, now: dt.datetime) -> Summary:
-    """The same figures, their staleness said at `now`."""
-    return replace(summary, stale=stale_at(tally, summary.latest, now))
 
 
 def downsample(points: Sequence[Point], limit: int) -> list[Point]:

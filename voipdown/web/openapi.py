@@ -7,8 +7,9 @@ from flask import Blueprint, jsonify
 
 from voipdown import __version__
 from voipdown.languages import SUPPORTED
+from voipdown.tallies.model import MAX_SAMPLE_VALUE, UNITS
 from voipdown.tallies.push import MAX_SAMPLES
-from voipdown.timeline import MAX_SAMPLE_VALUE, UNITS, Timeline
+from voipdown.timeline import Timeline
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
 from voipdown.web.parameters import parameters_of
 from voipdown.web.response_kinds import KINDS, Kind
@@ -74,6 +75,11 @@ TALLY = {
         "interval": {"type": "integer", "minimum": 1},
         "closed": {"type": "boolean"},
         "stale": {"type": "boolean"},
+        "store": {
+            "type": "string",
+            "description": "Present only when the tally store could not be read: the figures are the timeline's and"
+            " the last stored ones this server saw, and the answer lives 5 seconds in every cache.",
+        },
     },
 }
 
