@@ -31,6 +31,9 @@ SQLITE_ERRORS = (sqlite3.Error, OSError)
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 """NORMAL survives a killed process (WAL), not a power cut; FULL survives both, slower."""
 _TALLY = "counter = ? AND tally = ?"
+LOCK_WAIT = 5.0
+"""Seconds a write waits for another process's write lock before the store is unavailable."""
+LOCK_RETRY = 0.0005
 
 
 class SqliteTallyStore:
@@ -48,7 +51,7 @@ class SqliteTallyStore:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.file, timeout=5, isolation_level=None)
+            connection = sqlite3.connect(self.file, timeout=LOCK_WAIT, isolation_level=None)
             self._setup(connection)
             self._local.connection = connection
         return connection
@@ -103,13 +106,33 @@ class SqliteTallyStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction, committed on leaving, rolled back on any error."""
         connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
+        self._begin_immediate(connection)
         try:
             yield connection
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+
+    @staticmethod
+    def _begin_immediate(connection: sqlite3.Connection) -> None:
+        """Take the file's write lock, asking again every half millisecond while another process
+        holds it (for as long as SQLite's own wait would): SQLite's busy wait sleeps in steps of
+        up to 100 ms, so under a steady stream of pushes from two workers a push of one could
+        wait behind dozens of the other's."""
+        deadline = time.monotonic() + LOCK_WAIT
+        connection.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    connection.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or time.monotonic() > deadline:
+                        raise
+                time.sleep(LOCK_RETRY)
+        finally:
+            connection.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
 
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
