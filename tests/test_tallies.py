@@ -416,3 +416,44 @@ def test_tally_answers_are_replayed_for_half_a_second_and_forgotten_at_a_push(ma
     assert pushed.status_code == 201
     assert client.get(paths[0]).get_json()["value"] == 55
     assert b"55 people" in client.get(paths[1]).data
+
+
+def test_a_long_csv_is_streamed_whole_in_chunks_with_its_own_validator(make_app, tmp_path):
+    from voipdown.tallies.reader import STREAM_CHUNK
+
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    count = 2 * STREAM_CHUNK + 7
+    store_of(app).add("shutdown", "calls", samples(*((ms(n / 60), n) for n in range(count))))  # one a second
+    client = app.test_client()
+    path = "/api/v1/counters/shutdown/tallies/calls/samples.csv"
+    response = client.get(path)
+    assert "Content-Length" not in response.headers and response.headers["ETag"]  # streamed: no length known
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "at,value" and lines[1] == "2024-03-02,12" and len(lines) == 1 + 1 + count
+    assert lines[-1] == f"{shown(from_ms(ms((count - 1) / 60)))},{count - 1}"
+    assert [int(line.split(",")[1]) for line in lines[2:]] == list(range(count))  # in order, none twice
+    assert client.get(path, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    window = client.get(path, query_string={"since": shown(from_ms(ms(10 / 60))), "until": shown(from_ms(ms(12 / 60)))})
+    assert "Content-Length" in window.headers and window.get_data(as_text=True) == "at,value\n" + "".join(
+        f"{shown(from_ms(ms(n / 60)))},{n}\n" for n in (10, 11, 12)
+    )
+
+
+@pytest.mark.parametrize("size", [1, 3, 50])
+def test_every_page_is_the_whole_series_newest_first_cut_in_pages(store, size):
+    """Stored samples on both sides of the timeline's own (2024-03-02), one at its very instant
+    (hidden by it): each page the reader asks the store for is that slice of the whole series."""
+    tally = petition()
+    timeline_instant = to_ms(tally.instant_of(tally.samples[0].at))
+    before = [(timeline_instant - 3_600_000 * n, n) for n in range(1, 5)]
+    after = [(timeline_instant + 60_000 * n, 1_000 + n) for n in range(1, 120)]
+    store.add(*tally.key, samples(*before, *after, (timeline_instant, 7)))
+    whole = merged(tally, store.window(*tally.key, None, None, 10_000))[::-1]
+    assert len(whole) == 4 + 119 + 1
+    reader = TallyReader(store)
+    pages = -(-len(whole) // size)
+    for number in range(1, pages + 1):
+        reading = reader.page(tally, number, size)
+        assert list(reading.points) == whole[(number - 1) * size : number * size], number
+    assert reader.page(tally, pages + 1, size).points == ()
+    assert reading.count == reader.summary(tally, T0).summary.samples == len(whole)  # the hidden one not counted

@@ -170,7 +170,9 @@ class TallyReader:
         def read(seen: Seen) -> TallyReading:
             timeline = timeline_points(tally)
             reference = to_ms(timeline[-1].instant) if timeline else None
-            summary = figures(self.store.summary(*tally.key, windows, reference))
+            stored = self.store.summary(*tally.key, windows, reference)
+            hidden = len(self._hidden(tally, timeline)) if stored.count else 0
+            summary = figures(replace(stored, count=stored.count - hidden))
             return TallyReading(_ends(summary), summary.samples, seen.version, seen.changed, True, summary)
 
         def offline() -> Summary:
@@ -190,32 +192,41 @@ class TallyReader:
         def read(seen: Seen) -> TallyReading:
             rows = self.store.window(*tally.key, _since_ms(since), _until_ms(until), WINDOW_ALL)
             points = merged(tally, rows, timeline)
-            return TallyReading(tuple(points), len(tally.samples) + seen.samples, seen.version, seen.changed, True)
+            count = len(tally.samples) + seen.samples - len(self._hidden(tally, timeline_points(tally)))
+            return TallyReading(tuple(points), count, seen.version, seen.changed, True)
 
         return self._read(tally, ("window", since, until), read, lambda: tuple(timeline))
+
+    def _hidden(self, tally: Tally, timeline: list[Point]) -> set[dt.datetime]:
+        """The instants of the timeline's samples at which a sample is stored too (the timeline's
+        shows, the stored one is hidden): a lookup each, and the timeline holds few."""
+        return {p.instant for p in timeline if self.store.window(*tally.key, to_ms(p.instant), to_ms(p.instant), 1)}
 
     def page(self, tally: Tally, number: int, size: int) -> TallyReading:
         """Page `number` (from 1) of the series, `size` samples a page, newest first: the store
         skips to it through its index, whatever the tally's size. A stored sample's rank in the
-        series is its rank among the stored ones plus the timeline's newer samples; a timeline
-        sample's, the other way round (the timeline holds few)."""
+        series is its rank among the stored ones, less the hidden ones newer than it, plus the
+        timeline's newer samples; a timeline sample's, the other way round (the timeline holds few)."""
         timeline = timeline_points(tally)
         offset = (number - 1) * size
 
         def read(seen: Seen) -> TallyReading:
+            hidden = self._hidden(tally, timeline)
             skipped = max(0, offset - len(timeline))
-            rows = self.store.newest(*tally.key, skipped, size + len(timeline))
-            instants = {p.instant for p in timeline}
+            rows = self.store.newest(*tally.key, skipped, size + len(timeline) + len(hidden))
             ranked: list[tuple[int, Point]] = []
             for index, row in enumerate(rows):
                 point = stored_point(row)
-                if point.instant not in instants:  # hidden by the timeline's own sample
-                    ranked.append((skipped + index + sum(p.instant > point.instant for p in timeline), point))
+                if point.instant not in hidden:
+                    newer = sum(p.instant > point.instant for p in timeline) - sum(h > point.instant for h in hidden)
+                    ranked.append((skipped + index + newer, point))
             for index, point in enumerate(timeline):
                 newer_stored = seen.samples - self.store.count(*tally.key, to_ms(point.instant))
-                ranked.append((len(timeline) - 1 - index + newer_stored, point))
+                newer_hidden = sum(h > point.instant for h in hidden)
+                ranked.append((len(timeline) - 1 - index + newer_stored - newer_hidden, point))
             chosen = sorted((p for rank, p in ranked if offset <= rank < offset + size), key=lambda p: p.instant)
-            return TallyReading(tuple(reversed(chosen)), len(timeline) + seen.samples, seen.version, seen.changed, True)
+            count = len(timeline) + seen.samples - len(hidden)
+            return TallyReading(tuple(reversed(chosen)), count, seen.version, seen.changed, True)
 
         return self._read(tally, ("page", number, size), read, lambda: tuple(timeline[::-1][offset : offset + size]))
 

@@ -44,7 +44,8 @@ class Summary:
     rate_per_minute: float | None
     rate_per_hour: float | None
     samples: int
-    """How many samples the series holds: the timeline's and the stored ones."""
+    """How many samples the series holds: the timeline's and the stored ones (the reader's
+    count leaves out a stored sample hidden by the timeline's at its instant)."""
     stale: bool
 
 
