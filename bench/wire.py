@@ -2,6 +2,8 @@
 
     python bench/wire.py [--json]
 
+With --json: {"sizes": ..., "budgets": ..., "ribbon_2016": ...}, which tests/test_serve.py reads.
+
 Starts the service on the bundled timeline and asks each answer as a browser does
 (`Accept-Encoding: gzip, deflate, br`), as an older client (gzip only) and without
 compression; counts the body bytes received. The 2016 reference is the original footer
@@ -59,7 +61,7 @@ def main() -> None:
     with serving({"VOIPDOWN_TIMELINE": ""}) as (base, _):
         sizes = measure(base)
     if args.json:
-        print(json.dumps(sizes, indent=2))
+        print(json.dumps({"sizes": sizes, "budgets": BUDGETS, "ribbon_2016": RIBBON_2016}, indent=2))
         return
     for kind, clients in sizes.items():
         budget = BUDGETS.get(kind)
