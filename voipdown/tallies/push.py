@@ -120,9 +120,12 @@ def parse_instant(raw: str) -> dt.datetime | None:
     if not RFC3339.match(raw):
         return None
     try:
-        return dt.datetime.fromisoformat(raw.replace("z", "Z").replace("t", "T")).astimezone(dt.timezone.utc)
-    except ValueError:
+        instant = dt.datetime.fromisoformat(raw.replace("z", "Z").replace("t", "T")).astimezone(dt.timezone.utc)
+    except (ValueError, OverflowError):  # no such day; or, with its offset, before year 1 or after 9999
         return None
+    if instant.year in (dt.MINYEAR, dt.MAXYEAR):
+        return None  # a day from the calendar's ends: nothing is measured there, and arithmetic would overflow
+    return instant
 
 
 def checked(tally: Tally, sent: list[Sent], now: dt.datetime) -> list[StoredSample]:

@@ -76,7 +76,8 @@ def register(app: Flask, image_error: Callable[[Refusal], Response]) -> None:
         if kind is Kind.SCRIPT:
             body = f"/* VoIP Down: {refusal.message} */\n"
             return cache_error(Response(body, status=refusal.status, mimetype="text/javascript"))
-        return json_error(refusal.status, refusal.code, refusal.message, refusal.details)
+        named = {"parameter": refusal.parameter} if refusal.parameter else {}
+        return json_error(refusal.status, refusal.code, refusal.message, {**named, **refusal.details})
 
     @app.errorhandler(Refusal)
     def refused(refusal: Refusal):

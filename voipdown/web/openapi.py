@@ -547,7 +547,13 @@ def document(timeline: Timeline) -> dict:
                         "error": {
                             "type": "object",
                             "required": ["code", "message"],
-                            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                                "parameter": {"type": "string", "description": "With bad_parameter: which one."},
+                                "index": {"type": "integer", "description": "A push's sample at fault."},
+                                "field": {"type": "string", "description": "That sample's field at fault."},
+                            },
                         }
                     },
                 }

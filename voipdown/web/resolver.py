@@ -9,6 +9,7 @@ voipdown/web/errors.py answers them in the route's own format (JSON, image, scri
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -17,11 +18,14 @@ from flask import request, url_for
 from voipdown.clock import now
 from voipdown.counting import Count, count_at
 from voipdown.languages import SUPPORTED
+from voipdown.tallies.push import parse_instant
 from voipdown.timeline import Counter, Timeline
 from voipdown.web.errors import Moved, Refusal
 from voipdown.web.negotiation import negotiated
 from voipdown.web.parameters import BY_NAME, parameters_of
 from voipdown.web.state import current_timeline
+
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,27 @@ class Asked:
         if not BY_NAME[name].read_by(self.endpoint):
             raise KeyError(f"{self.endpoint} does not read '{name}' (voipdown/web/parameters.py)")
         return self.values.get(name, default)
+
+    def whole_number(self, name: str, low: int, high: int, default: int) -> int:
+        """A free-form whole-number parameter, the one way: ASCII digits only ("²" and "①" are
+        digits to `str.isdigit`, not to `int`), from `low` to `high`, else a 400 naming it."""
+        raw = self.value(name)
+        if raw is None:
+            return default
+        if not WHOLE_NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
+            raise bad_parameter(name, (f"a whole number from {low:,} to {high:,}",), self.language, self.values)
+        return int(raw)
+
+    def instant_value(self, name: str) -> dt.datetime | None:
+        """A free-form RFC 3339 date-time parameter, the one way (tallies.push.parse_instant:
+        strict, and an instant beyond the calendar's ends is no instant), else a 400 naming it."""
+        raw = self.value(name)
+        if raw is None:
+            return None
+        instant = parse_instant(raw)
+        if instant is None:
+            raise bad_parameter(name, ("a real RFC 3339 date-time with its offset",), self.language, self.values)
+        return instant
 
 
 def bad_parameter(name: str, allowed: tuple[str, ...], lang: str | None, values: Mapping[str, str]) -> Refusal:

@@ -41,7 +41,7 @@ from voipdown.timeline import PARTICIPANT_KINDS
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import cache_for, conditional, count_response
 from voipdown.web.links import absolute, counter_links
-from voipdown.web.resolver import bad_parameter, resolve, resolve_default
+from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import served, service
 from voipdown.web.tally_answers import asked_tally, freshness, reader, tally_answer
@@ -171,10 +171,7 @@ def tally_page(slug: str, name: str):
     counter, lang = asked.counter, asked.lang
     summary = reader().summary(tally, asked.instant)
     pages = max(1, -(-summary.count // ROWS_PER_PAGE))
-    raw = asked.value("page")
-    if raw is not None and (not raw.isdigit() or not 1 <= int(raw) <= pages):
-        raise bad_parameter("page", (f"a whole number from 1 to {pages:,}",), lang, asked.values)
-    page = int(raw) if raw else 1
+    page = asked.whole_number("page", 1, pages, 1)
     newest_first = reader().page(tally, page, ROWS_PER_PAGE)
     view = _tally_view(counter, tally, summary, lang)
     rows = [

@@ -28,7 +28,6 @@ from voipdown.tallies.push import (
     TooMany,
     checked,
     parse_csv,
-    parse_instant,
     parse_json,
 )
 from voipdown.tallies.reader import STREAM_CHUNK, TallyReading
@@ -37,7 +36,7 @@ from voipdown.tallies.store.protocol import Conflict, StoreUnavailable
 from voipdown.tallies.tokens import token_matches
 from voipdown.web.errors import Refusal
 from voipdown.web.links import absolute
-from voipdown.web.resolver import Asked, bad_parameter, resolve
+from voipdown.web.resolver import Asked, resolve
 from voipdown.web.tally_answers import asked_tally, reader, tally_answer
 
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
@@ -166,27 +165,14 @@ DEFAULT_POINTS = 500
 MAX_POINTS = 2_000
 
 
-def _instant(asked: Asked, name: str):
-    raw = asked.value(name)
-    if raw is None:
-        return None
-    instant = parse_instant(raw)
-    if instant is None:
-        raise bad_parameter(name, ("a real RFC 3339 date-time with its offset",), None, asked.values)
-    return instant
-
-
 def _window(asked: Asked, tally: Tally) -> TallyReading:
-    return reader().window(tally, _instant(asked, "since"), _instant(asked, "until"))
+    return reader().window(tally, asked.instant_value("since"), asked.instant_value("until"))
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/samples")
 def samples(slug: str, name: str):
     asked, tally = asked_tally(slug, name, "tallies.samples")
-    raw_points = asked.value("points")
-    if raw_points is not None and (not raw_points.isdigit() or not 1 <= int(raw_points) <= MAX_POINTS):
-        raise bad_parameter("points", (f"a whole number from 1 to {MAX_POINTS:,}",), None, asked.values)
-    limit = int(raw_points) if raw_points else DEFAULT_POINTS
+    limit = asked.whole_number("points", 1, MAX_POINTS, DEFAULT_POINTS)
     reading = _window(asked, tally)
     kept = downsample(reading.points, limit)
     items = []
@@ -204,7 +190,7 @@ def samples_csv(slug: str, name: str):
     """Every sample of the window in the format a push takes; a long one streamed from the
     store in chunks (a tally of any size in bounded memory)."""
     asked, tally = asked_tally(slug, name, "tallies.samples_csv")
-    since, until = _instant(asked, "since"), _instant(asked, "until")
+    since, until = asked.instant_value("since"), asked.instant_value("until")
     seen = reader().seen(tally)
     try:
         points = reader().stream(tally, since, until) if seen is not None else None
