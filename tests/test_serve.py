@@ -71,3 +71,23 @@ def test_what_a_reader_downloads_stays_within_its_budget():
         assert sizes[kind]["browser"]["bytes"] <= budget, (kind, sizes[kind])
         assert sizes[kind]["gzip"]["bytes"] <= budget, (kind, sizes[kind])  # an older client too
     assert sizes["inline footer (script and its badge)"]["browser"]["bytes"] < ribbon_2016
+
+
+def test_a_second_service_on_a_taken_port_fails_clearly(server, tmp_path):
+    """Granian's workers share their port (SO_REUSEPORT): without a check, a second service
+    with another timeline would start and take half the requests."""
+    import socket
+
+    base, _ = server
+    port = int(base.rsplit(":", 1)[1])
+    command = [sys.executable, "-m", "voipdown", "serve", "--port", str(port), "--workers", "1"]
+    second = subprocess.run(command, env={**os.environ, **AWAY}, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 1 and f"127.0.0.1:{port} is already in use" in second.stderr, second.stderr
+    assert get(base + "/healthz")[0] == 200  # the first one still answers, alone
+    with socket.socket() as other:  # any other program's listener too
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        command[5] = str(taken)
+        third = subprocess.run(command, env={**os.environ, **AWAY}, capture_output=True, text=True, timeout=60)
+    assert third.returncode == 1 and "already in use" in third.stderr, third.stderr

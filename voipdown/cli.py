@@ -208,7 +208,7 @@ def doctor(timeline_path: str | None) -> None:
 )
 def serve(host: str, port: int, workers: int) -> None:
     """Run the service on a production server (granian), one worker per core."""
-    from voipdown.server import run
+    from voipdown.server import AddressTaken, run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -219,6 +219,9 @@ def serve(host: str, port: int, workers: int) -> None:
         raise SystemExit(1) from None
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
+    except AddressTaken as error:
+        click.echo(f"voipdown serve: {error}", err=True)
+        raise SystemExit(1) from None
 
 
 def main() -> None:

@@ -9,14 +9,39 @@ itself. No access log is written: visitors' addresses are not ours to keep.
 
 from __future__ import annotations
 
+import socket
+
 from granian import Granian
 from granian.constants import Interfaces
+
+
+class AddressTaken(OSError):
+    """Something already listens on the address: another `voipdown serve` or anything else."""
+
+
+def check_free(host: str, port: int) -> None:
+    """Bind the address once, without SO_REUSEPORT, and let it go: granian's workers share
+    their port with SO_REUSEPORT, which would let a second service on the same port start
+    and take half the requests with another timeline. A listener of any program fails this."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[
+        0
+    ]
+    probe = socket.socket(family, kind, proto)
+    try:
+        probe.bind(address)
+    except OSError as error:
+        raise AddressTaken(
+            f"{host}:{port} is already in use ({error.strerror}): is another service running there?"
+        ) from None
+    finally:
+        probe.close()
 
 
 def run(host: str, port: int, workers: int) -> None:
     from voipdown.web import create_app
 
     create_app()  # fail fast, in the foreground, on a bad timeline or setting
+    check_free(host, port)
     Granian(
         "voipdown.web:create_app",
         factory=True,
