@@ -17,6 +17,7 @@ from voipdown.tallies.store.redis import RedisTallyStore
 from voipdown.tallies.store.sqlite import SqliteTallyStore
 from voipdown.tallies.tokens import new_token, token_matches, token_sha256
 from voipdown.timeline import parse_timeline
+from voipdown.web.tally_answers import SETTLED
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -239,11 +240,40 @@ def test_a_stored_sample_shows_within_half_a_second(make_app, tmp_path):
         second = client.get(path)
     body = second.get_json()  # the version read again after VERSION_TTL (the reader's own test): the push shows
     assert (body["value"], body["rate_per_minute"], body["message"]) == (46, 6.0, "46 people")
-    assert second.headers["Last-Modified"] == format_datetime(written, usegmt=True)  # the store's last write
+    assert "Last-Modified" not in second.headers  # a change this recent has no date yet (the next test)
     assert second.headers["ETag"] != first.headers["ETag"]
+    with pinned_clock(written + SETTLED):
+        settled = client.get(path)
+    assert settled.headers["Last-Modified"] == format_datetime(written, usegmt=True)  # the store's last write
     with pinned_clock(written):
         again = client.get(path, headers={"If-None-Match": second.headers["ETag"]})
     assert again.status_code == 304 and not again.data
+
+
+def test_two_pushes_in_one_second_never_look_unchanged_to_if_modified_since(make_app, tmp_path):
+    """HTTP dates count seconds: the second push of a second must not be answered 304 to a
+    client that revalidates by date alone (after the first, or after what it saw before)."""
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    client = app.test_client()
+    path = "/api/v1/counters/shutdown/tallies/calls?lang=en"
+    second = later(10).replace(microsecond=100_000)
+    with pinned_clock(second):
+        store_of(app).add("shutdown", "calls", samples((ms(0), 40)))
+        app.extensions["voipdown"].tallies.wrote(petition_of(app))  # as the pushing worker
+        first = client.get(path)
+    dated = first.headers.get("Last-Modified") or format_datetime(second.replace(microsecond=0), usegmt=True)
+    with pinned_clock(second + dt.timedelta(milliseconds=600)):  # the same second
+        store_of(app).add("shutdown", "calls", samples((ms(1), 41)))
+        app.extensions["voipdown"].tallies.wrote(petition_of(app))
+        again = client.get(path, headers={"If-Modified-Since": dated})
+    assert again.status_code == 200 and again.get_json()["value"] == 41
+    with pinned_clock(second + dt.timedelta(seconds=5)):  # settled: dated, and a 304 by date is right again
+        settled = client.get(path)
+        assert client.get(path, headers={"If-Modified-Since": settled.headers["Last-Modified"]}).status_code == 304
+
+
+def petition_of(app):
+    return app.extensions["voipdown"].timelines.snapshot().timeline.counters["shutdown"].tallies["calls"]
 
 
 def test_the_reader_trusts_a_version_for_its_ttl_only_and_never_after_its_own_write(tmp_path):

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from flask import Response
 
+from voipdown.clock import now
 from voipdown.tallies.model import Tally
 from voipdown.tallies.reader import VERSION_TTL, TallyReader, TallyReading
 from voipdown.web.errors import Refusal
@@ -27,6 +28,11 @@ from voipdown.web.state import served, service
 
 UNAVAILABLE_LIFETIME = 5
 """Seconds an answer made while the store cannot be read may be kept: it is made again soon."""
+SETTLED = dt.timedelta(seconds=1 + VERSION_TTL)
+"""How old the last change must be before an answer says when it was (Last-Modified): HTTP
+dates count whole seconds, so two pushes in one second would give a changed answer the date
+of the unchanged one, and a client asking with If-Modified-Since alone a 304 (RFC 9110
+8.8.2.2 calls a date that close to the answer's weak). Until then the ETag alone validates."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,8 @@ def tally_answer(response: Response, readings: Sequence[TallyReading], *tallies:
     VERSION_TTL (the reader reads the store's version that seldom)."""
     fresh = freshness(readings, tallies, served().modified)
     cache_for(response, fresh.seconds, stale=fresh.stale)
-    return replay_briefly(conditional(response, fresh.modified), VERSION_TTL)
+    settled = now() - fresh.modified >= SETTLED
+    return replay_briefly(conditional(response, fresh.modified if settled else None), VERSION_TTL)
 
 
 def asked_tally(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
