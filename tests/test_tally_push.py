@@ -52,6 +52,33 @@ def test_a_push_is_stored_and_shown(app):
     assert shown["value"] == 140 and shown["samples"] == 4  # the timeline's sample and three pushed
 
 
+def test_a_json_body_may_start_with_a_bom_as_a_csv_one_may(app):
+    response = app.test_client().post(
+        PATH, data=b'\xef\xbb\xbf{"value": 5}', headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 201 and response.get_json()["tally"]["value"] == 5
+
+
+def test_a_compressed_body_is_refused_as_unsupported_not_as_broken(app):
+    import gzip
+
+    body = gzip.compress(b'{"value": 5}')
+    headers = {**AUTH, "Content-Type": "application/json", "Content-Encoding": "gzip"}
+    response = app.test_client().post(PATH, data=body, headers=headers)
+    assert (response.status_code, response.get_json()["error"]["code"]) == (415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_an_error_to_a_write_is_never_kept_by_a_cache(app, method):
+    client = app.test_client()
+    for path in ("/api/v1/counters/nobody/tallies/calls/samples", "/api/v1/counters/shutdown/tallies/nothing/samples"):
+        response = client.open(path, method=method, json={"value": 1}, headers=AUTH)
+        assert response.status_code == 404 and response.headers["Cache-Control"] == "no-store", path
+    refused = client.open(PATH, method=method, json={"value": 1})
+    assert refused.status_code == 401 and refused.headers["Cache-Control"] == "no-store"
+    assert "max-age=300" in client.get("/api/v1/counters/nobody/tallies/calls").headers["Cache-Control"]  # a read's
+
+
 def test_csv_pushes(app):
     client = app.test_client()
     body = f"\ufeffat,value\r\n{at(3)},5\r\n{at(2)},9\r\n".encode()

@@ -1,7 +1,8 @@
 """Reading a push: the samples of a POST body, checked one by one, never echoed.
 
 JSON (`{"value": 123}`, `{"at": "...", "value": 123}` or `{"samples": [...]}`) or CSV
-(the header `at,value`, LF or CRLF, an optional BOM, no quoting: what samples.csv writes).
+(the header `at,value`, LF or CRLF, no quoting: what samples.csv writes), each with an
+optional UTF-8 BOM (as some editors and PowerShell write).
 `at` is RFC 3339 with an offset, compared as an instant; values are whole numbers.
 """
 
@@ -54,7 +55,7 @@ class TooMany(Exception):
 def parse_json(data: bytes) -> list[Sent]:
     """The samples as sent, from a JSON body."""
     try:
-        document = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+        document = json.loads(data.decode("utf-8").removeprefix("\ufeff"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadBody("the body is not JSON") from None
     if not isinstance(document, dict):

@@ -80,8 +80,11 @@ def cache_for(response: Response, seconds: int, stale: int = STALE_WHILE_REVALID
 
 
 def cache_error(response: Response) -> Response:
-    """The lifetime of an error response, by its status."""
-    if response.status_code == 404:
+    """The lifetime of an error response, by its status; an error to a write is never kept
+    (a shared cache must not answer the next GET of that address with it)."""
+    if request.method not in ("GET", "HEAD"):
+        response.headers["Cache-Control"] = "no-store"
+    elif response.status_code == 404:
         response.headers["Cache-Control"] = f"public, max-age={UNKNOWN_LIFETIME}"
     elif response.status_code == 400:
         response.headers["Cache-Control"] = f"public, max-age={BAD_PARAMETER_LIFETIME}"

@@ -110,6 +110,8 @@ def push_samples(slug: str, name: str):
     parse = PUSH_TYPES.get(request.mimetype)
     if parse is None:
         raise Refusal(415, "unsupported_media_type", "Send application/json or text/csv.")
+    if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+        raise Refusal(415, "unsupported_media_type", "Send the body as it is, without a Content-Encoding.")
     too_large = Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
     if (request.content_length or 0) > MAX_BYTES:
         raise too_large
