@@ -517,3 +517,38 @@ def test_a_tally_does_not_depend_on_its_counters_status(make_app, tmp_path):
         assert pushed.status_code == 201, slug
         shown = client.get(path).get_json()
         assert (shown["value"], shown["stale"], shown["closed"]) == (41, False, False), slug
+
+
+def test_after_an_early_refusal_the_next_request_on_the_connection_works(tmp_path):
+    """A refusal sent before the body is read (401, 404, 415, 413) closes the connection and
+    says so (`Connection: close`): the unread body is never taken for the next request, and
+    a client (http.client here) opens a new connection for it."""
+    import http.client
+
+    with serving(server_env(tmp_path), workers=1) as (base, _):
+        host, port = base.removeprefix("http://").split(":")
+        body = json.dumps({"value": 1, "padding": "x" * 100_000}).encode()
+        cases = [
+            (PATH, {}, 401),
+            ("/api/v1/counters/nobody/tallies/calls/samples", {}, 404),
+            (PATH, {**AUTH, "Content-Type": "text/plain"}, 415),
+            (PATH, AUTH, 413),
+        ]
+        for path, headers, status in cases:
+            sent = body if status != 413 else body * 3
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            connection.request("POST", path, body=sent, headers={"Content-Type": "application/json", **headers})
+            refused = connection.getresponse()
+            refused.read()
+            assert refused.status == status and refused.getheader("Connection") == "close", (path, status)
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().status == 200, (path, status)
+            connection.close()
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)  # a body read: the connection stays
+        connection.request(
+            "POST", PATH, body=json.dumps({"value": 2}).encode(), headers={**AUTH, "Content-Type": "application/json"}
+        )
+        accepted = connection.getresponse()
+        accepted.read()
+        assert accepted.status == 201 and accepted.getheader("Connection") != "close"
+        connection.close()

@@ -25,6 +25,7 @@ from voipdown.tallies.reader import TallyReader
 from voipdown.tallies.store import open_tally_store
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, charts, embed, errors, health, openapi, site, tallies
+from voipdown.web.bodies import close_if_unread
 from voipdown.web.compression import compress
 from voipdown.web.discovery import SiteDiscovery
 from voipdown.web.negotiation import vary
@@ -74,7 +75,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         """The security headers of the route's kind, the body compressed as the client accepts,
         and Vary on what chose the answer."""
         origin = (settings.public_url or request.host_url).rstrip("/")
-        return vary(compress(secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method)))
+        response = vary(
+            compress(secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method))
+        )
+        return close_if_unread(response)
 
     # Inside the proxy fix, so that a replayed response is keyed by the real host and scheme.
     replay = app.extensions["voipdown_replay"] = Replay(app.wsgi_app, state)

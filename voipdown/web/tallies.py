@@ -34,6 +34,7 @@ from voipdown.tallies.reader import STREAM_CHUNK, TallyReading
 from voipdown.tallies.series import downsample
 from voipdown.tallies.store.protocol import Conflict, StoreUnavailable
 from voipdown.tallies.tokens import token_matches
+from voipdown.web.bodies import read_body
 from voipdown.web.errors import Refusal
 from voipdown.web.links import absolute
 from voipdown.web.resolver import Asked, resolve
@@ -115,7 +116,7 @@ def push_samples(slug: str, name: str):
     too_large = Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
     if (request.content_length or 0) > MAX_BYTES:
         raise too_large
-    data = request.stream.read(MAX_BYTES + 1)  # however the length was announced, no more is read
+    data = read_body(MAX_BYTES)  # however the length was announced, no more is read
     if len(data) > MAX_BYTES:
         raise too_large
     instant = now()
