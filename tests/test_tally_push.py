@@ -168,7 +168,8 @@ def test_conflicts_and_corrections(app):
 
 def test_store_down_is_a_503_and_nothing_is_said_stored(app, tmp_path):
     client = app.test_client()
-    (tmp_path / "tallies.sqlite3").mkdir()  # the store cannot be opened
+    (tmp_path / "tallies.sqlite3").unlink()  # the file the service opened at its start, removed
+    (tmp_path / "tallies.sqlite3").mkdir()  # and something else in its place
     response = client.post(PATH, json={"value": 3}, headers=AUTH)
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert response.get_json()["error"]["code"] == "store_unavailable"
@@ -552,3 +553,52 @@ def test_after_an_early_refusal_the_next_request_on_the_connection_works(tmp_pat
         accepted.read()
         assert accepted.status == 201 and accepted.getheader("Connection") != "close"
         connection.close()
+
+
+@pytest.mark.parametrize("fault", ["file removed", "file replaced", "folder removed"])
+def test_a_store_file_removed_or_replaced_takes_no_push_and_health_says_why(make_app, tmp_path, fault):
+    """A cleanup job, an operator's mistake, a volume remounted: every push after it went to a
+    deleted inode with a 201, and was lost at the next start. Now: 503, said in words, and no
+    new empty file made by anyone (pushes, reads, /healthz)."""
+    import shutil
+
+    folder = tmp_path / "state"
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(folder / "tallies.sqlite3"))
+    client = app.test_client()
+    assert client.post(PATH, json={"at": at(2), "value": 10}, headers=AUTH).status_code == 201
+    store = folder / "tallies.sqlite3"
+    if fault == "folder removed":
+        shutil.rmtree(folder)
+    else:
+        store.unlink()
+        for extra in ("-wal", "-shm"):
+            (folder / f"tallies.sqlite3{extra}").unlink(missing_ok=True)
+        if fault == "file replaced":
+            import sqlite3
+
+            sqlite3.connect(store).execute("CREATE TABLE other (x)").connection.close()
+    for _ in range(5):
+        pushed = client.post(PATH, json={"value": 11}, headers=AUTH)
+        assert pushed.status_code == 503 and pushed.headers["Retry-After"] == "5", pushed.get_json()
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded" and health["tallies"] == "error"
+    words = "was replaced by another file" if fault == "file replaced" else ("was removed" if "file" in fault else "")
+    assert words in health["tallies_error"] and str(store) in health["tallies_error"] or fault == "folder removed"
+    assert "restarted" in health["tallies_error"] or fault == "folder removed"
+    from voipdown.clock import pinned_clock
+
+    with pinned_clock(now() + dt.timedelta(seconds=1)):  # past the half second a worker trusts a version
+        read = client.get("/api/v1/counters/shutdown/tallies/calls").get_json()
+    assert "unavailable" in read["store"] and read["value"] == 10  # the last value this worker saw, said so
+    assert store.exists() == (fault == "file replaced")  # nothing made a new file
+    restarted = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(store))  # the operator's decision: a restart
+    assert restarted.test_client().post(PATH, json={"value": 12}, headers=AUTH).status_code == 201
+
+
+def test_a_failed_commit_says_why_in_an_operators_words():
+    import sqlite3
+
+    from voipdown.tallies.store.sqlite import _in_words
+
+    assert _in_words(sqlite3.OperationalError("database or disk is full")) == "the disk holding the tally store is full"
+    assert "read-only" in _in_words(sqlite3.OperationalError("attempt to write a readonly database"))

@@ -23,6 +23,7 @@ from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
 from voipdown.tallies.reader import TallyReader
 from voipdown.tallies.store import open_tally_store
+from voipdown.tallies.store.protocol import StoreUnavailable, TallyStore
 from voipdown.timeline_source import TimelineSource
 from voipdown.web import api, badges, charts, embed, errors, health, openapi, site, tallies
 from voipdown.web.bodies import close_if_unread
@@ -65,7 +66,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         font=font,
         font_problem=font_problem,
         recorder=Recorder(open_store(settings)) if settings.discovery else None,
-        tallies=TallyReader(open_tally_store(settings)),
+        tallies=TallyReader(_opened(open_tally_store(settings))),
     )
     app.extensions["voipdown"] = state
     cache.init_app(app)
@@ -97,6 +98,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(site.blueprint)
     app.register_blueprint(health.blueprint)
     return app
+
+
+def _opened(store: TallyStore) -> TallyStore:
+    """The tally store, opened now if it can be (its file's identity known from the start);
+    if not, the service starts all the same and says so (pushes get 503, /healthz degraded)."""
+    try:
+        store.open()
+    except StoreUnavailable as error:
+        logging.getLogger(__name__).error("the tally store cannot be opened: %s", error)
+    return store
 
 
 def _open_font(settings: Settings) -> tuple[Font | None, str | None]:

@@ -117,6 +117,10 @@ class TallyStore(Protocol):
     def count(self, counter: str, tally: str, until_ms: int) -> int:
         """How many samples are stored at or before `until_ms`."""
 
+    def open(self) -> None:
+        """Reach the store at the service's start (SQLite: open or create its file, whose
+        identity every later read and write then checks); StoreUnavailable if it cannot."""
+
     def check(self) -> None:
         """Raise StoreUnavailable unless the store can be reached now."""
 

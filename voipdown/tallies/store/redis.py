@@ -168,6 +168,9 @@ class RedisTallyStore:
         key = self._samples_key(counter, tally)
         return self._call(lambda: self.client.zcount(key, "-inf", until_ms))
 
+    def open(self) -> None:
+        """Nothing to open: a connection is made at the first command, and again after a failure."""
+
     def check(self) -> None:
         self._call(self.client.ping)
 

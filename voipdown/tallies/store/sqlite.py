@@ -8,6 +8,7 @@ cheap read every worker makes twice a second touches one row.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -28,6 +29,25 @@ from voipdown.tallies.store.protocol import (
 )
 
 SQLITE_ERRORS = (sqlite3.Error, OSError)
+REOPEN = "nothing is written until the service is restarted (it then opens the file at that path; restore it first)"
+IN_WORDS = {
+    "database or disk is full": "the disk holding the tally store is full",
+    "attempt to write a readonly database": "the tally store cannot be written: its file or its disk is read-only",
+    "disk I/O error": "the disk holding the tally store fails (I/O error)",
+}
+"""SQLite's words for a failed write, and an operator's."""
+
+
+def _in_words(error: sqlite3.Error) -> str:
+    text = str(error)
+    return next((words for known, words in IN_WORDS.items() if known in text), text or type(error).__name__)
+
+
+def _identity_of(path: Path) -> tuple[int, int]:
+    found = os.stat(path)
+    return found.st_dev, found.st_ino
+
+
 SYNC_MODES = {"normal": "NORMAL", "full": "FULL"}
 """NORMAL survives a killed process (WAL), not a power cut; FULL survives both, slower."""
 _TALLY = "counter = ? AND tally = ?"
@@ -42,19 +62,52 @@ class SqliteTallyStore:
         self.path = str(self.file)
         self.sync = SYNC_MODES[sync]
         self._local = threading.local()
+        self._identity: tuple[int, int] | None = None
+        """(device, inode) of the file this store first opened: every later read and write is
+        of that file or of none (a file removed or replaced under a running service would
+        take acknowledged pushes into a deleted inode, lost at the next start)."""
+        self._opening = threading.Lock()
+        self._write_failure: str | None = None
+        """Why the last write failed (disk full, read-only), until one succeeds: /healthz says it."""
         self._writing = threading.Lock()
         """One writer at a time in this process: SQLite's own busy wait sleeps in steps of up
         to 100 ms, so threads queue here instead (other processes still meet the busy wait)."""
 
+    def open(self) -> None:
+        """Open (or create) the file now, so that its identity is known from the service's start."""
+        with unavailable_on(*SQLITE_ERRORS):
+            self._connection()
+
     def _connection(self) -> sqlite3.Connection:
-        """One connection per thread (sqlite3's rule), opened on first use."""
+        """One connection per thread (sqlite3's rule), opened on first use; the store's first
+        opening may create the file, no later one does."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.file, timeout=LOCK_WAIT, isolation_level=None)
-            self._setup(connection)
+            with self._opening:
+                if self._identity is None:
+                    self.file.parent.mkdir(parents=True, exist_ok=True)
+                    connection = sqlite3.connect(self.file, timeout=LOCK_WAIT, isolation_level=None)
+                else:
+                    self._same_file()  # before connecting: a missing file is not made again
+                    address = f"{self.file.resolve().as_uri()}?mode=rw"
+                    connection = sqlite3.connect(address, uri=True, timeout=LOCK_WAIT, isolation_level=None)
+                self._setup(connection)
+                if self._identity is None:
+                    self._identity = _identity_of(self.file)
             self._local.connection = connection
+        self._same_file()
         return connection
+
+    def _same_file(self) -> None:
+        """StoreUnavailable, in an operator's words, unless the path still names the file opened."""
+        try:
+            found = _identity_of(self.file)
+        except FileNotFoundError:
+            raise StoreUnavailable(f"the tally store file {self.file} was removed: {REOPEN}") from None
+        except OSError as error:
+            raise StoreUnavailable(f"the tally store file {self.file} cannot be reached ({error.strerror})") from None
+        if found != self._identity:
+            raise StoreUnavailable(f"the tally store file {self.file} was replaced by another file: {REOPEN}")
 
     def _setup(self, connection: sqlite3.Connection) -> None:
         """WAL and the tables. Switching to WAL takes the file's exclusive lock without waiting
@@ -104,15 +157,21 @@ class SqliteTallyStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction, committed on leaving, rolled back on any error."""
+        """A write transaction, committed on leaving, rolled back on any error (a failed COMMIT
+        may have ended it already: that rollback's own error would hide the first)."""
         connection = self._connection()
         self._begin_immediate(connection)
         try:
             yield connection
             connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
+        except BaseException as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                self._write_failure = _in_words(error)
+                raise StoreUnavailable(self._write_failure) from error
             raise
+        self._write_failure = None
 
     @staticmethod
     def _begin_immediate(connection: sqlite3.Connection) -> None:
@@ -259,14 +318,19 @@ class SqliteTallyStore:
             ).fetchone()[0]
 
     def check(self) -> None:
-        """A new connection: a kept one would not see the file go."""
+        """The file opened is still there and readable (a new connection, which creates
+        nothing), and the last write did not fail."""
         with unavailable_on(*SQLITE_ERRORS):
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.file, timeout=1)
+            if self._identity is None:
+                self._connection()  # the store's first opening
+            self._same_file()
+            connection = sqlite3.connect(f"{self.file.resolve().as_uri()}?mode=ro", uri=True, timeout=1)
             try:
                 connection.execute("PRAGMA schema_version").fetchall()
             finally:
                 connection.close()
+        if self._write_failure:
+            raise StoreUnavailable(f"the last write failed: {self._write_failure}")
 
     def tallies(self) -> list[StoredTally]:
         with self._reading() as connection:
