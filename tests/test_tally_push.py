@@ -602,3 +602,53 @@ def test_a_failed_commit_says_why_in_an_operators_words():
 
     assert _in_words(sqlite3.OperationalError("database or disk is full")) == "the disk holding the tally store is full"
     assert "read-only" in _in_words(sqlite3.OperationalError("attempt to write a readonly database"))
+
+
+FULL_DISK_PROGRAM = """
+import resource, signal, sys
+sys.path.insert(0, {root!r})
+from voipdown.tallies.model import StoredSample
+from voipdown.tallies.store.protocol import StoreUnavailable
+from voipdown.tallies.store.sqlite import SqliteTallyStore
+
+store = SqliteTallyStore({path!r})
+store.open()
+store.add("c", "t", [StoredSample(1, 1)])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG), as on a full disk
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, hard))
+try:
+    for n in range(100):
+        store.add("c", "t", [StoredSample(1_000 + n * 1_000 + k, k) for k in range(1_000)])
+    print("stored everything")
+except StoreUnavailable as error:
+    print("refused:", error)
+try:
+    store.check()
+    print("health: ok")
+except StoreUnavailable as error:
+    print("health:", error)
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space again
+store.add("c", "t", [StoredSample(10**9, 1)])
+store.check()
+print("after: ok", store.version("c", "t").samples)
+"""
+
+
+def test_a_write_the_disk_refuses_is_a_503_said_plainly_until_one_succeeds(tmp_path):
+    """A write that cannot reach the disk (here a file-size limit, which fails like a full
+    disk): refused whole, the reason in words (not SQLite's "cannot rollback"), the health
+    degraded until a write succeeds again."""
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    program = FULL_DISK_PROGRAM.format(root=str(ROOT), path=str(tmp_path / "t.sqlite3"))
+    output = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True)
+    lines = output.stdout.splitlines()
+    assert lines[0].startswith("refused: the disk holding the tally store"), lines
+    assert lines[1].startswith("health: the last write failed: the disk holding the tally store"), lines
+    assert lines[2].startswith("after: ok"), lines
+    kept = int(lines[2].split()[-1])
+    assert (kept - 2) % 1_000 == 0  # every batch whole or not at all: the first sample, whole batches, the last
