@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import random
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -46,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import push as push_bench  # noqa: E402
 from bench import wrk_report  # noqa: E402
 from bench.ab import tree_at  # noqa: E402
-from tests.servers import ROOT, free_port, serving, stop, wait_http, wait_tcp  # noqa: E402
+from tests.servers import ROOT, free_port, nginx_in_front, serving, stop, wait_http  # noqa: E402
 
 LANGS = ("fr", "ar", "zgh", "en")
 
@@ -140,23 +139,6 @@ def rates(base: str, seconds: int, work: Path) -> dict:
         result = wrk_report.run(base + path, seconds, 16, script, threads=2)
         found[name] = {"per_second": round(result["requests"] / seconds), "statuses": result["statuses"]}
     return found
-
-
-def nginx(upstream: str, run: Path) -> tuple[subprocess.Popen, str]:
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    port = free_port()
-    config = (
-        (ROOT / "docs" / "deploy" / "nginx.conf")
-        .read_text()
-        .replace("@@USER@@", "user root;" if os.geteuid() == 0 else "")
-        .replace("@@RUN@@", str(run))
-        .replace("@@UPSTREAM@@", upstream.removeprefix("http://"))
-        .replace("@@LISTEN@@", f"127.0.0.1:{port}")
-    )
-    (run / "nginx.conf").write_text(config)
-    process = subprocess.Popen([binary, "-c", str(run / "nginx.conf"), "-p", str(run)], stderr=subprocess.DEVNULL)
-    wait_tcp(port, process, timeout=10)
-    return process, f"http://127.0.0.1:{port}"
 
 
 def embeds(base: str, work: Path, interval: int, intervals: int) -> dict:
@@ -301,12 +283,8 @@ def main() -> None:
             results["rates_against"] = rates(base, args.seconds, work)
     with counting_server(env) as base:
         (work / "nginx").mkdir()
-        process, front = nginx(base, work / "nginx")
-        try:
+        with nginx_in_front(base, work / "nginx") as front:
             results["embeds"] = embeds(front, work, args.interval, args.intervals)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
     counts: dict[str, int] = {}
     for file in work.glob("counts.*"):
         for query, n in json.loads(file.read_text()).items():

@@ -151,3 +151,30 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
+
+
+NGINX_CONFIG = ROOT / "docs" / "deploy" / "nginx.conf"
+
+
+@contextmanager
+def nginx_in_front(upstream: str, run: Path) -> Iterator[str]:
+    """Debian's nginx with the documented configuration (docs/deploy/nginx.conf) in front of
+    `upstream`, its files in `run`; yields its base address."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert os.path.exists(binary), "nginx is missing: scripts/system-packages --test installs it"
+    port = free_port()
+    config = (
+        NGINX_CONFIG.read_text()
+        .replace("@@USER@@", "user root;" if os.geteuid() == 0 else "")
+        .replace("@@RUN@@", str(run))
+        .replace("@@UPSTREAM@@", upstream.removeprefix("http://"))
+        .replace("@@LISTEN@@", f"127.0.0.1:{port}")
+    )
+    (run / "nginx.conf").write_text(config)
+    process = subprocess.Popen([binary, "-c", str(run / "nginx.conf"), "-p", str(run)], stderr=subprocess.PIPE)
+    wait_tcp(port, process, timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -1,37 +1,15 @@
 """Debian's nginx in front of the service, with docs/deploy/nginx.conf: cache HITs and 304s."""
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
-from tests.servers import free_port, get, wait_tcp
-
-CONFIG = Path(__file__).parent.parent / "docs" / "deploy" / "nginx.conf"
+from tests.servers import get, nginx_in_front
 
 
 @pytest.fixture(scope="module")
 def nginx(live_server, tmp_path_factory):
-    binary = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert os.path.exists(binary), "nginx is missing: scripts/system-packages --test installs it"
     run = tmp_path_factory.mktemp("nginx")
-    port = free_port()
-    config = (
-        CONFIG.read_text()
-        .replace("@@USER@@", "user root;" if os.geteuid() == 0 else "")
-        .replace("@@RUN@@", str(run))
-        .replace("@@UPSTREAM@@", live_server.url.removeprefix("http://"))
-        .replace("@@LISTEN@@", f"127.0.0.1:{port}")
-    )
-    (run / "nginx.conf").write_text(config)
-    process = subprocess.Popen([binary, "-c", str(run / "nginx.conf"), "-p", str(run)], stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    wait_tcp(port, process, timeout=10)
-    yield base, run
-    process.terminate()
-    process.wait(timeout=10)
+    with nginx_in_front(live_server.url, run) as base:
+        yield base, run
 
 
 @pytest.mark.parametrize(
@@ -78,3 +56,43 @@ def test_compressed_answers_pass_through_the_cache_per_encoding(nginx, path):
         assert headers["x-cache-status"] == "HIT"
         assert get(base + path, {"Accept-Encoding": header, "If-None-Match": headers["etag"]})[0] == 304
     assert "content-encoding" not in get(base + path, {"Accept-Encoding": "identity"})[1]
+
+
+def test_a_push_shows_through_nginx_within_its_lifetime_and_stale_while_revalidate(tmp_path):
+    """A tally kept `interval` seconds and served stale for as long again while nginx asks
+    again: a push is what the first reader after interval + swr + 1 s sees, however long the
+    copy sat unasked (with `proxy_cache_use_stale updating`, nginx served the old value
+    for as long as nobody had asked: 30 and 55 s were seen)."""
+    import hashlib
+    import json
+    import time
+    import urllib.request
+
+    from tests.servers import serving
+    from tests.timelines import CALLS_TOKEN, ONGOING
+
+    interval = 2
+    timeline = tmp_path / "timeline.toml"
+    timeline.write_text(ONGOING.replace("interval = 60", f"interval = {interval}"), encoding="utf-8")
+    assert hashlib.sha256(CALLS_TOKEN.encode()).hexdigest() in ONGOING
+    env = {
+        "VOIPDOWN_TIMELINE": str(timeline),
+        "VOIPDOWN_TALLY_STORE": str(tmp_path / "t.sqlite3"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
+    }
+    (tmp_path / "nginx").mkdir()
+    path = "/api/v1/counters/shutdown/tallies/calls?lang=en"
+    with serving(env, workers=1) as (base, _), nginx_in_front(base, tmp_path / "nginx") as front:
+        for value in (100, 200):
+            status, headers, _ = get(front + path)  # in nginx's cache
+            assert status == 200 and f"max-age={interval}," in headers["cache-control"]
+            request = urllib.request.Request(
+                base + "/api/v1/counters/shutdown/tallies/calls/samples",
+                data=json.dumps({"value": value}).encode(),
+                headers={"Authorization": f"Bearer {CALLS_TOKEN}", "Content-Type": "application/json"},
+                method="POST",
+            )
+            assert urllib.request.urlopen(request).status == 201
+            time.sleep(interval + interval + 1)  # nobody asks meanwhile
+            assert json.loads(get(front + path)[2])["value"] == value
