@@ -25,8 +25,8 @@ CHROMIUM_ARGS = [
 class LiveServer:
     """A WSGI app on a real loopback HTTP server, in a thread, for the browser to load."""
 
-    def __init__(self, app):
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+    def __init__(self, app, port: int = 0):
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 

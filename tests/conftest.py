@@ -82,6 +82,20 @@ def every_status_app(make_app):
 
 
 @pytest.fixture(scope="session")
+def public_live_server(make_app):
+    """EVERY_STATUS on a real loopback server that knows its public address
+    (VOIPDOWN_PUBLIC_URL), as a service behind a shared cache must: its answers are public."""
+    from tests.servers import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = make_app(EVERY_STATUS, VOIPDOWN_RELOAD_INTERVAL=1, VOIPDOWN_PUBLIC_URL=url)
+    with LiveServer(app, port) as server:
+        app.config["LIVE_URL"] = server.url
+        yield server
+
+
+@pytest.fixture(scope="session")
 def live_server(every_status_app):
     with LiveServer(every_status_app) as server:
         every_status_app.config["LIVE_URL"] = server.url

@@ -24,7 +24,7 @@ COUNT_BEARING = [
 def client(make_app, write_timeline):
 
     path = write_timeline(EVERY_STATUS)
-    app = make_app(path, VOIPDOWN_RELOAD_INTERVAL=0)
+    app = make_app(path, VOIPDOWN_RELOAD_INTERVAL=0, VOIPDOWN_PUBLIC_URL="https://counter.example")
     app.config["TIMELINE_PATH"] = path
     return app.test_client()
 
@@ -115,3 +115,38 @@ def test_failures_are_not_stored(client, monkeypatch):
     monkeypatch.setattr(badges, "counter_badge", lambda *args: 1 / 0)
     response = client.get("/badge/ongoing.svg?lang=fr&color=teal")
     assert response.status_code == 500 and response.headers["Cache-Control"] == "no-store"
+
+
+HOST_BEARING = [
+    "/api/v1/counters/ongoing?lang=en",
+    "/embed/ongoing.js",
+    "/embed/ongoing/frame?lang=fr",
+    "/ongoing?lang=ar",
+    "/ongoing/feed.atom?lang=fr",
+    "/embed?lang=en",
+]
+"""Answers that write absolute addresses: of the request's own host, without VOIPDOWN_PUBLIC_URL."""
+
+
+@pytest.mark.parametrize("path", HOST_BEARING)
+def test_without_a_public_url_an_answer_holding_the_host_is_the_readers_alone(make_app, path):
+    """One request with `Host: evil.example` must not put that host's addresses into what a
+    shared cache gives every reader: such an answer is private, replayed or not."""
+    client = make_app(EVERY_STATUS, VOIPDOWN_RELOAD_INTERVAL=0).test_client()
+    for _ in range(2):  # drawn, then replayed
+        response = client.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 200, path
+        control = directives(response)
+        assert "private" in control and "public" not in control and "s-maxage" not in control, (path, control)
+        assert "Host" not in response.headers.get("Vary", "")
+    public = make_app(EVERY_STATUS, VOIPDOWN_RELOAD_INTERVAL=0, VOIPDOWN_PUBLIC_URL="https://counter.example")
+    answer = public.test_client().get(path, headers={"Host": "evil.example"})
+    assert "public" in directives(answer) and b"evil.example" not in answer.data, path
+
+
+def test_without_a_public_url_images_stay_public(make_app):
+    client = make_app(EVERY_STATUS, VOIPDOWN_RELOAD_INTERVAL=0).test_client()
+    for path in ("/badge/ongoing.svg?lang=ar", "/badge/ongoing.png", "/ongoing/share.png"):
+        assert "public" in directives(client.get(path, headers={"Host": "evil.example"})), path
+    health = client.get("/healthz").get_json()
+    assert health["public_url"].startswith("unset") and health["status"] == "ok"

@@ -6,9 +6,9 @@ from tests.servers import get, nginx_in_front
 
 
 @pytest.fixture(scope="module")
-def nginx(live_server, tmp_path_factory):
+def nginx(public_live_server, tmp_path_factory):
     run = tmp_path_factory.mktemp("nginx")
-    with nginx_in_front(live_server.url, run) as base:
+    with nginx_in_front(public_live_server.url, run) as base:
         yield base, run
 
 
@@ -96,3 +96,16 @@ def test_a_push_shows_through_nginx_within_its_lifetime_and_stale_while_revalida
             assert urllib.request.urlopen(request).status == 201
             time.sleep(interval + interval + 1)  # nobody asks meanwhile
             assert json.loads(get(front + path)[2])["value"] == value
+
+
+def test_a_forged_host_cannot_poison_the_documented_nginx(live_server, tmp_path):
+    """Without VOIPDOWN_PUBLIC_URL (the live server has none), through docs/deploy/nginx.conf,
+    whose cache key holds no host: the forger gets its own host's addresses, nobody else does."""
+    with nginx_in_front(live_server.url, tmp_path) as front:
+        for path in ("/embed/ongoing.js", "/api/v1/counters/ongoing?lang=en", "/ongoing?lang=fr", "/ongoing/feed.atom"):
+            forged = get(front + path, {"Host": "evil.example"})
+            assert forged[0] == 200 and b"evil.example" in forged[2], path  # the forger's own answer
+            for _ in range(3):
+                status, headers, body = get(front + path)
+                assert status == 200 and b"evil.example" not in body, path
+                assert headers.get("x-cache-status") != "HIT", path  # private: never stored

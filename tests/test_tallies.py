@@ -20,6 +20,8 @@ from voipdown.timeline import parse_timeline
 from voipdown.web.tally_answers import SETTLED
 
 UTC = dt.timezone.utc
+PUBLIC = "https://counter.example"
+"""A service behind a shared cache knows its address: its answers with links are public."""
 T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 PETITION = """
 [counters.shutdown.tallies.petition]
@@ -226,7 +228,7 @@ def store_of(app) -> TallyStore:
 
 
 def test_a_stored_sample_shows_within_half_a_second(make_app, tmp_path):
-    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"), VOIPDOWN_PUBLIC_URL=PUBLIC)
     client = app.test_client()
     path = "/api/v1/counters/shutdown/tallies/calls?lang=en"
     first = client.get(path)
@@ -296,7 +298,7 @@ def test_the_reader_trusts_a_version_for_its_ttl_only_and_never_after_its_own_wr
 def test_while_the_store_is_down_answers_say_so_and_live_a_moment(make_app):
     redis = RedisServer().start()
     try:
-        app = make_app(ONGOING, VOIPDOWN_REDIS_URL=redis.url)
+        app = make_app(ONGOING, VOIPDOWN_REDIS_URL=redis.url, VOIPDOWN_PUBLIC_URL=PUBLIC)
         client = app.test_client()
         store_of(app).add("shutdown", "calls", samples((ms(0), 40), (ms(1), 46)))
         path = "/api/v1/counters/shutdown/tallies/calls?lang=en"
@@ -387,7 +389,7 @@ def test_the_campaign_page_shows_its_tallies_with_their_caveats(make_app):
 
 
 def test_a_tally_page_pages_its_samples_newest_first(make_app, tmp_path):
-    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"), VOIPDOWN_PUBLIC_URL=PUBLIC)
     store_of(app).add("shutdown", "calls", samples(*((ms(n), 100 + n) for n in range(120))))
     client = app.test_client()
     first = client.get("/shutdown/tallies/calls?lang=en")
@@ -408,7 +410,7 @@ def test_a_tally_page_pages_its_samples_newest_first(make_app, tmp_path):
 
 
 def test_a_page_with_an_open_tally_lives_no_longer_than_its_interval(make_app):
-    client = make_app(ONGOING).test_client()
+    client = make_app(ONGOING, VOIPDOWN_PUBLIC_URL=PUBLIC).test_client()
     page = client.get("/shutdown")
     assert page.headers["Cache-Control"].startswith("public, max-age=")
     seconds = int(page.headers["Cache-Control"].split("max-age=")[1].split(",")[0])

@@ -14,11 +14,11 @@ VARNISHSTAT = shutil.which("varnishstat") or "/usr/bin/varnishstat"
 
 
 @pytest.fixture(scope="module")
-def varnish(live_server, tmp_path_factory):
+def varnish(public_live_server, tmp_path_factory):
     assert os.path.exists(VARNISHD), "varnish is missing: scripts/system-packages --test installs it"
     work = tmp_path_factory.mktemp("varnish")
     port = free_port()
-    backend = live_server.url.removeprefix("http://")
+    backend = public_live_server.url.removeprefix("http://")
     jail = [] if os.geteuid() == 0 else ["-j", "none"]
     command = [VARNISHD, "-F", "-a", f"127.0.0.1:{port}", "-b", backend, "-n", str(work / "n"), "-s", "malloc,64m"]
     process = subprocess.Popen(command + jail, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

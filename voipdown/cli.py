@@ -211,6 +211,12 @@ def serve(host: str, port: int, workers: int) -> None:
     from voipdown.server import AddressTaken, run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not os.environ.get(PREFIX + "PUBLIC_URL"):
+        logging.getLogger("voipdown").warning(
+            "VOIPDOWN_PUBLIC_URL is not set: answers holding the request's own address are private,"
+            " so no shared cache (nginx, a CDN) keeps them and a forged Host cannot reach another reader;"
+            " behind a shared cache, set it to the service's public address"
+        )
     try:
         run(host=host, port=port, workers=workers)
     except TimelineError as error:

@@ -75,7 +75,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     def headers_of_the_kind(response):
         """The security headers of the route's kind, the body compressed as the client accepts,
         and Vary on what chose the answer."""
-        origin = (settings.public_url or request.host_url).rstrip("/")
+        origin = (settings.public_url or request.host_url).rstrip("/")  # the builder's CSP: its links too
         response = vary(
             compress(secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method))
         )

@@ -70,8 +70,23 @@ def lifetime(count: Count, instant: dt.datetime) -> int:
     return lifetime_until(count.next_change, instant)
 
 
-def cache_control(seconds: int, stale: int = STALE_WHILE_REVALIDATE) -> str:
+def cache_control(seconds: int, stale: int = STALE_WHILE_REVALIDATE, private: bool = False) -> str:
+    if private:  # the reader's own cache only (see `private_copy`)
+        return f"private, max-age={seconds}, stale-while-revalidate={stale}"
     return f"public, max-age={seconds}, s-maxage={seconds}, stale-while-revalidate={stale}"
+
+
+def private_copy(response: Response) -> Response:
+    """An answer that holds the request's own Host (its absolute addresses, without
+    VOIPDOWN_PUBLIC_URL) is kept by the reader's browser, never by a shared cache: one request
+    with `Host: evil.example` would otherwise put that host's addresses into every reader's
+    embed script, through any cache whose key has no host (the documented nginx's has none)."""
+    control = response.headers.get("Cache-Control", "")
+    if control.startswith("public"):
+        parts = [part.strip() for part in control.split(",")]
+        kept = ["private", *(part for part in parts[1:] if not part.startswith("s-maxage"))]
+        response.headers["Cache-Control"] = ", ".join(kept)
+    return response
 
 
 def cache_for(response: Response, seconds: int, stale: int = STALE_WHILE_REVALIDATE) -> Response:

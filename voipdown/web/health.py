@@ -13,6 +13,12 @@ from voipdown.zones import database_version
 blueprint = Blueprint("health", __name__)
 
 
+NO_PUBLIC_URL = (
+    "unset: answers that hold the request's own address (scripts, pages, feeds, JSON links) are private,"
+    " kept by no shared cache; behind nginx or a CDN set VOIPDOWN_PUBLIC_URL"
+)
+
+
 @blueprint.get("/healthz")
 def healthz():
     state = service()
@@ -43,6 +49,7 @@ def healthz():
     if tally_error:
         body["tallies_error"] = tally_error
         body["status"] = "degraded"
+    body["public_url"] = state.settings.public_url or NO_PUBLIC_URL
     body["cache"] = "error" if cache_error else ("redis" if state.settings.redis_url else "memory")
     if cache_error:
         body["cache_error"] = cache_error

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import url_for
 
 from voipdown.embed_code import Links
+from voipdown.web.negotiation import negotiated
 from voipdown.web.state import service
 
 
@@ -12,6 +13,7 @@ def absolute(endpoint: str, **values) -> str:
     public = service().settings.public_url
     if public:
         return public + url_for(endpoint, **values)
+    negotiated("Host")  # the request's host is in the answer now: it is the reader's alone
     return url_for(endpoint, _external=True, **values)
 
 

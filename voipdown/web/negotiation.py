@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from voipdown.languages import SUPPORTED
+from voipdown.web.freshness import private_copy
 
 NEGOTIATED_KEY = "voipdown.negotiated"
 
@@ -28,7 +29,11 @@ def accepted_language(default: str) -> str:
 
 
 def vary(response: Response) -> Response:
-    """Add to `Vary` the headers this request's answer was chosen by."""
-    for header in sorted(request.environ.get(NEGOTIATED_KEY, ())):
+    """Add to `Vary` the headers this request's answer was chosen by; an answer the Host
+    header wrote into is the reader's alone (freshness.private_copy), not varied on."""
+    chosen = request.environ.get(NEGOTIATED_KEY, set())
+    for header in sorted(chosen - {"Host"}):
         response.vary.add(header)
+    if "Host" in chosen:
+        private_copy(response)
     return response

@@ -75,6 +75,8 @@ class Entry:
     write_stamp: int = 0
     """The tally reader's write stamp when it was drawn: a brief answer is not served once
     this worker has written to a tally since (it may not show the write)."""
+    private: bool = False
+    """Its Cache-Control was private (it holds the request's host): replayed private."""
 
     def serves(self, version: str, instant: dt.datetime, write_stamp: int) -> bool:
         """Whether this answer is the right one at `instant` for timeline `version`."""
@@ -243,7 +245,7 @@ class Replay:
             return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [entry.body]
         control = (
             "Cache-Control",
-            cache_control(lifetime_until(entry.next_change, instant), entry.stale_while_revalidate),
+            cache_control(lifetime_until(entry.next_change, instant), entry.stale_while_revalidate, entry.private),
         )
         if client_has(environ, entry.etag, entry.last_modified):
             start_response("304 Not Modified", not_modified_headers(entry.headers) + [control])
@@ -267,6 +269,9 @@ def _entry(
     """What is kept of a 200 answer: all but its Date and (unless it is brief) its Cache-Control,
     recomputed at each replay."""
     dropped = ("date",) if terms.brief else ("cache-control", "date")
+    private = any(
+        name.lower() == "cache-control" and value.startswith("private") for name, value in captured["headers"]
+    )
     headers = tuple((name, value) for name, value in captured["headers"] if name.lower() not in dropped)
     etag = next((value for name, value in headers if name.lower() == "etag"), None)
     modified = next((value for name, value in headers if name.lower() == "last-modified"), None)
@@ -283,4 +288,5 @@ def _entry(
         valid_from,
         terms.brief,
         write_stamp,
+        private,
     )

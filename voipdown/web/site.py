@@ -41,6 +41,7 @@ from voipdown.timeline import PARTICIPANT_KINDS
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import cache_for, conditional, count_response
 from voipdown.web.links import absolute, counter_links
+from voipdown.web.negotiation import negotiated
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import served, service
@@ -258,6 +259,11 @@ def counter_feed(slug: str):
     return _feed(resolve("site.counter_feed", slug))
 
 
+def _request_host() -> str:
+    negotiated("Host")
+    return request.host.split(":")[0]
+
+
 def _feed(asked) -> Response:
     counter, lang = asked.counter, asked.lang
     body = atom_feed(
@@ -266,7 +272,7 @@ def _feed(asked) -> Response:
         lang,
         self_url=absolute("site.counter_feed", slug=counter.slug, lang=lang),
         page_url=absolute("site.counter_page", slug=counter.slug, lang=lang),
-        authority=feed_authority(counter, service().settings.public_url) or request.host.split(":")[0],
+        authority=feed_authority(counter, service().settings.public_url) or _request_host(),
     )
     response = Response(body, content_type="application/atom+xml; charset=utf-8")
     return count_response(response, asked)
