@@ -31,6 +31,7 @@ EXTREMES = [
     "1e3",
     "0x10",
     "\x00",
+    "<b>probe</b>",
 ]
 """Values that reached int() or fromisoformat() and raised, or could have."""
 
@@ -75,7 +76,7 @@ def check(response, name: str, endpoint: str, value: str) -> None:
     if response.status_code == 400 and response.is_json:
         error = response.get_json()["error"]
         assert (error["code"], error["parameter"]) == ("bad_parameter", name), error
-    if response.status_code == 400 and len(value.strip()) > 2:
+    if response.status_code == 400 and len(value) >= 12:  # shorter ones may be in our own words
         assert value not in response.get_data(as_text=True), value  # what was sent is never said back
 
 
@@ -90,7 +91,13 @@ def test_the_values_that_broke_them(client, caplog, name, endpoint, value):
 
 
 @pytest.mark.parametrize("name, endpoint", CASES)
-@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(value=st.one_of(st.text(max_size=40), st.integers().map(str), st.datetimes().map(lambda d: d.isoformat() + "Z")))
 @example(value="2026-11-23T12:00:00+14:00")
 def test_whatever_hypothesis_makes(client, name, endpoint, value):

@@ -652,3 +652,106 @@ def test_a_write_the_disk_refuses_is_a_503_said_plainly_until_one_succeeds(tmp_p
     assert lines[2].startswith("after: ok"), lines
     kept = int(lines[2].split()[-1])
     assert (kept - 2) % 1_000 == 0  # every batch whole or not at all: the first sample, whole batches, the last
+
+
+def test_slow_pushers_hold_a_few_threads_and_reads_go_on(tmp_path):
+    """Eight pushers with the token that send their body a byte a second (a bad mobile link)
+    held every thread of both workers: counts and badges timed out for as long as they stayed.
+    Now a push reads its body in one of two write slots per worker, a push that finds none
+    gets 503 with Retry-After within half a second, and reads keep their threads."""
+    import socket
+
+    from tests.servers import get
+
+    with serving(server_env(tmp_path), workers=2) as (base, _):
+        host, port = base.removeprefix("http://").split(":")
+        body = json.dumps({"value": 5}).encode().ljust(60)
+        head = (
+            f"POST {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {CALLS_TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        slow = []
+        for _ in range(8):
+            connection = socket.create_connection((host, int(port)), timeout=10)
+            connection.sendall(head + body[:1])
+            slow.append(connection)
+        stop = threading.Event()
+
+        def trickle():
+            sent = 1
+            while not stop.wait(1.0) and sent < len(body):
+                for connection in slow:
+                    try:
+                        connection.sendall(body[sent : sent + 1])
+                    except OSError:
+                        pass
+                sent += 1
+
+        feeder = threading.Thread(target=trickle)
+        feeder.start()
+        try:
+            time.sleep(1.0)  # every slow pusher has reached a worker
+            timings = []
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                began = time.monotonic()
+                status, _, _ = get(base + "/badge/shutdown.svg?lang=ar", timeout=5)
+                timings.append(time.monotonic() - began)
+                assert status == 200
+            assert max(timings) < 1.0, sorted(timings)[-5:]
+            busy = [b"503" in connection.recv(200) for connection in slow if _answered(connection)]
+            assert busy and all(busy), busy  # those that found no slot were told at once
+        finally:
+            stop.set()
+            feeder.join()
+            for connection in slow:
+                connection.close()
+
+
+def _answered(connection) -> bool:
+    """Whether an answer waits on `connection` already (without blocking)."""
+    import select
+
+    return bool(select.select([connection], [], [], 0)[0])
+
+
+def test_a_locked_store_makes_pushes_wait_briefly_and_never_slows_reads(tmp_path):
+    """Another process holding the store's write lock (a backup, the sqlite3 shell) while
+    eight pushers push: a push waits at most the store's lock wait in a write slot, or half a
+    second for a slot, then 503 with Retry-After; a badge answers at its usual pace meanwhile."""
+    import sqlite3
+
+    from tests.servers import get
+    from voipdown.tallies.store.sqlite import LOCK_WAIT
+
+    env = server_env(tmp_path)
+    with serving(env, workers=2) as (base, _):
+        assert post(base, 1)[0] == 201  # the file exists, with its tables
+        holder = sqlite3.connect(env["VOIPDOWN_TALLY_STORE"], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        answers: list[tuple[int, float]] = []
+
+        def pusher(n: int) -> None:
+            began = time.monotonic()
+            status, headers = post(base, 100 + n)
+            answers.append((status, time.monotonic() - began, headers.get("Retry-After")))
+
+        pushers = [threading.Thread(target=pusher, args=(n,)) for n in range(8)]
+        try:
+            for thread in pushers:
+                thread.start()
+            time.sleep(0.3)
+            timings = []
+            for _ in range(30):
+                began = time.monotonic()
+                assert get(base + "/badge/shutdown.svg?lang=fr", timeout=5)[0] == 200
+                timings.append(time.monotonic() - began)
+            for thread in pushers:
+                thread.join()
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert max(timings) < 1.0, sorted(timings)[-5:]
+        assert len(answers) == 8 and all(status == 503 and retry == "5" for status, _, retry in answers), answers
+        assert max(seconds for _, seconds, _ in answers) < LOCK_WAIT + 1.5, answers
+        assert post(base, 200)[0] == 201  # the lock gone, pushes go through again

@@ -14,6 +14,8 @@ import socket
 from granian import Granian
 from granian.constants import Interfaces
 
+from voipdown.web.state import WORKER_THREADS
+
 
 class AddressTaken(OSError):
     """Something already listens on the address: another `voipdown serve` or anything else."""
@@ -49,7 +51,7 @@ def run(host: str, port: int, workers: int) -> None:
         port=port,
         interface=Interfaces.WSGI,
         workers=workers,
-        blocking_threads=4,
+        blocking_threads=WORKER_THREADS,
         websockets=False,
         log_access=False,
         respawn_failed_workers=True,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from flask import current_app, request
 
@@ -12,6 +13,11 @@ from voipdown.settings import Settings
 from voipdown.tallies.reader import TallyReader
 from voipdown.timeline import Timeline
 from voipdown.timeline_source import Served, TimelineSource
+
+WORKER_THREADS = 4
+"""Threads of each `voipdown serve` worker (granian's blocking threads; voipdown/server.py)."""
+WRITE_SLOTS = 2
+"""Of them, at most this many write at once: a slow pusher or a locked store holds no more."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,9 @@ class ServiceState:
     """Discovery of participating sites; None when VOIPDOWN_DISCOVERY is off."""
     tallies: TallyReader | None = None
     """This worker's view of the tally store (kept whatever VOIPDOWN_DISCOVERY says): SQLite, or Redis."""
+    write_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(WRITE_SLOTS))
+    """Threads of this worker that may be writing at once (reading a push's body, waiting for
+    the store): the others are left to reads, however slow the pushers or locked the store."""
 
 
 def service() -> ServiceState:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
@@ -38,6 +39,7 @@ from voipdown.web.bodies import read_body
 from voipdown.web.errors import Refusal
 from voipdown.web.links import absolute
 from voipdown.web.resolver import Asked, resolve
+from voipdown.web.state import service
 from voipdown.web.tally_answers import asked_tally, reader, tally_answer
 
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
@@ -105,6 +107,27 @@ def _store_failed(error: Exception) -> Refusal:
     )
 
 
+WRITE_SLOT_WAIT = 0.5
+"""Seconds a write waits for one of its worker's write slots before a 503 with Retry-After."""
+
+
+@contextmanager
+def _write_slot():
+    """One of this worker's few write slots (state.WRITE_SLOTS), or a 503: reads keep the rest."""
+    slots = service().write_slots
+    if not slots.acquire(timeout=WRITE_SLOT_WAIT):
+        raise Refusal(
+            503,
+            "busy",
+            "Too many writes are in progress on this server; try again.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 @blueprint.post("/counters/<slug>/tallies/<name>/samples")
 def push_samples(slug: str, name: str):
     asked, tally = _writable(slug, name, "tallies.push_samples")
@@ -113,9 +136,18 @@ def push_samples(slug: str, name: str):
         raise Refusal(415, "unsupported_media_type", "Send application/json or text/csv.")
     if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
         raise Refusal(415, "unsupported_media_type", "Send the body as it is, without a Content-Encoding.")
-    too_large = Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
     if (request.content_length or 0) > MAX_BYTES:
-        raise too_large
+        raise _too_large()
+    with _write_slot():  # the body is read, and the store written, in one of the worker's few write slots
+        return _push(asked, tally, parse)
+
+
+def _too_large() -> Refusal:
+    return Refusal(413, "too_large", f"At most {MAX_BYTES // 1024} KiB and {MAX_SAMPLES:,} samples a request.")
+
+
+def _push(asked: Asked, tally: Tally, parse) -> Response:
+    too_large = _too_large()
     data = read_body(MAX_BYTES)  # however the length was announced, no more is read
     if len(data) > MAX_BYTES:
         raise too_large
@@ -148,6 +180,11 @@ def push_samples(slug: str, name: str):
 @blueprint.delete("/counters/<slug>/tallies/<name>/samples")
 def delete_sample(slug: str, name: str):
     asked, tally = _writable(slug, name, "tallies.delete_sample")
+    with _write_slot():
+        return _delete(asked, tally)
+
+
+def _delete(asked: Asked, tally: Tally) -> Response:
     try:
         (sample,) = checked(tally, [Sent(0, asked.value("at") or "", 0)], now())
     except BadSample as error:

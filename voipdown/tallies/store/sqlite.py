@@ -157,10 +157,23 @@ class SqliteTallyStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """This process's write turn, then the file's write lock, both within LOCK_WAIT of
+        asking; then a transaction, committed on leaving (see `_write`)."""
+        deadline = time.monotonic() + LOCK_WAIT
+        if not self._writing.acquire(timeout=LOCK_WAIT):
+            raise StoreUnavailable(f"the tally store is busy: another write of this worker took over {LOCK_WAIT:g} s")
+        try:
+            with self._write(deadline) as connection:
+                yield connection
+        finally:
+            self._writing.release()
+
+    @contextmanager
+    def _write(self, deadline: float) -> Iterator[sqlite3.Connection]:
         """A write transaction, committed on leaving, rolled back on any error (a failed COMMIT
         may have ended it already: that rollback's own error would hide the first)."""
         connection = self._connection()
-        self._begin_immediate(connection)
+        self._begin_immediate(connection, deadline)
         try:
             yield connection
             connection.execute("COMMIT")
@@ -174,12 +187,11 @@ class SqliteTallyStore:
         self._write_failure = None
 
     @staticmethod
-    def _begin_immediate(connection: sqlite3.Connection) -> None:
+    def _begin_immediate(connection: sqlite3.Connection, deadline: float) -> None:
         """Take the file's write lock, asking again every half millisecond while another process
         holds it (for as long as SQLite's own wait would): SQLite's busy wait sleeps in steps of
         up to 100 ms, so under a steady stream of pushes from two workers a push of one could
         wait behind dozens of the other's."""
-        deadline = time.monotonic() + LOCK_WAIT
         connection.execute("PRAGMA busy_timeout = 0")
         try:
             while True:
@@ -187,8 +199,13 @@ class SqliteTallyStore:
                     connection.execute("BEGIN IMMEDIATE")
                     return
                 except sqlite3.OperationalError as error:
-                    if "locked" not in str(error) or time.monotonic() > deadline:
+                    if "locked" not in str(error):
                         raise
+                    if time.monotonic() > deadline:
+                        raise StoreUnavailable(
+                            f"the tally store file is locked by another process (a backup, the sqlite3 shell,"
+                            f" another service?) for over {LOCK_WAIT:g} s"
+                        ) from None
                 time.sleep(LOCK_RETRY)
         finally:
             connection.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT * 1000)}")
@@ -205,7 +222,7 @@ class SqliteTallyStore:
                 connection.execute("COMMIT")
 
     def add(self, counter: str, tally: str, samples: Sequence[StoredSample]) -> Stored:
-        with unavailable_on(*SQLITE_ERRORS), self._writing, self._transaction() as connection:
+        with unavailable_on(*SQLITE_ERRORS), self._transaction() as connection:
             accepted = duplicates = 0
             seen: dict[int, int] = {}
             for index, sample in enumerate(samples):
@@ -234,7 +251,7 @@ class SqliteTallyStore:
         return Stored(accepted, duplicates)
 
     def remove(self, counter: str, tally: str, at_ms: int) -> bool:
-        with unavailable_on(*SQLITE_ERRORS), self._writing, self._transaction() as connection:
+        with unavailable_on(*SQLITE_ERRORS), self._transaction() as connection:
             removed = connection.execute(
                 f"DELETE FROM samples WHERE {_TALLY} AND at_ms = ?", (counter, tally, at_ms)
             ).rowcount
