@@ -43,17 +43,18 @@ class TallyFreshness:
     stale: int
     """stale-while-revalidate."""
     modified: dt.datetime
-    store_answered: bool
 
 
-def freshness(readings: Sequence[TallyReading], tallies: Sequence[Tally], timeline_modified: dt.datetime):
+def freshness(
+    readings: Sequence[TallyReading], tallies: Sequence[Tally], timeline_modified: dt.datetime
+) -> TallyFreshness:
     """The one cache decision of a tally answer drawn from `readings` of `tallies`."""
     lifetime = min([MAX_LIFETIME, *(tally.interval for tally in tallies if not tally.closed)])
     answered = all(reading.store_answered for reading in readings)
     changes = [reading.changed for reading in readings if reading.changed is not None]
     if not answered:
         lifetime = min(lifetime, UNAVAILABLE_LIFETIME)
-    return TallyFreshness(lifetime, lifetime, max([timeline_modified, *changes]), answered)
+    return TallyFreshness(lifetime, lifetime, max([timeline_modified, *changes]))
 
 
 def reader() -> TallyReader:
