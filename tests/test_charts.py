@@ -276,3 +276,20 @@ def test_chromium_draws_the_svg_as_we_draw_the_png(browser, bundled_live, lang):
         if size == "large" and os.environ.get("VOIPDOWN_UPDATE_DOCS"):
             shot.save(DOCS / f"chart-{lang}.png")
     context.close()
+
+
+def test_a_chart_kept_for_its_version_reads_no_sample(served, monkeypatch):
+    """A tally of many samples: once drawn for this store version, its chart is answered from
+    the kept drawing in every language and size asked before, without reading the samples."""
+    app, store = served
+    store.add("shutdown", "calls", [StoredSample(to_ms(T0) + n * 60_000, n) for n in range(20_000)])
+    client = app.test_client()
+    paths = ["/chart/shutdown/calls.svg?lang=ar", "/chart/shutdown/calls.png?lang=fr&size=large"]
+    with pinned_clock(dt.datetime.now(UTC) + dt.timedelta(seconds=1)):
+        first = [client.get(path).data for path in paths]
+    reads = []
+    window = store.window
+    monkeypatch.setattr(store, "window", lambda *args: reads.append(args) or window(*args))
+    with pinned_clock(dt.datetime.now(UTC) + dt.timedelta(seconds=3)):  # past the brief replay
+        again = [client.get(path).data for path in paths]
+    assert again == first and reads == []

@@ -489,3 +489,26 @@ def test_every_page_is_the_whole_series_newest_first_cut_in_pages(store, size):
         assert list(reading.points) == whole[(number - 1) * size : number * size], number
     assert reader.page(tally, pages + 1, size).points == ()
     assert reading.count == reader.summary(tally, T0).summary.samples == len(whole)  # the hidden one not counted
+
+
+def test_a_timeline_edit_shows_in_every_tally_answer_without_a_push(make_app, tmp_path):
+    """The reader remembers its readings per store version; the timeline's own samples are part
+    of them, so an edit of those (a corrected historical figure) must show at once too."""
+    from tests.timelines import rewrite
+
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    store_of(app).add("shutdown", "calls", samples((ms(0), 40)))
+    client = app.test_client()
+    paths = {
+        "json": "/api/v1/counters/shutdown/tallies/calls?lang=en",
+        "samples": "/api/v1/counters/shutdown/tallies/calls/samples",
+        "page": "/shutdown/tallies/calls?lang=en",
+    }
+    before = {name: client.get(path) for name, path in paths.items()}
+    assert before["json"].get_json()["samples"] == 2 and b"Campaign newsletter" in before["page"].data
+    rewrite(app.config["TIMELINE_PATH"], ONGOING.replace("value = 12\n", "value = 15\n"))
+    with pinned_clock(later(1)):  # past the half second a tally answer is replayed
+        after = {name: client.get(path) for name, path in paths.items()}
+    assert after["json"].get_json()["change"] == 40 - 15
+    assert [s["value"] for s in after["samples"].get_json()["samples"]][:1] == [15]
+    assert b">15<" in after["page"].data and b">12<" not in after["page"].data

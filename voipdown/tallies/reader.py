@@ -74,6 +74,15 @@ class TallyReading:
         return latest.value if latest else None
 
 
+@dataclass(frozen=True)
+class TallyStream:
+    """A window too long to hold: how far to trust it, and its points as they are read."""
+
+    reading: TallyReading
+    """Its version, last change and whether the store answered (no points: they follow)."""
+    points: Iterator[Point]
+
+
 class TallyReader:
     def __init__(
         self, store: TallyStore, *, clock: Callable[[], float] | None = None, version_ttl: float = VERSION_TTL
@@ -124,6 +133,12 @@ class TallyReader:
 
     # Readings.
 
+    def state(self, tally: Tally) -> TallyReading:
+        """The tally's version, last change and count, and whether the store answered, without
+        its points: for an answer kept elsewhere by version (a chart), read only when drawn.
+        It is the summary's reading (remembered per version) without its figures."""
+        return replace(self.summary(tally, now()), points=(), summary=None)
+
     def _read(
         self,
         tally: Tally,
@@ -131,9 +146,10 @@ class TallyReader:
         read: Callable[[Seen], TallyReading],
         offline: Callable[[], tuple[Point, ...]],
     ) -> TallyReading:
-        """`read(seen)` again only when the tally's version moved; while the store fails, the
-        last reading of the same query, else `offline()`: the timeline's samples alone."""
-        key = (tally.key, query)
+        """`read(seen)` again only when the tally's version moved (or the timeline's own samples
+        did: a reading holds them too); while the store fails, the last reading of the same
+        query, else `offline()`: the timeline's samples alone."""
+        key = (tally.key, tally.samples, tally.timezone, query)
         last = self._memo.get(key)
         seen = self.seen(tally)
         if seen is not None and last is not None and last.version == seen.version:
@@ -171,8 +187,8 @@ class TallyReader:
             timeline = timeline_points(tally)
             reference = to_ms(timeline[-1].instant) if timeline else None
             stored = self.store.summary(*tally.key, windows, reference)
-            hidden = len(self._hidden(tally, timeline)) if stored.count else 0
-            summary = figures(replace(stored, count=stored.count - hidden))
+            hidden = self._hidden(tally, timeline) if stored.count else set()
+            summary = figures(replace(stored, count=stored.count - len(hidden)))
             return TallyReading(_ends(summary), summary.samples, seen.version, seen.changed, True, summary)
 
         def offline() -> Summary:
@@ -187,12 +203,13 @@ class TallyReader:
 
     def window(self, tally: Tally, since: dt.datetime | None, until: dt.datetime | None) -> TallyReading:
         """Every sample of the series with since <= instant <= until (None: no bound), oldest first."""
-        timeline = [p for p in timeline_points(tally) if _inside(p, since, until)]
+        every = timeline_points(tally)
+        timeline = [p for p in every if _inside(p, since, until)]
 
         def read(seen: Seen) -> TallyReading:
             rows = self.store.window(*tally.key, _since_ms(since), _until_ms(until), WINDOW_ALL)
             points = merged(tally, rows, timeline)
-            count = len(tally.samples) + seen.samples - len(self._hidden(tally, timeline_points(tally)))
+            count = _series_count(seen, every, self._hidden(tally, every))
             return TallyReading(tuple(points), count, seen.version, seen.changed, True)
 
         return self._read(tally, ("window", since, until), read, lambda: tuple(timeline))
@@ -225,16 +242,25 @@ class TallyReader:
                 newer_hidden = sum(h > point.instant for h in hidden)
                 ranked.append((len(timeline) - 1 - index + newer_stored - newer_hidden, point))
             chosen = sorted((p for rank, p in ranked if offset <= rank < offset + size), key=lambda p: p.instant)
-            count = len(timeline) + seen.samples - len(hidden)
+            count = _series_count(seen, timeline, hidden)
             return TallyReading(tuple(reversed(chosen)), count, seen.version, seen.changed, True)
 
         return self._read(tally, ("page", number, size), read, lambda: tuple(timeline[::-1][offset : offset + size]))
 
-    def stream(self, tally: Tally, since: dt.datetime | None, until: dt.datetime | None) -> Iterator[Point]:
-        """The window's samples, oldest first, read from the store in chunks as they are sent
-        (a CSV of any size in bounded memory); StoreUnavailable before the first is raised at once."""
-        timeline = [p for p in timeline_points(tally) if _inside(p, since, until)]
-        first = self.store.window(*tally.key, _since_ms(since), _until_ms(until), STREAM_CHUNK)
+    def stream(self, tally: Tally, since: dt.datetime | None, until: dt.datetime | None) -> TallyStream:
+        """The window's samples, oldest first, read from the store in chunks as they are taken
+        (a CSV of any size in bounded memory); while the store fails, the window's reading
+        (the timeline's samples and the last this worker saw), said so."""
+        every = timeline_points(tally)
+        timeline = [p for p in every if _inside(p, since, until)]
+        seen = self.seen(tally)
+        try:
+            first = self.store.window(*tally.key, _since_ms(since), _until_ms(until), STREAM_CHUNK) if seen else None
+        except StoreUnavailable:
+            first = None
+        if seen is None or first is None:
+            fallback = self.window(tally, since, until)
+            return TallyStream(replace(fallback, points=()), iter(fallback.points))
 
         def chunks():
             rows, pending = first, list(timeline)
@@ -254,13 +280,19 @@ class TallyReader:
                     return
                 rows = self.store.window(*tally.key, last + 1, _until_ms(until), STREAM_CHUNK)
 
-        return chunks()
+        count = _series_count(seen, every, self._hidden(tally, every))
+        return TallyStream(TallyReading((), count, seen.version, seen.changed, True), chunks())
 
 
 def _wall_seconds() -> float:
     """The service's one wall clock (voipdown/clock.py), so that a test that travels it, or
     pins it, moves the reader's memo too; a clock set back never extends it."""
     return now().timestamp()
+
+
+def _series_count(seen: Seen, timeline: list[Point], hidden: set[dt.datetime]) -> int:
+    """How many samples the series holds: the timeline's and the stored ones, less those hidden."""
+    return len(timeline) + seen.samples - len(hidden)
 
 
 def _ends(summary: Summary) -> tuple[Point, ...]:

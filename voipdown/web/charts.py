@@ -42,10 +42,10 @@ def chart(slug: str, file: str):
         raise Refusal(503, "no_font", "No font to draw the chart with.", asked.lang, asked.values)
     size = asked.value("size", DEFAULT_SIZE)
     scale = int(asked.value("scale", DEFAULT_SCALE))
-    reading = reader().window(tally, None, None)
+    state = reader().state(tally)
 
-    def draw() -> bytes:
-        layout = tally_chart(font, asked.counter, tally, reading.points, asked.lang, size)
+    def draw(points) -> bytes:
+        layout = tally_chart(font, asked.counter, tally, points, asked.lang, size)
         try:
             return (
                 render_chart_svg(layout, font).encode("utf-8")
@@ -56,12 +56,14 @@ def chart(slug: str, file: str):
             log.exception("chart %s/%s failed", asked.counter.slug, file)
             raise Refusal(500, "internal_error", "The chart could not be drawn.", asked.lang, asked.values) from None
 
-    if not reading.store_answered:  # drawn from what this worker last saw, not kept
-        body = draw()
-    else:
+    if not state.store_answered:  # drawn from what this worker last saw, not kept
+        reading = reader().window(tally, None, None)
+        body = draw(reading.points)
+    else:  # the samples are read only to draw: a chart kept for this version costs no read
+        reading = state
         key = (
             f"chart:{fmt}:{asked.counter.slug}:{tally.name}:{asked.lang}:{size}:{scale if fmt == 'png' else ''}"
-            f":{reading.version}:{asked.timeline.version}"
+            f":{state.version}:{asked.timeline.version}"
         )
-        body = cached(key, draw, DAY_SECONDS)
+        body = cached(key, lambda: draw(reader().window(tally, None, None).points), DAY_SECONDS)
     return tally_answer(Response(body, content_type=CONTENT_TYPES[fmt]), [reading], tally)

@@ -231,34 +231,31 @@ def samples_csv(slug: str, name: str):
     store in chunks (a tally of any size in bounded memory)."""
     asked, tally = asked_tally(slug, name, "tallies.samples_csv")
     since, until = asked.instant_value("since"), asked.instant_value("until")
-    seen = reader().seen(tally)
-    try:
-        points = reader().stream(tally, since, until) if seen is not None else None
-    except StoreUnavailable:
-        points = None
-    if points is None:  # the store is down: the timeline's samples and the last this worker saw
-        reading = reader().window(tally, since, until)
-        points = iter(reading.points)
+    stream = reader().stream(tally, since, until)
+    chunks = _csv_chunks(stream.points)
+    head = next(chunks)
+    if len(head) < STREAM_CHUNK:  # the whole answer in hand: sent as any other (compressed, its own ETag)
+        response = Response("at,value\n" + "".join(head), content_type="text/csv; charset=utf-8")
     else:
-        reading = TallyReading((), 0, seen.version, seen.changed, True)
-    head = list(itertools.islice(points, STREAM_CHUNK))
-    lines = itertools.chain(["at,value\n"], (f"{shown(point.at)},{point.value}\n" for point in head))
-    if len(head) < STREAM_CHUNK:
-        response = Response("".join(lines), content_type="text/csv; charset=utf-8")
-    else:
-        chunks = itertools.chain(["".join(lines)], _csv_chunks(points))
-        response = Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8")
+        lines = itertools.chain(["at,value\n", "".join(head)], ("".join(chunk) for chunk in chunks))
+        response = Response(stream_with_context(lines), content_type="text/csv; charset=utf-8")
         # Its bytes follow from the store's version, the timeline's and the window: so does its ETag.
-        key = f"{reading.version}|{asked.timeline.version}|{'/'.join(tally.key)}|{since}|{until}"
+        key = f"{stream.reading.version}|{asked.timeline.version}|{'/'.join(tally.key)}|{since}|{until}"
         response.set_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
     response.headers["Content-Disposition"] = f'attachment; filename="{asked.counter.slug}-{tally.name}.csv"'
-    return tally_answer(response, [reading], tally)
+    return tally_answer(response, [stream.reading], tally)
 
 
 def _csv_chunks(points):
-    """CSV lines, STREAM_CHUNK to a write (a write a line would cost more than the lines)."""
-    while chunk := list(itertools.islice(points, STREAM_CHUNK)):
-        yield "".join(f"{shown(point.at)},{point.value}\n" for point in chunk)
+    """Lists of CSV lines, STREAM_CHUNK at a time (a write a line would cost more than the
+    lines); the first may be empty, none after it is."""
+
+    def chunk() -> list[str]:
+        return [f"{shown(point.at)},{point.value}\n" for point in itertools.islice(points, STREAM_CHUNK)]
+
+    yield chunk()
+    while lines := chunk():
+        yield lines
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/shields.json")
