@@ -92,3 +92,28 @@ def test_the_store_is_bounded(app, monkeypatch):
     for n in range(40):
         client.get("/badge/ended.svg", headers={"Accept-Language": f"x-junk-{n}"})
     assert len(app.extensions["voipdown_replay"]) == 10
+
+
+@pytest.mark.parametrize(
+    "path, unread, read",
+    [
+        ("/badge/ongoing.svg", "theme", "style=plastic"),  # ours, but the badge's route does not read it
+        ("/badge/ongoing.svg", "position", "lang=fr"),
+        ("/embed/ongoing.js", "lang", None),  # the script reads no parameter at all
+        ("/api/v1/counters/ongoing", "size", "lang=ar"),
+    ],
+)
+def test_parameters_a_route_does_not_read_make_no_new_entry(app, monkeypatch, path, unread, read):
+    """Each value of a parameter the route ignores is the same answer: replayed, not kept again
+    (else anyone could push the hot answers out of the store with `?theme=<random>`)."""
+    client = app.test_client()
+    calls = flask_calls(app, monkeypatch)
+    first = client.get(path)
+    for n in range(20):
+        answer = client.get(f"{path}?{unread}=junk-{n}")
+        assert answer.status_code == 200 and answer.data == first.data
+    assert len(calls) == 1
+    assert len(app.extensions["voipdown_replay"]) == 1
+    if read is not None:
+        client.get(f"{path}?{read}")  # one the route reads: its own entry
+        assert len(app.extensions["voipdown_replay"]) == 2

@@ -26,7 +26,7 @@ from werkzeug.http import is_resource_modified, remove_entity_headers
 from voipdown.clock import now
 from voipdown.counting import Count, Status
 from voipdown.timeline import Counter
-from voipdown.web.parameters import replayed
+from voipdown.web.parameters import parameters_of, replayed
 from voipdown.web.state import served
 from voipdown.zones import start_of_day
 
@@ -54,6 +54,13 @@ class ReplayTerms:
     brief: bool = False
     """A tally's answer: its own Cache-Control replayed as it is, never drawn ahead, and not
     trusted once this worker has written to a tally since it was drawn."""
+    reads: tuple[str, ...] = ()
+    """The parameters its route reads: the only ones that key it (any other parameter of
+    the query string, ours or junk, is the same answer, so it makes no new entry)."""
+
+
+def _reads(endpoint: str | None) -> tuple[str, ...]:
+    return tuple(parameter.name for parameter in parameters_of(endpoint or ""))
 
 
 def seconds_until(moment: dt.datetime, instant: dt.datetime) -> int:
@@ -155,7 +162,9 @@ def replay_briefly(response: Response, seconds: float) -> Response:
     no worker would draw differently sooner (it reads the tally's version that seldom)."""
     if REPLAY_MARK in request.environ and response.status_code == 200 and replayed(request.endpoint):
         until = now() + dt.timedelta(seconds=seconds)
-        request.environ[REPLAY_MARK] = ReplayTerms(until, 0, served().timeline.version, brief=True)
+        request.environ[REPLAY_MARK] = ReplayTerms(
+            until, 0, served().timeline.version, brief=True, reads=_reads(request.endpoint)
+        )
     return response
 
 
@@ -174,5 +183,7 @@ def count_response(response: Response, asked: Asked, replayable: bool = True, at
     replayable = replayable and replayed(asked.endpoint)
     if replayable and REPLAY_MARK in request.environ and response.status_code == 200:
         # The whole response may be replayed until the count changes (voipdown/web/replay.py).
-        request.environ[REPLAY_MARK] = ReplayTerms(count.next_change, stale, snapshot.timeline.version)
+        request.environ[REPLAY_MARK] = ReplayTerms(
+            count.next_change, stale, snapshot.timeline.version, reads=_reads(asked.endpoint)
+        )
     return conditional(response, last_modified(counter, count, snapshot.modified))

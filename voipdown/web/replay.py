@@ -4,9 +4,10 @@ The count changes once a day, so the same badge, JSON or script is answered thou
 times a day. The first answer is built by Flask as usual; this WSGI layer keeps it (body
 and headers) until the counter's next local midnight or a timeline edit, and replays it
 for the same address, language and host, recomputing only what depends on the clock
-(`max-age`) and answering `If-None-Match` with a 304. The key is made of the path, our
-public parameters (voipdown/web/parameters.py; validated by the view that first answered),
-`Accept-Language` unless `?lang=` chose the language, and, unless
+(`max-age`) and answering `If-None-Match` with a 304. The key is made of the path, the
+parameters its route reads (voipdown/web/parameters.py; validated by the view that first
+answered, which also tells which they are: until a path has been answered once, it is not
+looked up), `Accept-Language` unless `?lang=` chose the language, and, unless
 VOIPDOWN_PUBLIC_URL fixes the absolute addresses, the `Host`; the store is an LRU of
 bounded size, so no request can make it grow.
 
@@ -36,11 +37,12 @@ from voipdown.web.freshness import (
     lifetime_until,
     not_modified_headers,
 )
-from voipdown.web.parameters import REPLAY_KEY
 from voipdown.web.rollover import Rollover
 from voipdown.web.state import SERVED_KEY
 
 MAX_ENTRIES = 4096
+MAX_PATHS = 4 * MAX_ENTRIES
+"""Paths whose route's parameters are remembered (forgotten all at once beyond: relearnt)."""
 REQUEST_PARTS = (
     "PATH_INFO",
     "QUERY_STRING",
@@ -95,6 +97,8 @@ class Replay:
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._ahead: dict[str, Entry] = {}
         """Next days' answers, drawn before their midnight."""
+        self._reads: dict[str, tuple[str, ...]] = {}
+        """Path → the parameters its route reads, learnt from its first kept answer."""
         self._lock = threading.Lock()
         self.rollover = Rollover(self)
 
@@ -115,11 +119,9 @@ class Replay:
     def _write_stamp(self) -> int:
         return self.state.tallies.write_stamp if self.state.tallies is not None else 0
 
-    def _key(self, environ) -> str | None:
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return None
+    def _key(self, environ, reads: tuple[str, ...]) -> str:
         query = environ.get("QUERY_STRING", "")
-        params = sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in REPLAY_KEY) if query else []
+        params = sorted((k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in reads) if query else []
         host = "" if self.state.settings.public_url else environ.get("HTTP_HOST", "")
         # An empty ?lang= means absent: then Accept-Language chose the language.
         language = "" if any(k == "lang" and v for k, v in params) else environ.get("HTTP_ACCEPT_LANGUAGE", "")[:200]
@@ -129,16 +131,18 @@ class Replay:
         return f"{environ.get('PATH_INFO', '')}?{params}|{language}|{encoding}|{host}|{scheme}"
 
     def __call__(self, environ, start_response):
-        key = self._key(environ)
-        if key is None:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.app(environ, start_response)
         # The timeline this request is answered from, replayed or not (voipdown/web/state.py).
         snapshot = environ[SERVED_KEY] = self.state.timelines.snapshot()
         instant = now()
         stamp = self._write_stamp()  # before drawing: a write meanwhile makes a brief answer unfit
-        entry = self._entry_for(key, snapshot.timeline.version, instant, stamp)
-        if entry is not None:
-            return self._replay(entry, environ, start_response, instant)
+        path = environ.get("PATH_INFO", "")
+        reads = self._reads.get(path)
+        if reads is not None:
+            entry = self._entry_for(self._key(environ, reads), snapshot.timeline.version, instant, stamp)
+            if entry is not None:
+                return self._replay(entry, environ, start_response, instant)
         environ[REPLAY_MARK] = None
         captured = {}
 
@@ -154,11 +158,16 @@ class Replay:
         ):
             return body
         chunks = _read(body)
+        terms = environ[REPLAY_MARK]
         request = tuple((name, environ[name]) for name in REQUEST_PARTS if name in environ)
-        entry = _entry(captured, chunks, environ[REPLAY_MARK], request, write_stamp=stamp)
+        entry = _entry(captured, chunks, terms, request, write_stamp=stamp)
         if entry.brief and stamp != self._write_stamp():
             return chunks  # drawn while this worker wrote to a tally: maybe without the write
+        key = self._key(environ, terms.reads)
         with self._lock:
+            if path not in self._reads and len(self._reads) >= MAX_PATHS:
+                self._reads.clear()
+            self._reads[path] = terms.reads
             self._entries[key] = entry
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_ENTRIES:
