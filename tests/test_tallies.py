@@ -512,3 +512,41 @@ def test_a_timeline_edit_shows_in_every_tally_answer_without_a_push(make_app, tm
     assert after["json"].get_json()["change"] == 40 - 15
     assert [s["value"] for s in after["samples"].get_json()["samples"]][:1] == [15]
     assert b">15<" in after["page"].data and b">12<" not in after["page"].data
+
+
+def test_while_one_long_read_runs_the_others_get_503_busy_and_counts_answer(make_app, tmp_path, monkeypatch):
+    """A worker reads samples at a cost that grows with the tally in one thread at most: a CSV
+    being sent (here: asked, not yet read) leaves every other such read a 503 with
+    Retry-After in its own format, a window of samples, a CSV, a page of the table, a chart
+    drawn afresh, while counts, badges and summaries answer; once it ends, they answer too."""
+    from voipdown.tallies.reader import STREAM_CHUNK
+    from voipdown.web import slots
+
+    monkeypatch.setitem(slots.WAIT, "expensive", 0.05)
+    app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    store_of(app).add("shutdown", "calls", samples(*((ms(n / 60), n) for n in range(2 * STREAM_CHUNK))))
+    client = app.test_client()
+    base = "/api/v1/counters/shutdown/tallies/calls"
+    long_reads = [
+        base + "/samples?points=10",
+        base + "/samples.csv?since=2024-03-02T00:00:00Z",
+        "/shutdown/tallies/calls?lang=fr&page=2",
+        "/chart/shutdown/calls.svg?size=large",
+        "/chart/shutdown/calls.png",
+    ]
+    sending = client.get(base + "/samples.csv")  # streamed: its slot is held until it is closed
+    assert sending.status_code == 200 and sending.is_streamed
+    try:
+        for path in long_reads:
+            busy = client.get(path)
+            assert busy.status_code == 503, path
+            assert busy.headers["Retry-After"] == "5" and busy.headers["Cache-Control"] == "no-store", path
+        assert client.get(long_reads[0]).get_json()["error"]["code"] == "busy"
+        assert client.get(long_reads[3]).mimetype == "image/svg+xml"
+        for path in ("/badge/shutdown.svg", "/api/v1/counters/shutdown", base, "/badge/shutdown/calls.svg"):
+            assert client.get(path).status_code == 200, path
+    finally:
+        sending.close()
+    for path in long_reads:
+        with client.get(path) as answer:  # a streamed answer holds its slot until it is closed
+            assert answer.status_code == 200, path

@@ -17,6 +17,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 
 from voipdown.clock import now
@@ -34,6 +35,11 @@ MEMO_POINTS = 10_000
 STREAM_CHUNK = 5_000
 WINDOW_ALL = 2**62
 """No limit: a window read whole."""
+
+Gate = Callable[[], AbstractContextManager]
+"""Held around a read of the store whose cost grows with the tally (the web layer's share
+of threads for such reads, which may refuse); a reading remembered for its version passes
+without it."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ class TallyReader:
         query: Hashable,
         read: Callable[[Seen], TallyReading],
         offline: Callable[[], tuple[Point, ...]],
+        gate: Gate = nullcontext,
     ) -> TallyReading:
         """`read(seen)` again only when the tally's version moved (or the timeline's own samples
         did: a reading holds them too); while the store fails, the last reading of the same
@@ -159,7 +166,8 @@ class TallyReader:
             return last
         if seen is not None:
             try:
-                reading = read(seen)  # read after the version: never older than it
+                with gate():
+                    reading = read(seen)  # read after the version: never older than it
             except StoreUnavailable:
                 pass
             else:
@@ -201,7 +209,9 @@ class TallyReader:
             return reading
         return replace(reading, summary=replace(summary, stale=stale))
 
-    def window(self, tally: Tally, since: dt.datetime | None, until: dt.datetime | None) -> TallyReading:
+    def window(
+        self, tally: Tally, since: dt.datetime | None, until: dt.datetime | None, gate: Gate = nullcontext
+    ) -> TallyReading:
         """Every sample of the series with since <= instant <= until (None: no bound), oldest first."""
         every = timeline_points(tally)
         timeline = [p for p in every if _inside(p, since, until)]
@@ -212,14 +222,14 @@ class TallyReader:
             count = _series_count(seen, every, self._hidden(tally, every))
             return TallyReading(tuple(points), count, seen.version, seen.changed, True)
 
-        return self._read(tally, ("window", since, until), read, lambda: tuple(timeline))
+        return self._read(tally, ("window", since, until), read, lambda: tuple(timeline), gate)
 
     def _hidden(self, tally: Tally, timeline: list[Point]) -> set[dt.datetime]:
         """The instants of the timeline's samples at which a sample is stored too (the timeline's
         shows, the stored one is hidden): a lookup each, and the timeline holds few."""
         return {p.instant for p in timeline if self.store.window(*tally.key, to_ms(p.instant), to_ms(p.instant), 1)}
 
-    def page(self, tally: Tally, number: int, size: int) -> TallyReading:
+    def page(self, tally: Tally, number: int, size: int, gate: Gate = nullcontext) -> TallyReading:
         """Page `number` (from 1) of the series, `size` samples a page, newest first: the store
         skips to it through its index, whatever the tally's size. A stored sample's rank in the
         series is its rank among the stored ones, less the hidden ones newer than it, plus the
@@ -245,7 +255,8 @@ class TallyReader:
             count = _series_count(seen, timeline, hidden)
             return TallyReading(tuple(reversed(chosen)), count, seen.version, seen.changed, True)
 
-        return self._read(tally, ("page", number, size), read, lambda: tuple(timeline[::-1][offset : offset + size]))
+        newest = timeline[::-1][offset : offset + size]
+        return self._read(tally, ("page", number, size), read, lambda: tuple(newest), gate)
 
     def stream(self, tally: Tally, since: dt.datetime | None, until: dt.datetime | None) -> TallyStream:
         """The window's samples, oldest first, read from the store in chunks as they are taken

@@ -17,10 +17,12 @@ from voipdown.chart_content import tally_chart
 from voipdown.render.chart_layout import DEFAULT_SIZE
 from voipdown.render.chart_png import render_chart_png
 from voipdown.render.chart_svg import render_chart_svg
+from voipdown.tallies.reader import TallyReading
 from voipdown.web.errors import Refusal
 from voipdown.web.images import CONTENT_TYPES, DEFAULT_SCALE
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
+from voipdown.web.slots import EXPENSIVE, slot
 from voipdown.web.state import service
 from voipdown.web.tally_answers import reader, tally_answer
 
@@ -56,14 +58,19 @@ def chart(slug: str, file: str):
             log.exception("chart %s/%s failed", asked.counter.slug, file)
             raise Refusal(500, "internal_error", "The chart could not be drawn.", asked.lang, asked.values) from None
 
+    def drawn_afresh() -> tuple[TallyReading, bytes]:
+        """Every sample read and drawn: in one of the worker's few slots for such reads."""
+        with slot(EXPENSIVE, asked.lang):
+            whole = reader().window(tally, None, None)
+            return whole, draw(whole.points)
+
     if not state.store_answered:  # drawn from what this worker last saw, not kept
-        reading = reader().window(tally, None, None)
-        body = draw(reading.points)
+        reading, body = drawn_afresh()
     else:  # the samples are read only to draw: a chart kept for this version costs no read
         reading = state
         key = (
             f"chart:{fmt}:{asked.counter.slug}:{tally.name}:{asked.lang}:{size}:{scale if fmt == 'png' else ''}"
             f":{state.version}:{asked.timeline.version}"
         )
-        body = cached(key, lambda: draw(reader().window(tally, None, None).points), DAY_SECONDS)
+        body = cached(key, lambda: drawn_afresh()[1], DAY_SECONDS)
     return tally_answer(Response(body, content_type=CONTENT_TYPES[fmt]), [reading], tally)

@@ -18,6 +18,9 @@ WORKER_THREADS = 4
 """Threads of each `voipdown serve` worker (granian's blocking threads; voipdown/server.py)."""
 WRITE_SLOTS = 2
 """Of them, at most this many write at once: a slow pusher or a locked store holds no more."""
+EXPENSIVE_SLOTS = 1
+"""Of them, at most this many read a tally's samples at a cost that grows with the tally
+(a window, a CSV, a page of the table, a chart drawn afresh): counts and badges keep the rest."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class ServiceState:
     write_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(WRITE_SLOTS))
     """Threads of this worker that may be writing at once (reading a push's body, waiting for
     the store): the others are left to reads, however slow the pushers or locked the store."""
+    expensive_slots: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(EXPENSIVE_SLOTS)
+    )
+    """Threads of this worker that may be reading samples at a cost that grows with the tally."""
 
 
 def service() -> ServiceState:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import logging
-from contextlib import contextmanager
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 
@@ -39,12 +38,11 @@ from voipdown.web.bodies import read_body
 from voipdown.web.errors import Refusal
 from voipdown.web.links import absolute
 from voipdown.web.resolver import Asked, resolve
-from voipdown.web.state import service
+from voipdown.web.slots import EXPENSIVE, RETRY_AFTER_SECONDS, WRITE, slot, take
 from voipdown.web.tally_answers import asked_tally, reader, tally_answer
 
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 5
 STORE_UNAVAILABLE = "unavailable: the timeline's samples and the last stored ones this worker saw"
 
 
@@ -107,27 +105,6 @@ def _store_failed(error: Exception) -> Refusal:
     )
 
 
-WRITE_SLOT_WAIT = 0.5
-"""Seconds a write waits for one of its worker's write slots before a 503 with Retry-After."""
-
-
-@contextmanager
-def _write_slot():
-    """One of this worker's few write slots (state.WRITE_SLOTS), or a 503: reads keep the rest."""
-    slots = service().write_slots
-    if not slots.acquire(timeout=WRITE_SLOT_WAIT):
-        raise Refusal(
-            503,
-            "busy",
-            "Too many writes are in progress on this server; try again.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-    try:
-        yield
-    finally:
-        slots.release()
-
-
 @blueprint.post("/counters/<slug>/tallies/<name>/samples")
 def push_samples(slug: str, name: str):
     asked, tally = _writable(slug, name, "tallies.push_samples")
@@ -138,7 +115,7 @@ def push_samples(slug: str, name: str):
         raise Refusal(415, "unsupported_media_type", "Send the body as it is, without a Content-Encoding.")
     if (request.content_length or 0) > MAX_BYTES:
         raise _too_large()
-    with _write_slot():  # the body is read, and the store written, in one of the worker's few write slots
+    with slot(WRITE):  # the body is read, and the store written, in one of the worker's few write slots
         return _push(asked, tally, parse)
 
 
@@ -180,7 +157,7 @@ def _push(asked: Asked, tally: Tally, parse) -> Response:
 @blueprint.delete("/counters/<slug>/tallies/<name>/samples")
 def delete_sample(slug: str, name: str):
     asked, tally = _writable(slug, name, "tallies.delete_sample")
-    with _write_slot():
+    with slot(WRITE):
         return _delete(asked, tally)
 
 
@@ -206,7 +183,8 @@ MAX_POINTS = 2_000
 
 
 def _window(asked: Asked, tally: Tally) -> TallyReading:
-    return reader().window(tally, asked.instant_value("since"), asked.instant_value("until"))
+    since, until = asked.instant_value("since"), asked.instant_value("until")
+    return reader().window(tally, since, until, gate=lambda: slot(EXPENSIVE))
 
 
 @blueprint.get("/counters/<slug>/tallies/<name>/samples")
@@ -231,19 +209,35 @@ def samples_csv(slug: str, name: str):
     store in chunks (a tally of any size in bounded memory)."""
     asked, tally = asked_tally(slug, name, "tallies.samples_csv")
     since, until = asked.instant_value("since"), asked.instant_value("until")
-    stream = reader().stream(tally, since, until)
-    chunks = _csv_chunks(stream.points)
-    head = next(chunks)
+    release = take(EXPENSIVE)  # held until the last line is sent (a slow reader holds no other thread)
+    try:
+        stream = reader().stream(tally, since, until)
+        chunks = _csv_chunks(stream.points)
+        head = next(chunks)
+    except BaseException:
+        release()
+        raise
     if len(head) < STREAM_CHUNK:  # the whole answer in hand: sent as any other (compressed, its own ETag)
+        release()
         response = Response("at,value\n" + "".join(head), content_type="text/csv; charset=utf-8")
     else:
-        lines = itertools.chain(["at,value\n", "".join(head)], ("".join(chunk) for chunk in chunks))
+        lines = itertools.chain(["at,value\n", "".join(head)], ("".join(chunk) for chunk in chunks), _ran(release))
         response = Response(stream_with_context(lines), content_type="text/csv; charset=utf-8")
+        response.call_on_close(release)  # a client gone before the end
         # Its bytes follow from the store's version, the timeline's and the window: so does its ETag.
         key = f"{stream.reading.version}|{asked.timeline.version}|{'/'.join(tally.key)}|{since}|{until}"
         response.set_etag(hashlib.sha256(key.encode()).hexdigest()[:32])
     response.headers["Content-Disposition"] = f'attachment; filename="{asked.counter.slug}-{tally.name}.csv"'
-    return tally_answer(response, [stream.reading], tally)
+    answer = tally_answer(response, [stream.reading], tally)
+    if answer.status_code == 304:  # nothing of it will be read
+        release()
+    return answer
+
+
+def _ran(then):
+    """Nothing, and `then()` once what comes before it has been sent."""
+    then()
+    yield from ()
 
 
 def _csv_chunks(points):
