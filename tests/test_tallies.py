@@ -520,9 +520,9 @@ def test_while_one_long_read_runs_the_others_get_503_busy_and_counts_answer(make
     Retry-After in its own format, a window of samples, a CSV, a page of the table, a chart
     drawn afresh, while counts, badges and summaries answer; once it ends, they answer too."""
     from voipdown.tallies.reader import STREAM_CHUNK
-    from voipdown.web import slots
+    from voipdown.web import state
 
-    monkeypatch.setitem(slots.WAIT, "expensive", 0.05)
+    monkeypatch.setitem(state.SHARES, "expensive", state.ShareSize(slots=1, queue=1, wait=0.05))
     app = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
     store_of(app).add("shutdown", "calls", samples(*((ms(n / 60), n) for n in range(2 * STREAM_CHUNK))))
     client = app.test_client()
@@ -550,3 +550,25 @@ def test_while_one_long_read_runs_the_others_get_503_busy_and_counts_answer(make
     for path in long_reads:
         with client.get(path) as answer:  # a streamed answer holds its slot until it is closed
             assert answer.status_code == 200, path
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 5, 9, 50, 500])
+def test_a_thinned_window_is_the_downsampled_window_read_as_columns(store, limit):
+    """The samples route reads a window as two columns and makes points of the kept ones only:
+    the same points, in the same order, as downsampling the whole window, the timeline's
+    sample (and the stored one it hides) included, for every limit and window."""
+    import random
+
+    tally = petition()
+    timeline_instant = to_ms(tally.instant_of(tally.samples[0].at))
+    rng = random.Random(limit)
+    stored = {timeline_instant + 60_000 * n: rng.randrange(0, 50) for n in range(-300, 300, 1)}  # ties in value
+    store.add(*tally.key, samples(*stored.items()))
+    reader = TallyReader(store)
+    everything = merged(tally, store.window(*tally.key, None, None, 10_000))
+    edges = [None, *(p.instant for p in rng.sample(everything, 6))]
+    for since, until in [(None, None), *((rng.choice(edges), rng.choice(edges)) for _ in range(8))]:
+        window = reader.window(tally, since, until)
+        thinned = reader.thinned(tally, since, until, limit)
+        assert list(thinned.points) == downsample(window.points, limit), (since, until)
+        assert thinned.window_count == len(window.points) and thinned.count == window.count

@@ -8,7 +8,7 @@ push both do). Stored instants are whole milliseconds since the epoch.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -91,6 +91,15 @@ class StoredSample:
 
     at_ms: int
     value: int
+
+
+@dataclass(frozen=True)
+class StoredColumns:
+    """Many stored samples as two columns, oldest first: a long window costs two sequences of
+    integers, not an object per sample (made from the store's rows in C, by `zip`)."""
+
+    at_ms: Sequence[int]
+    values: Sequence[int]
 
 
 @dataclass(frozen=True)

@@ -90,10 +90,14 @@ def stale_at(tally: Tally, latest: Point | None, now: dt.datetime) -> bool:
 def downsample(points: Sequence[Point], limit: int) -> list[Point]:
     """At most `limit` of the real samples, keeping the shape: the first and the last, and
     in each of (limit - 2) / 2 equal buckets between them its lowest and its highest."""
-    if len(points) <= limit:
-        return list(points)
-    values = [point.value for point in points]
-    last = len(points) - 1  # the middle runs from 1 to last - 1
+    return [points[index] for index in kept_indices([point.value for point in points], limit)]
+
+
+def kept_indices(values: Sequence[int], limit: int) -> list[int]:
+    """The indices `downsample` keeps of a series of these values (all, if they fit)."""
+    if len(values) <= limit:
+        return list(range(len(values)))
+    last = len(values) - 1  # the middle runs from 1 to last - 1
     buckets = max(1, (limit - 2) // 2)
     kept = [0]
     for index in range(buckets):
@@ -108,4 +112,4 @@ def downsample(points: Sequence[Point], limit: int) -> list[Point]:
     kept.append(last)
     if len(kept) > limit:  # a limit under four: the first buckets give way, the last sample stays
         kept = [*kept[: limit - 1], last]
-    return [points[index] for index in kept]
+    return kept

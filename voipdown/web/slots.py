@@ -1,11 +1,11 @@
 """Bounded shares of a worker's threads, so that no kind of request can take them all.
 
 A worker answers on WORKER_THREADS threads (voipdown/web/state.py). Writes (a push whose
-body arrives slowly, a store locked by a backup) may hold at most WRITE_SLOTS of them, and
-reads whose cost grows with a tally (a window of samples, a CSV, a page of the table, a
-chart drawn afresh) at most EXPENSIVE_SLOTS: counts, badges, pages and the embed always
-keep the rest. A request that finds its kind's slots taken waits a moment, then gets
-`503 busy` with Retry-After, in its own format (JSON, image, page).
+body arrives slowly, a store locked by a backup) and reads whose cost grows with a tally (a
+window of samples, a CSV, a page of the table, a chart drawn afresh) each have a share of
+them (state.SHARES): a few working, a few waiting a moment for a turn; a request beyond
+those gets `503 busy` with Retry-After at once, in its own format (JSON, image, page), so
+counts, badges, pages and the embed always keep the rest.
 
 This is not a blueprint: the blueprints share it.
 """
@@ -21,20 +21,15 @@ from voipdown.web.errors import Refusal
 from voipdown.web.state import service
 
 RETRY_AFTER_SECONDS = 5
-WAIT = {"write": 0.5, "expensive": 1.0}
-"""Seconds a request waits for a slot of its kind before a 503."""
 
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of request with its own share of threads."""
+    """A kind of request with its own share of threads (its size: state.SHARES)."""
 
     name: str
     busy: str
     """What the 503 says."""
-
-    def slots(self) -> threading.BoundedSemaphore:
-        return getattr(service(), f"{self.name}_slots")
 
 
 WRITE = Kind("write", "Too many writes are in progress on this server; try again.")
@@ -45,17 +40,23 @@ EXPENSIVE = Kind(
 
 
 def take(kind: Kind, lang: str | None = None) -> Callable[[], None]:
-    """One slot of `kind`, or a Refusal (503 busy, with Retry-After); returns its release,
-    which may be called more than once (a streamed answer releases it when it ends)."""
-    slots = kind.slots()
-    if not slots.acquire(timeout=WAIT[kind.name]):
-        raise Refusal(503, "busy", kind.busy, lang, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    """One slot of `kind`: at once if one is free, after a short wait if few wait already, else
+    a Refusal (503 busy, with Retry-After). Returns its release, which may be called more than
+    once (a streamed answer releases it when it ends)."""
+    share = service().shares[kind.name]
+    busy = Refusal(503, "busy", kind.busy, lang, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    if not share.admitted.acquire(blocking=False):
+        raise busy
+    if not share.working.acquire(timeout=share.size.wait):
+        share.admitted.release()
+        raise busy
     released = threading.Event()
 
     def release() -> None:
         if not released.is_set():
             released.set()
-            slots.release()
+            share.working.release()
+            share.admitted.release()
 
     return release
 

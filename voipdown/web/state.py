@@ -14,13 +14,41 @@ from voipdown.tallies.reader import TallyReader
 from voipdown.timeline import Timeline
 from voipdown.timeline_source import Served, TimelineSource
 
-WORKER_THREADS = 4
-"""Threads of each `voipdown serve` worker (granian's blocking threads; voipdown/server.py)."""
-WRITE_SLOTS = 2
-"""Of them, at most this many write at once: a slow pusher or a locked store holds no more."""
-EXPENSIVE_SLOTS = 1
-"""Of them, at most this many read a tally's samples at a cost that grows with the tally
-(a window, a CSV, a page of the table, a chart drawn afresh): counts and badges keep the rest."""
+WORKER_THREADS = 32
+"""Threads of each `voipdown serve` worker (granian's blocking threads; voipdown/server.py;
+granian's own default for two workers): more than the shares below can hold together, so
+that counts, badges, pages and the embed always have eight. A waiting thread costs no CPU:
+a client made to wait for its turn asks nothing meanwhile, where one refused at once asks
+again at once (docs/concurrency.md says how the figures were chosen)."""
+
+
+@dataclass(frozen=True)
+class ShareSize:
+    slots: int
+    """Threads of a worker doing this kind of work at once."""
+    queue: int
+    """Threads that may wait for one of them besides; any more are refused at once (a waiting
+    thread is a thread taken from the rest)."""
+    wait: float
+    """Seconds a thread waits for a slot before its request is refused."""
+
+
+SHARES = {
+    "write": ShareSize(slots=2, queue=14, wait=0.5),
+    "expensive": ShareSize(slots=1, queue=7, wait=10.0),
+}
+"""The bounded shares of a worker's threads (voipdown/web/slots.py): writes (a push's body
+read, the store written: a slow pusher or a locked store holds no more), and reads whose
+cost grows with a tally (a window, a CSV, a page of the table, a chart drawn afresh)."""
+
+
+class Share:
+    """One kind's share of a worker's threads: who works, and who may wait."""
+
+    def __init__(self, size: ShareSize):
+        self.size = size
+        self.working = threading.BoundedSemaphore(size.slots)
+        self.admitted = threading.BoundedSemaphore(size.slots + size.queue)
 
 
 @dataclass(frozen=True)
@@ -35,13 +63,8 @@ class ServiceState:
     """Discovery of participating sites; None when VOIPDOWN_DISCOVERY is off."""
     tallies: TallyReader | None = None
     """This worker's view of the tally store (kept whatever VOIPDOWN_DISCOVERY says): SQLite, or Redis."""
-    write_slots: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(WRITE_SLOTS))
-    """Threads of this worker that may be writing at once (reading a push's body, waiting for
-    the store): the others are left to reads, however slow the pushers or locked the store."""
-    expensive_slots: threading.BoundedSemaphore = field(
-        default_factory=lambda: threading.BoundedSemaphore(EXPENSIVE_SLOTS)
-    )
-    """Threads of this worker that may be reading samples at a cost that grows with the tally."""
+    shares: dict[str, Share] = field(default_factory=lambda: {kind: Share(size) for kind, size in SHARES.items()})
+    """This worker's bounded shares of its threads (SHARES), by kind."""
 
 
 def service() -> ServiceState:

@@ -31,7 +31,6 @@ from voipdown.tallies.push import (
     parse_json,
 )
 from voipdown.tallies.reader import STREAM_CHUNK, TallyReading
-from voipdown.tallies.series import downsample
 from voipdown.tallies.store.protocol import Conflict, StoreUnavailable
 from voipdown.tallies.tokens import token_matches
 from voipdown.web.bodies import read_body
@@ -182,24 +181,19 @@ DEFAULT_POINTS = 500
 MAX_POINTS = 2_000
 
 
-def _window(asked: Asked, tally: Tally) -> TallyReading:
-    since, until = asked.instant_value("since"), asked.instant_value("until")
-    return reader().window(tally, since, until, gate=lambda: slot(EXPENSIVE))
-
-
 @blueprint.get("/counters/<slug>/tallies/<name>/samples")
 def samples(slug: str, name: str):
     asked, tally = asked_tally(slug, name, "tallies.samples")
     limit = asked.whole_number("points", 1, MAX_POINTS, DEFAULT_POINTS)
-    reading = _window(asked, tally)
-    kept = downsample(reading.points, limit)
+    since, until = asked.instant_value("since"), asked.instant_value("until")
+    reading = reader().thinned(tally, since, until, limit, gate=lambda: slot(EXPENSIVE))
     items = []
-    for point in kept:
+    for point in reading.points:
         item = {"at": shown(point.at), "value": point.value}
         if point.source is not None:
             item["source"] = {"name": point.source.name, **({"url": point.source.url} if point.source.url else {})}
         items.append(item)
-    body = jsonify(samples=items, downsampled=len(kept) < len(reading.points))
+    body = jsonify(samples=items, downsampled=len(reading.points) < reading.window_count)
     return tally_answer(body, [reading], tally)
 
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from voipdown.tallies.model import StoredSample
+from voipdown.tallies.model import StoredColumns, StoredSample
 
 
 class StoreUnavailable(Exception):
@@ -110,6 +110,10 @@ class TallyStore(Protocol):
         self, counter: str, tally: str, since_ms: int | None, until_ms: int | None, limit: int
     ) -> list[StoredSample]:
         """The first `limit` samples with since_ms <= at_ms <= until_ms (None: no bound), oldest first."""
+
+    def columns(self, counter: str, tally: str, since_ms: int | None, until_ms: int | None) -> StoredColumns:
+        """Every sample with since_ms <= at_ms <= until_ms (None: no bound), oldest first, as
+        columns: for a long window read only to be thinned."""
 
     def newest(self, counter: str, tally: str, offset: int, limit: int) -> list[StoredSample]:
         """`limit` samples, newest first, after skipping the `offset` newest."""

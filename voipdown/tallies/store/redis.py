@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from voipdown.clock import now
-from voipdown.tallies.model import StoredSample, to_ms
+from voipdown.tallies.model import StoredColumns, StoredSample, to_ms
 from voipdown.tallies.store.protocol import (
     Conflict,
     Stored,
@@ -159,6 +159,18 @@ class RedisTallyStore:
         high = "+inf" if until_ms is None else until_ms
         key = self._samples_key(counter, tally)
         return _parsed(self._call(lambda: self.client.zrangebyscore(key, low, high, start=0, num=limit)))
+
+    def columns(self, counter: str, tally: str, since_ms: int | None, until_ms: int | None) -> StoredColumns:
+        low = "-inf" if since_ms is None else since_ms
+        high = "+inf" if until_ms is None else until_ms
+        key = self._samples_key(counter, tally)
+        members = self._call(lambda: self.client.zrangebyscore(key, low, high))
+        at_ms, values = [], []
+        for member in members:
+            at, _, value = member.partition(b":")
+            at_ms.append(int(at))
+            values.append(int(value))
+        return StoredColumns(at_ms, values)
 
     def newest(self, counter: str, tally: str, offset: int, limit: int) -> list[StoredSample]:
         key = self._samples_key(counter, tally)

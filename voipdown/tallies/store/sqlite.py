@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from voipdown.clock import now
-from voipdown.tallies.model import StoredSample, to_ms
+from voipdown.tallies.model import StoredColumns, StoredSample, to_ms
 from voipdown.tallies.store.protocol import (
     Conflict,
     Stored,
@@ -311,14 +311,24 @@ class SqliteTallyStore:
     def window(
         self, counter: str, tally: str, since_ms: int | None, until_ms: int | None, limit: int
     ) -> list[StoredSample]:
+        return [StoredSample(at_ms, value) for at_ms, value in self._rows(counter, tally, since_ms, until_ms, limit)]
+
+    def columns(self, counter: str, tally: str, since_ms: int | None, until_ms: int | None) -> StoredColumns:
+        rows = self._rows(counter, tally, since_ms, until_ms, -1)
+        at_ms, values = zip(*rows, strict=True) if rows else ((), ())
+        return StoredColumns(at_ms, values)
+
+    def _rows(
+        self, counter: str, tally: str, since_ms: int | None, until_ms: int | None, limit: int
+    ) -> list[tuple[int, int]]:
+        """(at_ms, value) of the window, oldest first; a limit of -1: all of them."""
         low = -(2**63) if since_ms is None else since_ms
         high = 2**63 - 1 if until_ms is None else until_ms
         with self._reading() as connection:
-            rows = connection.execute(
+            return connection.execute(
                 f"SELECT at_ms, value FROM samples WHERE {_TALLY} AND at_ms BETWEEN ? AND ? ORDER BY at_ms LIMIT ?",
                 (counter, tally, low, high, limit),
             ).fetchall()
-        return [StoredSample(at_ms, value) for at_ms, value in rows]
 
     def newest(self, counter: str, tally: str, offset: int, limit: int) -> list[StoredSample]:
         with self._reading() as connection:
