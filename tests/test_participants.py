@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from tests.servers import RedisServer, get, serving
 from voipdown.cli import cli
-from voipdown.participants import Recorder, RedisStore, SqliteStore, host_of
+from voipdown.participants import Limits, Recorder, RedisStore, Sighting, SqliteStore, host_of
 
 T0 = dt.datetime(2026, 11, 1, 12, tzinfo=dt.timezone.utc)
 
@@ -145,7 +145,7 @@ def test_cli_lists_new_sites_only(tmp_path):
     result = CliRunner().invoke(cli, ["participants"], env=env)
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[0] == "host\tfirst seen\tlast seen\trequests"
+    assert lines[0] == "host\tdays seen\tfirst seen\tlast seen\trequests"
     assert sorted(line.split("\t")[0] for line in lines[1:]) == ["new-blog.example.ma", "old-blog.example.ma"]
     recent = CliRunner().invoke(cli, ["participants", "--since", "2026-01-01"], env=env)
     assert [line.split("\t")[0] for line in recent.output.strip().splitlines()[1:]] == ["new-blog.example.ma"]
@@ -167,7 +167,8 @@ def test_cli_imports_an_nginx_site_log(tmp_path):
     assert "imported 3 sighting(s)" in result.stderr
     rows = {line.split("\t")[0]: line.split("\t") for line in result.stdout.strip().splitlines()[1:]}
     assert set(rows) == {"blog.example.ma", "forum.example.dz"}
-    assert rows["blog.example.ma"][1:] == ["2026-11-20", "2026-11-21", "2"]
+    assert rows["blog.example.ma"][1:] == ["2", "2026-11-20", "2026-11-21", "2"]  # two days, two requests
+    assert rows["forum.example.dz"][1:] == ["1", "2026-11-22", "2026-11-22", "1"]  # 09:00+01:00 is 08:00 UTC
 
 
 def test_the_pending_sightings_are_bounded_and_the_overflow_reported(discovering, monkeypatch):
@@ -196,3 +197,90 @@ def test_a_stopping_worker_writes_what_it_saw(tmp_path):
         assert get(base + "/badge/voip-ma.svg", {"Referer": "https://blog.example.ma/p"})[0] == 200
     sightings = SqliteStore(tmp_path / "voipdown" / "participants.sqlite3").sightings()
     assert [(s.host, s.count) for s in sightings] == [("blog.example.ma", 1)]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def bounded(request, tmp_path):
+    """Each participants store, made with given limits."""
+    if request.param == "sqlite":
+        yield lambda limits: SqliteStore(tmp_path / "p.sqlite3", limits)
+        return
+    server = RedisServer().start()
+    try:
+        yield lambda limits: RedisStore(server.url, limits)
+    finally:
+        server.stop()
+
+
+def seen(host: str, when: dt.datetime, count: int = 1) -> dict:
+    return {host: Sighting(host, when, when, count)}
+
+
+def test_at_most_so_many_new_hosts_an_hour_and_known_ones_always_counted(bounded):
+    store = bounded(Limits(hosts=1_000, new_per_hour=5))
+    store.save(seen("blog.example.ma", T0))
+    batch = {f"made-up-{n}.example.ma": Sighting(f"made-up-{n}.example.ma", T0, T0, 1) for n in range(20)}
+    batch |= seen("blog.example.ma", T0 + dt.timedelta(minutes=1), 3)
+    assert store.save(batch) == 16  # 1 new was taken before, 4 more this hour; 16 are not kept
+    hosts = {s.host: s for s in store.sightings()}
+    assert len(hosts) == 5 and hosts["blog.example.ma"].count == 4
+    assert store.save(seen("another.example.ma", T0 + dt.timedelta(minutes=30))) == 1
+    assert store.save(seen("another.example.ma", T0 + dt.timedelta(minutes=61))) == 0  # an hour after the first
+    assert "another.example.ma" in {s.host for s in store.sightings()}
+
+
+def test_a_full_store_drops_the_least_useful_and_keeps_sites_seen_on_many_days(bounded):
+    """An attacker sends made-up Referer hosts for days: the store never holds more than its
+    cap, and the sites seen day after day stay, listed first."""
+    store = bounded(Limits(hosts=20, new_per_hour=100))
+    for day in range(5):
+        for host in ("blog.example.ma", "forum.example.dz"):
+            store.save(seen(host, T0 + dt.timedelta(days=day)))
+    store.save(seen("once.example.ma", T0))
+    for hour in range(48):
+        instant = T0 + dt.timedelta(days=5, hours=hour)
+        store.save(
+            {f"x{hour}-{n}.example.ma": Sighting(f"x{hour}-{n}.example.ma", instant, instant, 50) for n in range(30)}
+        )
+        store.save(seen("blog.example.ma", instant))
+    found = store.sightings()
+    assert len(found) == 20
+    assert [(s.host, s.days) for s in found[:2]] == [
+        ("blog.example.ma", 8),
+        ("forum.example.dz", 5),
+    ]
+    assert "once.example.ma" not in {s.host for s in found}  # one day, long unseen: among the first to go
+    assert all(s.host.startswith("x47-") for s in found[2:])  # the newest of the made-up ones
+
+
+def test_the_days_a_site_was_seen_are_counted_across_batches_and_within_one(bounded):
+    store = bounded(Limits())
+    recorder = Recorder(store)
+    for hours in (0, 1, 30, 50):  # days 1, 1, 2 and 3 in one batch
+        recorder.record("blog.example.ma", T0 + dt.timedelta(hours=hours))
+    recorder.flush()
+    recorder.record("blog.example.ma", T0 + dt.timedelta(hours=51))  # the same day as the last
+    recorder.flush()
+    recorder.record("blog.example.ma", T0 + dt.timedelta(days=4))
+    recorder.flush()
+    (site,) = store.sightings()
+    assert (site.days, site.count) == (4, 6)
+
+
+def test_random_referers_through_the_app_fill_the_store_only_to_its_cap(make_app, ongoing_path, tmp_path):
+    import random
+
+    store = tmp_path / "participants.sqlite3"
+    app = make_app(
+        ongoing_path, VOIPDOWN_STORE=str(store), VOIPDOWN_PARTICIPANTS_MAX=50, VOIPDOWN_PARTICIPANTS_NEW_PER_HOUR=30
+    )
+    client = app.test_client()
+    recorder = app.extensions["voipdown"].recorder
+    rng = random.Random(1)
+    for n in range(400):
+        host = f"{rng.getrandbits(40):x}.example.ma"
+        client.get("/badge/shutdown.svg", headers={"Referer": f"https://{host}/"})
+        if n % 100 == 99:
+            recorder.flush()
+    recorder.flush()
+    assert len(SqliteStore(store).sightings()) == 30 and recorder.dropped == 370

@@ -175,9 +175,10 @@ def participants(since: dt.datetime | None, timeline_path: str | None, import_lo
     if not new:
         click.echo("No new site.", err=True)
         return
-    click.echo("host\tfirst seen\tlast seen\trequests")
+    click.echo("host\tdays seen\tfirst seen\tlast seen\trequests")  # seen on most days first
     for s in new:
-        click.echo(f"{s.host}\t{s.first_seen.date().isoformat()}\t{s.last_seen.date().isoformat()}\t{s.count}")
+        first, last = s.first_seen.date().isoformat(), s.last_seen.date().isoformat()
+        click.echo(f"{s.host}\t{s.days}\t{first}\t{last}\t{s.count}")
 
 
 @cli.command()

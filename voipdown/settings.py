@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from voipdown.participants import DEFAULT_LIMITS
 from voipdown.timeline import is_http_url
 
 PREFIX = "VOIPDOWN_"
@@ -53,6 +54,10 @@ class Settings:
     """VOIPDOWN_REDIS_URL: a Redis server for several workers or hosts (then the store is Redis)."""
     discovery: bool = True
     """VOIPDOWN_DISCOVERY: `off` keeps no trace at all of which sites show the counter."""
+    participants_max: int = DEFAULT_LIMITS.hosts
+    """VOIPDOWN_PARTICIPANTS_MAX: hosts the participants store keeps at most (the least useful go first)."""
+    participants_new_per_hour: int = DEFAULT_LIMITS.new_per_hour
+    """VOIPDOWN_PARTICIPANTS_NEW_PER_HOUR: new hosts it takes in an hour at most (more are not kept)."""
     tally_store: Path | None = None
     """VOIPDOWN_TALLY_STORE: the SQLite file of pushed tally samples (beside the participants store)."""
     tally_sync: str = "normal"
@@ -79,6 +84,10 @@ class Settings:
             store=Path(values.get(PREFIX + "STORE") or default_store()),
             redis_url=_redis_url(values.get(PREFIX + "REDIS_URL")),
             discovery=_switch(values, PREFIX + "DISCOVERY"),
+            participants_max=_number(values, PREFIX + "PARTICIPANTS_MAX", DEFAULT_LIMITS.hosts, int),
+            participants_new_per_hour=_number(
+                values, PREFIX + "PARTICIPANTS_NEW_PER_HOUR", DEFAULT_LIMITS.new_per_hour, int
+            ),
             tally_store=Path(values.get(PREFIX + "TALLY_STORE") or default_store().with_name("tallies.sqlite3")),
             tally_sync=_choice(values, PREFIX + "TALLY_SYNC", ("normal", "full")),
         )

@@ -39,7 +39,7 @@ def healthz():
         body["font_error"] = state.font_problem
     body["participants"] = "off" if recorder is None else ("error" if store_error else "ok")
     if recorder is not None and recorder.dropped:
-        body["participants_dropped"] = recorder.dropped  # new sites beyond the pending cap
+        body["participants_dropped"] = recorder.dropped  # new sites beyond the pending or hourly cap
     try:
         state.tallies.store.check()
         tally_error = None
