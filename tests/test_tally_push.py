@@ -755,3 +755,57 @@ def test_a_locked_store_makes_pushes_wait_briefly_and_never_slows_reads(tmp_path
         assert len(answers) == 8 and all(status == 503 and retry == "5" for status, _, retry in answers), answers
         assert max(seconds for _, seconds, _ in answers) < LOCK_WAIT + 1.5, answers
         assert post(base, 200)[0] == 201  # the lock gone, pushes go through again
+
+
+READ_ONLY_PROGRAM = """
+import json, os, sys
+sys.path.insert(0, {root!r})
+from tests.timelines import CALLS_TOKEN, ONGOING
+from voipdown.web import create_app
+
+folder = {folder!r}
+if sys.argv[1] == "first":
+    with open(os.path.join(folder, "timeline.toml"), "w") as timeline:
+        timeline.write(ONGOING)
+settings = {{
+    "VOIPDOWN_TIMELINE": os.path.join(folder, "timeline.toml"),
+    "VOIPDOWN_TALLY_STORE": os.path.join(folder, "t.sqlite3"),
+    "VOIPDOWN_DISCOVERY": "off",
+}}
+client = create_app(settings).test_client()
+pushed = client.post(
+    "/api/v1/counters/shutdown/tallies/calls/samples", json={{"value": 1}},
+    headers={{"Authorization": "Bearer " + CALLS_TOKEN}},
+)
+health = client.get("/healthz").get_json()
+error = (pushed.get_json() or {{}}).get("error", {{}})
+print(json.dumps([pushed.status_code, error.get("message"), health["status"], health.get("tallies_error")]))
+"""
+
+
+def test_a_store_on_a_read_only_disk_takes_no_push_and_health_says_why(tmp_path):
+    """The store's disk mounted read-only (a volume remounted after errors, a mistake): every
+    push 503 and nothing said stored, /healthz degraded in words an operator understands. A
+    real read-only mount, in a mount namespace of the test's own (root only)."""
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT
+
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("a read-only mount needs root and unshare(1)")
+    folder = tmp_path / "volume"
+    folder.mkdir()
+    program = READ_ONLY_PROGRAM.format(root=str(ROOT), folder=str(folder))
+    python = f"{sys.executable} -c {shlex.quote(program)}"
+    mount = f"mount -t tmpfs -o size=8m none {folder}"
+    script = f"{mount} && {python} first && mount -o remount,ro {folder} && {python} again"
+    output = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
+    assert output.returncode == 0, output.stderr[-2000:]
+    first, again = (json.loads(line) for line in output.stdout.splitlines())
+    assert first == [201, None, "ok", None]
+    status, message, health, why = again
+    assert status == 503 and "nothing was" in message, again
+    assert health == "degraded" and "read-only" in why, again

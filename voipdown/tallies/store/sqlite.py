@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from voipdown.clock import now
@@ -25,7 +25,6 @@ from voipdown.tallies.store.protocol import (
     StoredTally,
     StoreUnavailable,
     Version,
-    unavailable_on,
 )
 
 SQLITE_ERRORS = (sqlite3.Error, OSError)
@@ -41,6 +40,24 @@ IN_WORDS = {
 def _in_words(error: sqlite3.Error) -> str:
     text = str(error)
     return next((words for known, words in IN_WORDS.items() if known in text), text or type(error).__name__)
+
+
+def _explained(error: BaseException, file: Path) -> str:
+    """An error in an operator's words: SQLite's "unable to open database file" covers a disk
+    mounted read-only, a file or folder the service may not write, and a missing folder, so
+    the file system is asked which it is."""
+    text = _in_words(error) if isinstance(error, sqlite3.Error) else str(error) or type(error).__name__
+    if not isinstance(error, sqlite3.Error) or "unable to open" not in text and "read-only" not in text:
+        return text
+    folder = file.parent
+    if not folder.is_dir():
+        return f"the tally store's folder {folder} does not exist"
+    with suppress(OSError):
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return f"the disk holding the tally store ({folder}) is mounted read-only"
+    if not os.access(folder, os.W_OK) or (file.exists() and not os.access(file, os.W_OK)):
+        return f"the tally store file {file} or its folder cannot be written by this user"
+    return text
 
 
 def _identity_of(path: Path) -> tuple[int, int]:
@@ -73,9 +90,17 @@ class SqliteTallyStore:
         """One writer at a time in this process: SQLite's own busy wait sleeps in steps of up
         to 100 ms, so threads queue here instead (other processes still meet the busy wait)."""
 
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        """SQLite's and the file system's errors as StoreUnavailable, in an operator's words."""
+        try:
+            yield
+        except SQLITE_ERRORS as error:
+            raise StoreUnavailable(_explained(error, self.file)) from error
+
     def open(self) -> None:
         """Open (or create) the file now, so that its identity is known from the service's start."""
-        with unavailable_on(*SQLITE_ERRORS):
+        with self._unavailable():
             self._connection()
 
     def _connection(self) -> sqlite3.Connection:
@@ -181,7 +206,7 @@ class SqliteTallyStore:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             if isinstance(error, sqlite3.Error):
-                self._write_failure = _in_words(error)
+                self._write_failure = _explained(error, self.file)
                 raise StoreUnavailable(self._write_failure) from error
             raise
         self._write_failure = None
@@ -213,7 +238,7 @@ class SqliteTallyStore:
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
         """A read transaction: every read inside sees the same state (WAL: no writer waits)."""
-        with unavailable_on(*SQLITE_ERRORS):
+        with self._unavailable():
             connection = self._connection()
             connection.execute("BEGIN")
             try:
@@ -222,7 +247,7 @@ class SqliteTallyStore:
                 connection.execute("COMMIT")
 
     def add(self, counter: str, tally: str, samples: Sequence[StoredSample]) -> Stored:
-        with unavailable_on(*SQLITE_ERRORS), self._transaction() as connection:
+        with self._unavailable(), self._transaction() as connection:
             accepted = duplicates = 0
             seen: dict[int, int] = {}
             for index, sample in enumerate(samples):
@@ -251,7 +276,7 @@ class SqliteTallyStore:
         return Stored(accepted, duplicates)
 
     def remove(self, counter: str, tally: str, at_ms: int) -> bool:
-        with unavailable_on(*SQLITE_ERRORS), self._transaction() as connection:
+        with self._unavailable(), self._transaction() as connection:
             removed = connection.execute(
                 f"DELETE FROM samples WHERE {_TALLY} AND at_ms = ?", (counter, tally, at_ms)
             ).rowcount
@@ -271,7 +296,7 @@ class SqliteTallyStore:
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         """One statement's read (atomic by itself: no transaction needed)."""
-        with unavailable_on(*SQLITE_ERRORS):
+        with self._unavailable():
             yield self._connection()
 
     def version(self, counter: str, tally: str) -> Version:
@@ -347,7 +372,7 @@ class SqliteTallyStore:
     def check(self) -> None:
         """The file opened is still there and readable (a new connection, which creates
         nothing), and the last write did not fail."""
-        with unavailable_on(*SQLITE_ERRORS):
+        with self._unavailable():
             if self._identity is None:
                 self._connection()  # the store's first opening
             self._same_file()
