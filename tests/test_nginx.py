@@ -109,3 +109,72 @@ def test_a_forged_host_cannot_poison_the_documented_nginx(live_server, tmp_path)
                 status, headers, body = get(front + path)
                 assert status == 200 and b"evil.example" not in body, path
                 assert headers.get("x-cache-status") != "HIT", path  # private: never stored
+
+
+def test_slow_pushers_behind_nginx_cost_the_service_no_thread_and_a_stalled_body_is_a_408(tmp_path):
+    """nginx reads a push's body whole before passing it on (docs/deploy/nginx.conf): twenty
+    pushers sending a byte a second, more than one worker's whole share of writes, leave a
+    plain push its 201 at once; a body that stops coming is cut after 5 s by nginx."""
+    import hashlib
+    import json
+    import socket
+    import threading
+    import time
+    import urllib.request
+
+    from tests.servers import serving
+    from tests.timelines import CALLS_TOKEN, ONGOING
+
+    assert hashlib.sha256(CALLS_TOKEN.encode()).hexdigest() in ONGOING
+    timeline = tmp_path / "timeline.toml"
+    timeline.write_text(ONGOING, encoding="utf-8")
+    env = {
+        "VOIPDOWN_TIMELINE": str(timeline),
+        "VOIPDOWN_TALLY_STORE": str(tmp_path / "t.sqlite3"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
+    }
+    (tmp_path / "nginx").mkdir()
+    path = "/api/v1/counters/shutdown/tallies/calls/samples"
+    with serving(env, workers=1) as (base, _), nginx_in_front(base, tmp_path / "nginx") as front:
+        host, port = front.removeprefix("http://").split(":")
+        body = json.dumps({"value": 5}).encode().ljust(40)
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {CALLS_TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        slow = [socket.create_connection((host, int(port)), timeout=20) for _ in range(20)]
+        for connection in slow:
+            connection.sendall(head + body[:1])
+        stop = threading.Event()
+
+        def trickle():
+            for sent in range(1, 8):
+                if stop.wait(1.0):
+                    return
+                for connection in slow:
+                    connection.sendall(body[sent : sent + 1])
+
+        feeder = threading.Thread(target=trickle)
+        feeder.start()
+        try:
+            time.sleep(1.5)
+            began = time.monotonic()
+            request = urllib.request.Request(
+                front + path,
+                data=json.dumps({"value": 7}).encode(),
+                headers={"Authorization": f"Bearer {CALLS_TOKEN}", "Content-Type": "application/json"},
+                method="POST",
+            )
+            assert urllib.request.urlopen(request, timeout=10).status == 201
+            assert time.monotonic() - began < 1.0
+            stalled = socket.create_connection((host, int(port)), timeout=20)
+            stalled.sendall(head + body[:3])  # and nothing more
+            began = time.monotonic()
+            assert stalled.recv(200) == b""  # nginx gives up on it (its 408) and closes the connection
+            assert 4 <= time.monotonic() - began < 8
+        finally:
+            stop.set()
+            feeder.join()
+            for connection in slow:
+                connection.close()
