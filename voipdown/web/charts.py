@@ -22,7 +22,7 @@ from voipdown.web.errors import Refusal
 from voipdown.web.images import CONTENT_TYPES, DEFAULT_SCALE
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
-from voipdown.web.slots import EXPENSIVE, slot
+from voipdown.web.slots import long_read
 from voipdown.web.state import service
 from voipdown.web.tally_answers import reader, tally_answer
 
@@ -60,7 +60,7 @@ def chart(slug: str, file: str):
 
     def drawn_afresh() -> tuple[TallyReading, bytes]:
         """Every sample read and drawn: in one of the worker's few slots for such reads."""
-        with slot(EXPENSIVE, asked.lang):
+        with long_read(state.count, asked.lang)():
             whole = reader().window(tally, None, None)
             return whole, draw(whole.points)
 

@@ -44,7 +44,7 @@ from voipdown.web.links import absolute, counter_links
 from voipdown.web.negotiation import negotiated
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
-from voipdown.web.slots import EXPENSIVE, slot
+from voipdown.web.slots import long_read
 from voipdown.web.state import served, service
 from voipdown.web.tally_answers import asked_tally, freshness, reader, tally_answer
 from voipdown.zones import load_zone
@@ -174,7 +174,7 @@ def tally_page(slug: str, name: str):
     summary = reader().summary(tally, asked.instant)
     pages = max(1, -(-summary.count // ROWS_PER_PAGE))
     page = asked.whole_number("page", 1, pages, 1)
-    newest_first = reader().page(tally, page, ROWS_PER_PAGE, gate=lambda: slot(EXPENSIVE, lang))
+    newest_first = reader().page(tally, page, ROWS_PER_PAGE, gate=long_read(summary.count, lang))
     view = _tally_view(counter, tally, summary, lang)
     rows = [
         (point, format_moment(point.at, lang, counter.timezone), format_number(point.value, lang))

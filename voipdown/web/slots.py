@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 from voipdown.web.errors import Refusal
-from voipdown.web.state import service
+from voipdown.web.state import LONG_READ_FROM, service
 
 RETRY_AFTER_SECONDS = 5
 
@@ -68,3 +68,20 @@ def slot(kind: Kind, lang: str | None = None) -> Iterator[None]:
         yield
     finally:
         release()
+
+
+def long_read(samples: int, lang: str | None = None) -> Callable[[], AbstractContextManager]:
+    """The gate of a read of many of a tally's `samples`: the `expensive` share's slot for a
+    tally of more than LONG_READ_FROM samples, none for a smaller one."""
+    if samples <= LONG_READ_FROM:
+        return nullcontext
+    return lambda: slot(EXPENSIVE, lang)
+
+
+def take_long_read(samples: int, lang: str | None = None) -> Callable[[], None]:
+    """`long_read`'s slot taken now, for an answer that holds it while it is sent; its release."""
+    return take(EXPENSIVE, lang) if samples > LONG_READ_FROM else _nothing
+
+
+def _nothing() -> None:
+    """Nothing to release: a small tally's read took no slot."""

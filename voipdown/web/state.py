@@ -40,6 +40,10 @@ SHARES = {
 """The bounded shares of a worker's threads (voipdown/web/slots.py): writes (a push's body
 read, the store written: a slow pusher or a locked store holds no more), and reads whose
 cost grows with a tally (a window, a CSV, a page of the table, a chart drawn afresh)."""
+LONG_READ_FROM = 5_000
+"""Samples a tally holds beyond which reading many of them takes the `expensive` share: a
+smaller one costs no more than a badge (a page of charts of the bundled tallies, drawn
+cold at once, must not wait for each other)."""
 
 
 class Share:

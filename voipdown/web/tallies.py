@@ -37,7 +37,7 @@ from voipdown.web.bodies import read_body
 from voipdown.web.errors import Refusal
 from voipdown.web.links import absolute
 from voipdown.web.resolver import Asked, resolve
-from voipdown.web.slots import EXPENSIVE, RETRY_AFTER_SECONDS, WRITE, slot, take
+from voipdown.web.slots import RETRY_AFTER_SECONDS, WRITE, long_read, slot, take_long_read
 from voipdown.web.tally_answers import asked_tally, reader, tally_answer
 
 blueprint = Blueprint("tallies", __name__, url_prefix="/api/v1")
@@ -186,7 +186,8 @@ def samples(slug: str, name: str):
     asked, tally = asked_tally(slug, name, "tallies.samples")
     limit = asked.whole_number("points", 1, MAX_POINTS, DEFAULT_POINTS)
     since, until = asked.instant_value("since"), asked.instant_value("until")
-    reading = reader().thinned(tally, since, until, limit, gate=lambda: slot(EXPENSIVE))
+    gate = long_read(reader().state(tally).count)
+    reading = reader().thinned(tally, since, until, limit, gate=gate)
     items = []
     for point in reading.points:
         item = {"at": shown(point.at), "value": point.value}
@@ -203,7 +204,8 @@ def samples_csv(slug: str, name: str):
     store in chunks (a tally of any size in bounded memory)."""
     asked, tally = asked_tally(slug, name, "tallies.samples_csv")
     since, until = asked.instant_value("since"), asked.instant_value("until")
-    release = take(EXPENSIVE)  # held until the last line is sent (a slow reader holds no other thread)
+    # Held until the last line is sent: a slow reader of a long CSV holds no other thread.
+    release = take_long_read(reader().state(tally).count)
     try:
         stream = reader().stream(tally, since, until)
         chunks = _csv_chunks(stream.points)
