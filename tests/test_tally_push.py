@@ -657,8 +657,9 @@ def test_a_write_the_disk_refuses_is_a_503_said_plainly_until_one_succeeds(tmp_p
 def test_slow_pushers_hold_a_few_threads_and_reads_go_on(tmp_path):
     """Eight pushers with the token that send their body a byte a second (a bad mobile link)
     held every thread of both workers: counts and badges timed out for as long as they stayed.
-    Now a push reads its body in one of two write slots per worker, a push that finds none
-    gets 503 with Retry-After within half a second, and reads keep their threads."""
+    Now a push reads its body in one of its worker's share of write slots (2 working, a few
+    waiting half a second), a push beyond them gets 503 with Retry-After, and reads keep
+    their threads."""
     import socket
 
     from tests.servers import get
