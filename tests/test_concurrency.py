@@ -395,3 +395,11 @@ def test_tally_pushes_and_reads_from_many_threads(make_app, tmp_path):
         assert set(seen) <= sent
     final = app.test_client().get(path).get_json()
     assert final["samples"] == 1 + THREADS * 20 and final["value"] == (THREADS - 1) * 100 + 19
+
+
+def test_the_shares_can_never_take_every_thread_of_a_worker():
+    """Writes and long reads, working and waiting together, leave counts and badges threads."""
+    from voipdown.web.state import SHARES, WORKER_THREADS
+
+    held = sum(size.slots + size.queue for size in SHARES.values())
+    assert WORKER_THREADS - held >= 8, (WORKER_THREADS, held)

@@ -47,7 +47,7 @@ def _explained(error: BaseException, file: Path) -> str:
     mounted read-only, a file or folder the service may not write, and a missing folder, so
     the file system is asked which it is."""
     text = _in_words(error) if isinstance(error, sqlite3.Error) else str(error) or type(error).__name__
-    if not isinstance(error, sqlite3.Error) or "unable to open" not in text and "read-only" not in text:
+    if not isinstance(error, sqlite3.Error) or ("unable to open" not in text and "read-only" not in text):
         return text
     folder = file.parent
     if not folder.is_dir():
