@@ -12,7 +12,7 @@ from voipdown.clock import pinned_clock
 from voipdown.tallies.model import Point, StoredSample, from_ms, shown, to_ms
 from voipdown.tallies.reader import VERSION_TTL, TallyReader
 from voipdown.tallies.series import RATE_WINDOWS, downsample, merged, summarize
-from voipdown.tallies.store.protocol import Conflict, StoredSummary, StoredTally, TallyStore, Version
+from voipdown.tallies.store.protocol import Conflict, StoredSummary, StoredTally, StoreUnavailable, TallyStore, Version
 from voipdown.tallies.store.redis import RedisTallyStore
 from voipdown.tallies.store.sqlite import SqliteTallyStore
 from voipdown.tallies.tokens import new_token, token_matches, token_sha256
@@ -572,3 +572,36 @@ def test_a_thinned_window_is_the_downsampled_window_read_as_columns(store, limit
         thinned = reader.thinned(tally, since, until, limit)
         assert list(thinned.points) == downsample(window.points, limit), (since, until)
         assert thinned.window_count == len(window.points) and thinned.count == window.count
+
+
+def test_a_long_window_thinned_in_the_helper_process_is_the_same_as_here(tmp_path):
+    """The helper (voipdown/tallies/offload.py) reads a long window through a read-only
+    connection in another interpreter and thins it there: the same points as thinning it in
+    the serving process, the timeline's sample and the stored one it hides included."""
+    from voipdown.tallies.offload import Offload
+    from voipdown.tallies.reader import LONG_READ_FROM
+
+    tally = petition()
+    store = SqliteTallyStore(tmp_path / "t.sqlite3")
+    timeline_instant = to_ms(tally.instant_of(tally.samples[0].at))
+    count = LONG_READ_FROM + 1_000
+    store.add(*tally.key, samples(*((timeline_instant + 1_000 * (n - count // 2), n % 97) for n in range(count))))
+    offload = Offload(store.path)
+    try:
+        far, here = TallyReader(store, offload=offload), TallyReader(store)
+        for since, until, limit in [(None, None, 500), (None, None, 3), (from_ms(timeline_instant - 9_000), None, 40)]:
+            there = far.thinned(tally, since, until, limit)
+            assert there.points == here.thinned(tally, since, until, limit).points
+            assert there.window_count == here.thinned(tally, since, until, limit).window_count
+        assert any(point.source is not None for point in far.thinned(tally, None, None, 2_000).points)
+    finally:
+        offload.close()
+
+
+def test_the_helper_reads_only_and_never_makes_a_store_file(tmp_path):
+    from voipdown.tallies.store.sqlite import read_only_columns
+
+    missing = tmp_path / "gone.sqlite3"
+    with pytest.raises(StoreUnavailable):
+        read_only_columns(str(missing), "c", "t", None, None)
+    assert not missing.exists()

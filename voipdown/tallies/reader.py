@@ -11,7 +11,6 @@ sleeping.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import itertools
 import math
@@ -22,7 +21,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 
 from voipdown.clock import now
-from voipdown.tallies.model import Point, Tally, from_ms, stored_point, timeline_points, to_ms
+from voipdown.tallies.model import Point, StoredSample, Tally, from_ms, stored_point, timeline_points, to_ms
+from voipdown.tallies.offload import Offload, TimelineMark, thin
 from voipdown.tallies.series import RATE_WINDOWS, Summary, kept_indices, merged, stale_at, summarize
 from voipdown.tallies.store.protocol import StoredSummary, StoreUnavailable, TallyStore
 
@@ -36,6 +36,11 @@ MEMO_POINTS = 10_000
 STREAM_CHUNK = 5_000
 WINDOW_ALL = 2**62
 """No limit: a window read whole."""
+LONG_READ_FROM = 5_000
+"""Stored samples beyond which reading many of them is a long read: thinned in the helper
+process (offload.py) and, in the web layer, in the `expensive` share of a worker's threads.
+A smaller tally costs no more than a badge (a page of charts of the bundled tallies, drawn
+cold at once, must not wait for each other)."""
 
 Gate = Callable[[], AbstractContextManager]
 """Held around a read of the store whose cost grows with the tally (the web layer's share
@@ -94,9 +99,16 @@ class TallyStream:
 
 class TallyReader:
     def __init__(
-        self, store: TallyStore, *, clock: Callable[[], float] | None = None, version_ttl: float = VERSION_TTL
+        self,
+        store: TallyStore,
+        *,
+        clock: Callable[[], float] | None = None,
+        version_ttl: float = VERSION_TTL,
+        offload: Offload | None = None,
     ):
         self.store = store
+        self.offload = offload
+        """The helper process long windows are read and thinned in (None: read here)."""
         self._clock = clock or _wall_seconds
         self._ttl = version_ttl
         self._versions: dict[tuple[str, str], Seen] = {}
@@ -238,24 +250,18 @@ class TallyReader:
 
         def read(seen: Seen) -> TallyReading:
             count = _series_count(seen, every, self._hidden(tally, every))
-            columns = self.store.columns(*tally.key, _since_ms(since), _until_ms(until))
-            at_ms, values = list(columns.at_ms), list(columns.values)
-            ours: dict[int, Point] = {}  # index in the merged columns → the timeline's sample there
-            for point in timeline:  # few: each placed by bisection, hiding a stored one at its instant
-                ms = to_ms(point.instant)
-                index = bisect.bisect_left(at_ms, ms)
-                if index < len(at_ms) and at_ms[index] == ms and from_ms(ms) == point.instant:
-                    values[index] = point.value
-                else:
-                    if index < len(at_ms) and at_ms[index] == ms and from_ms(ms) < point.instant:
-                        index += 1  # a sub-millisecond instant: just after the stored one
-                    at_ms.insert(index, ms)
-                    values.insert(index, point.value)
-                    ours = {(i + 1 if i >= index else i): p for i, p in ours.items()}
-                ours[index] = point
-            kept = kept_indices(values, limit)
-            points = tuple(ours.get(i) or Point(from_ms(at_ms[i]), from_ms(at_ms[i]), values[i]) for i in kept)
-            return TallyReading(points, count, seen.version, seen.changed, True, window_count=len(values))
+            marks = [_mark(point) for point in timeline]
+            bounds = (_since_ms(since), _until_ms(until))
+            if self.offload is not None and seen.samples > LONG_READ_FROM:
+                thinned = self.offload.thinned(tally.key, *bounds, limit, marks)
+            else:
+                columns = self.store.columns(*tally.key, *bounds)
+                thinned = thin(columns.at_ms, columns.values, marks, limit)
+            points = tuple(
+                timeline[kept.timeline] if kept.timeline >= 0 else stored_point(StoredSample(kept.at_ms, kept.value))
+                for kept in thinned.kept
+            )
+            return TallyReading(points, count, seen.version, seen.changed, True, window_count=thinned.window)
 
         def offline() -> tuple[Point, ...]:
             return tuple(timeline[i] for i in kept_indices([p.value for p in timeline], limit))
@@ -332,6 +338,13 @@ class TallyReader:
 
         count = _series_count(seen, every, self._hidden(tally, every))
         return TallyStream(TallyReading((), count, seen.version, seen.changed, True), chunks())
+
+
+def _mark(point: Point) -> TimelineMark:
+    """A timeline sample as the thinning places it among the stored ones."""
+    at_ms = to_ms(point.instant)
+    stored = from_ms(at_ms)
+    return TimelineMark(at_ms, point.value, 0 if stored == point.instant else 1 if point.instant > stored else -1)
 
 
 def _wall_seconds() -> float:

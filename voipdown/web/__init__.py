@@ -21,6 +21,7 @@ from voipdown.isolation import isolate, isolate_html
 from voipdown.participants import Recorder, open_store
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
+from voipdown.tallies.offload import offload_for
 from voipdown.tallies.reader import TallyReader
 from voipdown.tallies.store import open_tally_store
 from voipdown.tallies.store.protocol import StoreUnavailable, TallyStore
@@ -42,6 +43,11 @@ class AnythingConverter(PathConverter):
 
     regex = "(?s:.+?)"
     part_isolating = False  # it spans "/" (werkzeug guesses True from a regex without one)
+
+
+def _reader(store) -> TallyReader:
+    """The worker's reader of `store`, its long windows thinned in a helper process (SQLite)."""
+    return TallyReader(store, offload=offload_for(store))
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -66,7 +72,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         font=font,
         font_problem=font_problem,
         recorder=Recorder(open_store(settings)) if settings.discovery else None,
-        tallies=TallyReader(_opened(open_tally_store(settings))),
+        tallies=_reader(_opened(open_tally_store(settings))),
     )
     app.extensions["voipdown"] = state
     cache.init_app(app)

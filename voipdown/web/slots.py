@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
+from voipdown.tallies.reader import LONG_READ_FROM
 from voipdown.web.errors import Refusal
-from voipdown.web.state import LONG_READ_FROM, service
+from voipdown.web.state import service
 
 RETRY_AFTER_SECONDS = 5
 

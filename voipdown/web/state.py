@@ -14,10 +14,10 @@ from voipdown.tallies.reader import TallyReader
 from voipdown.timeline import Timeline
 from voipdown.timeline_source import Served, TimelineSource
 
-WORKER_THREADS = 32
-"""Threads of each `voipdown serve` worker (granian's blocking threads; voipdown/server.py;
-granian's own default for two workers): more than the shares below can hold together, so
-that counts, badges, pages and the embed always have eight. A waiting thread costs no CPU:
+WORKER_THREADS = 40
+"""Threads of each `voipdown serve` worker (granian's blocking threads; voipdown/server.py):
+more than the shares below can hold together, so that counts, badges, pages and the embed
+always have eight. A waiting thread costs no CPU:
 a client made to wait for its turn asks nothing meanwhile, where one refused at once asks
 again at once (docs/concurrency.md says how the figures were chosen)."""
 
@@ -35,15 +35,11 @@ class ShareSize:
 
 SHARES = {
     "write": ShareSize(slots=2, queue=14, wait=0.5),
-    "expensive": ShareSize(slots=1, queue=7, wait=10.0),
+    "expensive": ShareSize(slots=1, queue=15, wait=10.0),
 }
 """The bounded shares of a worker's threads (voipdown/web/slots.py): writes (a push's body
 read, the store written: a slow pusher or a locked store holds no more), and reads whose
 cost grows with a tally (a window, a CSV, a page of the table, a chart drawn afresh)."""
-LONG_READ_FROM = 5_000
-"""Samples a tally holds beyond which reading many of them takes the `expensive` share: a
-smaller one costs no more than a badge (a page of charts of the bundled tallies, drawn
-cold at once, must not wait for each other)."""
 
 
 class Share:

@@ -73,6 +73,42 @@ LOCK_WAIT = 5.0
 LOCK_RETRY = 0.0005
 
 
+def _window_rows(
+    connection: sqlite3.Connection, counter: str, tally: str, since_ms: int | None, until_ms: int | None, limit: int
+) -> list[tuple[int, int]]:
+    """(at_ms, value) of the window, oldest first; a limit of -1: all of them."""
+    low = -(2**63) if since_ms is None else since_ms
+    high = 2**63 - 1 if until_ms is None else until_ms
+    return connection.execute(
+        f"SELECT at_ms, value FROM samples WHERE {_TALLY} AND at_ms BETWEEN ? AND ? ORDER BY at_ms LIMIT ?",
+        (counter, tally, low, high, limit),
+    ).fetchall()
+
+
+def _columns(rows: list[tuple[int, int]]) -> StoredColumns:
+    at_ms, values = zip(*rows, strict=True) if rows else ((), ())
+    return StoredColumns(at_ms, values)
+
+
+_READ_ONLY: dict[str, sqlite3.Connection] = {}
+"""Connections of `read_only_columns`, by path (a helper process's, one thread)."""
+
+
+def read_only_columns(path: str, counter: str, tally: str, since_ms: int | None, until_ms: int | None) -> StoredColumns:
+    """A window as columns, read through a read-only connection of the file at `path` (made
+    once): for a helper process (voipdown/tallies/offload.py), which must never create or
+    change the store, only read what the worker asked."""
+    try:
+        connection = _READ_ONLY.get(path)
+        if connection is None:
+            address = f"{Path(path).resolve().as_uri()}?mode=ro"
+            connection = _READ_ONLY[path] = sqlite3.connect(address, uri=True, timeout=LOCK_WAIT)
+        return _columns(_window_rows(connection, counter, tally, since_ms, until_ms, -1))
+    except SQLITE_ERRORS as error:
+        _READ_ONLY.pop(path, None)
+        raise StoreUnavailable(_explained(error, Path(path))) from error
+
+
 class SqliteTallyStore:
     def __init__(self, path: str | Path, sync: str = "normal"):
         self.file = Path(path)
@@ -339,21 +375,14 @@ class SqliteTallyStore:
         return [StoredSample(at_ms, value) for at_ms, value in self._rows(counter, tally, since_ms, until_ms, limit)]
 
     def columns(self, counter: str, tally: str, since_ms: int | None, until_ms: int | None) -> StoredColumns:
-        rows = self._rows(counter, tally, since_ms, until_ms, -1)
-        at_ms, values = zip(*rows, strict=True) if rows else ((), ())
-        return StoredColumns(at_ms, values)
+        with self._reading() as connection:
+            return _columns(_window_rows(connection, counter, tally, since_ms, until_ms, -1))
 
     def _rows(
         self, counter: str, tally: str, since_ms: int | None, until_ms: int | None, limit: int
     ) -> list[tuple[int, int]]:
-        """(at_ms, value) of the window, oldest first; a limit of -1: all of them."""
-        low = -(2**63) if since_ms is None else since_ms
-        high = 2**63 - 1 if until_ms is None else until_ms
         with self._reading() as connection:
-            return connection.execute(
-                f"SELECT at_ms, value FROM samples WHERE {_TALLY} AND at_ms BETWEEN ? AND ? ORDER BY at_ms LIMIT ?",
-                (counter, tally, low, high, limit),
-            ).fetchall()
+            return _window_rows(connection, counter, tally, since_ms, until_ms, limit)
 
     def newest(self, counter: str, tally: str, offset: int, limit: int) -> list[StoredSample]:
         with self._reading() as connection:
