@@ -11,6 +11,7 @@ beside the neighbours, are the figures; the ratio of the two p99s is the one to 
 neighbours run in a process of their own (this script, `--neighbours`), so that their
 threads share no interpreter with the measuring; their answers are counted by status.
 With --against, the same run for that commit's tree follows (bench/ab.py).
+HOSTILE_PARTS=windows,pushers,lock (the default) chooses the neighbours, to see each alone.
 """
 
 from __future__ import annotations

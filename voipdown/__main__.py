@@ -2,4 +2,5 @@
 
 from voipdown.cli import main
 
-main()
+if __name__ == "__main__":  # not again in a helper process started by spawn
+    main()
