@@ -228,3 +228,50 @@ def test_favicon_and_robots(site):
     robots = site.get("/robots.txt")
     assert robots.mimetype == "text/plain" and "User-agent: *" in robots.get_data(as_text=True)
     assert "max-age=" in robots.headers["Cache-Control"]
+
+
+SITE = """
+[site]
+name = { fr = "Coupures DZ", ar = "انقطاعات الجزائر" }
+"""
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_the_bundled_site_names_itself_and_credits_the_2016_campaign_from_its_timeline(site, lang):
+    """The 2016 campaign's name and credit now come from its own timeline's [site]."""
+    from voipdown.settings import bundled_timeline
+    from voipdown.timeline import load_timeline
+
+    credit = load_timeline(bundled_timeline()).site.footer_in(lang)
+    html = site.get(f"/voip-ma?lang={lang}").get_data(as_text=True)
+    assert "<p>VoIP Down</p>" in html and f"<p>{credit}</p>" in html
+    assert "2016" in credit
+
+
+@pytest.mark.parametrize("lang", SUPPORTED)
+def test_another_campaign_is_its_own_site_with_nothing_of_voip_down(make_app, write_timeline, lang):
+    """Another timeline with its own [site]: its name in the header, the feed's author and the
+    share image; no footer unless it writes one; "VoIP Down" and 2016 nowhere a reader sees."""
+    from tests.timelines import ONGOING
+
+    client = make_app(write_timeline(ONGOING + SITE), VOIPDOWN_PUBLIC_URL="https://count.example.org").test_client()
+    name = {"ar": "انقطاعات الجزائر"}.get(lang, "Coupures DZ")
+    html = client.get(f"/shutdown?lang={lang}").get_data(as_text=True)
+    assert f"<p>{name}</p>" in html and "<footer>" not in html
+    feed = client.get(f"/shutdown/feed.atom?lang={lang}").get_data(as_text=True)
+    author = ElementTree.fromstring(feed).find(f"{ATOM}author/{ATOM}name").text
+    assert author.strip("\u2066\u2069") == name
+    for text in (html, feed):
+        assert "VoIP Down" not in text and "2016" not in text
+    other = make_app(
+        write_timeline(ONGOING, "plain.toml"), VOIPDOWN_PUBLIC_URL="https://count.example.org"
+    ).test_client()
+    assert client.get(f"/shutdown/share.png?lang={lang}").data != other.get(f"/shutdown/share.png?lang={lang}").data
+
+
+def test_without_a_site_table_the_name_is_the_default_counters_title(make_app, write_timeline):
+    from tests.timelines import ONGOING
+
+    client = make_app(write_timeline(ONGOING)).test_client()
+    html = client.get("/shutdown?lang=en").get_data(as_text=True)
+    assert "<p>Example shutdown</p>" in html and "VoIP Down" not in html and "<footer>" not in html

@@ -41,9 +41,11 @@ def feed_authority(counter: Counter, public_url: str | None) -> str | None:
     return None
 
 
-def atom_feed(counter: Counter, count: Count, lang: str, self_url: str, page_url: str, authority: str) -> bytes:
+def atom_feed(
+    counter: Counter, count: Count, lang: str, self_url: str, page_url: str, authority: str, author: str
+) -> bytes:
     """The feed; its ids are `tag:` URIs minted from `authority` (feed_authority), so a
-    reader that reaches us by another address sees the same entries."""
+    reader that reaches us by another address sees the same entries; `author` is the site's name."""
     tag = f"tag:{authority},{counter.start.year}:{counter.slug}"
     entries = []
     for index, event in enumerate(counter.events):
@@ -65,8 +67,8 @@ def atom_feed(counter: Counter, count: Count, lang: str, self_url: str, page_url
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = _instant(updated, counter)
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "href": self_url})
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html", "href": page_url})
-    author = ET.SubElement(feed, f"{{{ATOM}}}author")
-    ET.SubElement(author, f"{{{ATOM}}}name").text = "VoIP Down"
+    author_element = ET.SubElement(feed, f"{{{ATOM}}}author")
+    ET.SubElement(author_element, f"{{{ATOM}}}name").text = isolate(author, lang)
     for day, entry_id, title, link, summary in entries:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         ET.SubElement(entry, f"{{{ATOM}}}id").text = entry_id

@@ -105,6 +105,23 @@ class Counter:
 
 
 @dataclass(frozen=True)
+class Site:
+    """Who the site is, in the timeline's own words (`[site]`): its name, in the header, page
+    titles, feeds and the share image, and its footer's words. Without `[site]`, the name is
+    the default counter's title and there is no footer: the software names no campaign."""
+
+    name: Mapping[str, str]
+    """Language -> name; one text for every language when the file gives a single string."""
+    footer: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def name_in(self, lang: str) -> str:
+        return self.name.get(lang) or next(iter(self.name.values()))
+
+    def footer_in(self, lang: str) -> str | None:
+        return self.footer.get(lang) or next(iter(self.footer.values()), None)
+
+
+@dataclass(frozen=True)
 class Timeline:
     counters: Mapping[str, Counter]
     default_slug: str
@@ -112,6 +129,8 @@ class Timeline:
     """Old slug -> current slug."""
     version: str
     """A short hash of the file's bytes: changes whenever the file does."""
+    site: Site | None = None
+    """Who the site is (`[site]`); None only while parsing."""
 
     @property
     def default_counter(self) -> Counter:
@@ -314,7 +333,7 @@ class _Reader:
     # -- the document ------------------------------------------------------
 
     def timeline(self, document: dict, version: str) -> Timeline:
-        self.check_keys(document, (), {"default_counter", "counters"})
+        self.check_keys(document, (), {"default_counter", "counters", "site"})
         raw_counters = document.get("counters", _MISSING)
         counters: dict[str, Counter] = {}
         aliases: dict[str, str] = {}
@@ -341,6 +360,7 @@ class _Reader:
         elif counters:
             default_slug = next(iter(counters))
 
+        site = self.site(document.get("site", _MISSING), counters.get(default_slug or ""))
         if self.problems:
             raise TimelineError(self.problems)
         return Timeline(
@@ -348,7 +368,34 @@ class _Reader:
             default_slug=default_slug,
             aliases=MappingProxyType(aliases),
             version=version,
+            site=site,
         )
+
+    def site(self, raw: Any, default_counter: Counter | None) -> Site | None:
+        """`[site]`: a name (one string, or a table of language = text) and an optional footer."""
+        if raw is _MISSING:
+            return Site(MappingProxyType(dict(default_counter.title))) if default_counter else None
+        table = self.table(raw, ("site",))
+        if table is None:
+            return None
+        self.check_keys(table, ("site",), {"name", "footer"})
+        texts = {}
+        for key in ("name", "footer"):
+            value = table.get(key, _MISSING)
+            if value is _MISSING:
+                if key == "name":
+                    self.problem(("site", "name"), "missing (one text, or a table of language = text)")
+                continue
+            if isinstance(value, str):
+                text = self.text_value(value, ("site", key))
+                texts[key] = {lang: text for lang in SUPPORTED} if text else {}
+            else:
+                texts[key] = self.translations(table, key, ("site",), None)
+                if not texts[key] and isinstance(value, dict) and not value:
+                    self.problem(("site", key), "must name at least one language")
+        if not texts.get("name"):
+            return None
+        return Site(MappingProxyType(texts["name"]), MappingProxyType(texts.get("footer", {})))
 
     def slug(self, slug: str, path: tuple) -> bool:
         if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX_LENGTH:

@@ -16,15 +16,17 @@ WIDTH, HEIGHT = 1200, 630
 MARGIN = 60
 
 
-def render_share_card(font: Font, title: str, message: str, status: str, colors: StatusColors, rtl: bool) -> bytes:
-    """Title, the count's message (largest), the status sentence and the service's name,
+def render_share_card(
+    font: Font, title: str, message: str, status: str, signature: str, colors: StatusColors, rtl: bool
+) -> bytes:
+    """Title, the count's message (largest), the status sentence and the site's name (`signature`),
     each centred and shrunk if needed to fit the width, on the status's colour."""
     canvas = Image.new("RGBA", (WIDTH, HEIGHT), colors.card)
     rows = [
         (title, 56, 190, colors.card_soft),
         (message, 104, 350, TEXT_COLOR),
         (status, 34, 450, colors.card_soft),
-        ("VoIP Down", 30, 570, colors.card_soft),
+        (signature, 30, 570, colors.card_soft),
     ]
     for text, size, baseline, color in rows:
         line = shape_line(font, text, rtl)

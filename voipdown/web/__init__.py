@@ -34,7 +34,7 @@ from voipdown.web.negotiation import vary
 from voipdown.web.replay import Replay
 from voipdown.web.response_kinds import kind_of, secure
 from voipdown.web.server_cache import CacheHealth, cache
-from voipdown.web.state import ServiceState
+from voipdown.web.state import ServiceState, current_timeline
 
 
 class AnythingConverter(PathConverter):
@@ -64,6 +64,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # page text, Unicode isolates in plain text such as <title> and attributes.
     app.jinja_env.filters["bdi"] = lambda text, lang: Markup(isolate_html(str(text), lang))
     app.jinja_env.filters["isolate"] = isolate
+
+    @app.context_processor
+    def the_site() -> dict:
+        """Who the site is, for every page: its name and footer, from the timeline served."""
+        site = current_timeline().site
+        return {"site_name": site.name_in, "site_footer": site.footer_in}
+
     font, font_problem = _open_font(settings)
     state = ServiceState(
         settings=settings,

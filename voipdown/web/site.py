@@ -222,6 +222,7 @@ def share_image(slug: str):
             title=counter.title_in(lang),
             message=count_message(count, lang, counter.start),
             status=status_sentence(counter, count, lang),
+            signature=asked.timeline.site.name_in(lang),
             colors=STATUS_COLORS[count.status.value],
             rtl=LANGUAGES[lang].rtl,
         )
@@ -274,6 +275,7 @@ def _feed(asked) -> Response:
         self_url=absolute("site.counter_feed", slug=counter.slug, lang=lang),
         page_url=absolute("site.counter_page", slug=counter.slug, lang=lang),
         authority=feed_authority(counter, service().settings.public_url) or _request_host(),
+        author=asked.timeline.site.name_in(lang),
     )
     response = Response(body, content_type="application/atom+xml; charset=utf-8")
     return count_response(response, asked)
