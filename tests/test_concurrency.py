@@ -84,7 +84,9 @@ def test_share_cards_drawn_cold_by_many_threads_at_once(counter):
 
     def card(font, lang):
         rtl = LANGUAGES[lang].direction == "rtl"
-        return render_share_card(font, counter.title_in(lang), f"{count.days}", "VoIP", STATUS_COLORS["ongoing"], rtl)
+        return render_share_card(
+            font, counter.title_in(lang), f"{count.days}", "VoIP", "Site", STATUS_COLORS["ongoing"], rtl
+        )
 
     reference = fresh_font()
     wanted = [card(reference, lang) for lang in SUPPORTED]

@@ -232,7 +232,7 @@ def share_image(slug: str):
 
 
 ROBOTS = """\
-# VoIP Down: every page, badge and feed may be read and indexed.
+# Every page, badge and feed may be read and indexed.
 User-agent: *
 Allow: /
 """
