@@ -1,6 +1,7 @@
 """Tallies: the series, the summary (change, rates, staleness), the store and the tokens."""
 
 import datetime as dt
+import os
 import threading
 from email.utils import format_datetime
 
@@ -594,6 +595,15 @@ def test_a_long_window_thinned_in_the_helper_process_is_the_same_as_here(tmp_pat
             assert there.points == here.thinned(tally, since, until, limit).points
             assert there.window_count == here.thinned(tally, since, until, limit).window_count
         assert any(point.source is not None for point in far.thinned(tally, None, None, 2_000).points)
+        import multiprocessing
+        import signal
+
+        for helper in multiprocessing.active_children():  # killed: the read is made here, then a new helper
+            os.kill(helper.pid, signal.SIGKILL)
+            helper.join()
+        for limit in (11, 12):
+            assert far.thinned(tally, None, None, limit).points == here.thinned(tally, None, None, limit).points
+        assert multiprocessing.active_children()
     finally:
         offload.close()
 

@@ -90,14 +90,16 @@ class Offload:
 
     def thinned(
         self, key: tuple[str, str], since_ms: int | None, until_ms: int | None, limit: int, marks: list[TimelineMark]
-    ) -> Thinned:
-        """The window read and thinned in the helper (StoreUnavailable comes back as raised there)."""
+    ) -> Thinned | None:
+        """The window read and thinned in the helper (StoreUnavailable comes back as raised
+        there); None when the helper cannot answer (killed, out of memory, stopping): the
+        caller reads it itself, and a new helper starts at the next long read."""
         try:
             return self._helper().submit(_thinned, self.path, key, since_ms, until_ms, limit, marks).result()
-        except BrokenProcessPool:  # the helper died (killed, out of memory): a new one next time
+        except (BrokenProcessPool, RuntimeError, OSError):
             with self._lock:
                 self._pool = None
-            raise
+            return None
 
     def _helper(self) -> concurrent.futures.ProcessPoolExecutor:
         with self._lock:

@@ -244,7 +244,7 @@ class TallyReader:
     ) -> TallyReading:
         """The window's samples as `series.downsample` keeps `limit` of them, oldest first: the
         same points as downsampling `window()`, but read as two columns of integers and made
-        into points only once kept, so a long window costs a tenth as much (docs/benchmarks.md)."""
+        into points only once kept, so a long window costs a fifth as much (docs/benchmarks.md)."""
         every = timeline_points(tally)
         timeline = [p for p in every if _inside(p, since, until)]
 
@@ -252,9 +252,10 @@ class TallyReader:
             count = _series_count(seen, every, self._hidden(tally, every))
             marks = [_mark(point) for point in timeline]
             bounds = (_since_ms(since), _until_ms(until))
+            thinned = None
             if self.offload is not None and seen.samples > LONG_READ_FROM:
                 thinned = self.offload.thinned(tally.key, *bounds, limit, marks)
-            else:
+            if thinned is None:  # a short tally, or no helper to answer
                 columns = self.store.columns(*tally.key, *bounds)
                 thinned = thin(columns.at_ms, columns.values, marks, limit)
             points = tuple(
