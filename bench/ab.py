@@ -20,3 +20,13 @@ def tree_at(ref: str) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)], check=False)
+
+
+@contextmanager
+def trees(against: str | None) -> Iterator[dict[str, Path]]:
+    """This tree, and `against`'s too when given (tree_at), by the name a report gives them."""
+    if against is None:
+        yield {"this tree": ROOT}
+        return
+    with tree_at(against) as other:
+        yield {"this tree": ROOT, against: other}

@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import push as push_bench  # noqa: E402
 from bench import wrk_report  # noqa: E402
-from bench.ab import tree_at  # noqa: E402
+from bench.ab import trees  # noqa: E402
 from bench.tally_reads import LARGE_START_MS, LARGE_STEP_MS, large_store  # noqa: E402
-from tests.servers import ROOT, serving  # noqa: E402
+from tests.servers import serving  # noqa: E402
 
 BADGE = "/badge/c.svg?lang=fr"
 SAMPLES = "/api/v1/counters/c/tallies/t/samples"
@@ -151,12 +151,9 @@ def main() -> None:
         "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
         "XDG_STATE_HOME": str(work / "state"),
     }
-    trees = {"this tree": ROOT}
     results: dict = {}
-    with contextlib.ExitStack() as stack:
-        if args.against:
-            trees[args.against] = stack.enter_context(tree_at(args.against))
-        for name, tree in trees.items():
+    with trees(args.against) as found:
+        for name, tree in found.items():
             store = work / f"large-{len(results)}.sqlite3"
             large_store(store, args.samples)
             with serving({**env, "VOIPDOWN_TALLY_STORE": str(store)}, workers=2, tree=tree) as (base, _):

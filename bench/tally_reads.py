@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import push as push_bench  # noqa: E402
 from bench import wrk_report  # noqa: E402
-from bench.ab import tree_at  # noqa: E402
+from bench.ab import tree_at, trees  # noqa: E402
 from tests.servers import ROOT, free_port, nginx_in_front, serving, stop, wait_http  # noqa: E402
 
 LANGS = ("fr", "ar", "zgh", "en")
@@ -226,12 +226,9 @@ def large_reads(base: str, samples: int, rounds: int) -> dict:
 
 
 def large(args, work: Path, env: dict) -> None:
-    trees = {"this tree": ROOT}
     results: dict = {}
-    with contextlib.ExitStack() as stack:
-        if args.against:
-            trees[args.against] = stack.enter_context(tree_at(args.against))
-        for name, tree in trees.items():
+    with trees(args.against) as found:
+        for name, tree in found.items():
             store = work / f"large-{len(results)}.sqlite3"
             large_store(store, args.samples)
             with serving({**env, "VOIPDOWN_TALLY_STORE": str(store)}, workers=1, tree=tree) as (base, _):

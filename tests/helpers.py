@@ -50,3 +50,26 @@ def texts_of(n: int) -> list:
     for zone in ("Africa/Casablanca", "Asia/Tokyo", "America/Santiago", "Europe/Paris"):
         out.append(start_of_day(dt.date(2024, 3, 10 + n % 3), zone).isoformat())
     return sorted(out)
+
+
+def server_env(tmp_path, timeline_text: str | None = None, **more: str) -> dict:
+    """`voipdown serve` on `timeline_text` (default ONGOING, whose `calls` tally takes pushes),
+    with its own stores; `more` settings on top."""
+    from tests.timelines import ONGOING
+
+    timeline = tmp_path / "timeline.toml"
+    timeline.write_text(ONGOING if timeline_text is None else timeline_text, encoding="utf-8")
+    return {
+        "VOIPDOWN_TIMELINE": str(timeline),
+        "VOIPDOWN_TALLY_STORE": str(tmp_path / "tallies.sqlite3"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        **more,
+    }
+
+
+def push_head(host: str, path: str, token: str, length: int) -> bytes:
+    """The head of a JSON push with `token`, its body (`length` bytes) to be sent after."""
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    ).encode()

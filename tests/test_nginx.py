@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.helpers import push_head, server_env
 from tests.servers import get, nginx_in_front
 
 
@@ -72,15 +73,9 @@ def test_a_push_shows_through_nginx_within_its_lifetime_and_stale_while_revalida
     from tests.timelines import CALLS_TOKEN, ONGOING
 
     interval = 2
-    timeline = tmp_path / "timeline.toml"
-    timeline.write_text(ONGOING.replace("interval = 60", f"interval = {interval}"), encoding="utf-8")
     assert hashlib.sha256(CALLS_TOKEN.encode()).hexdigest() in ONGOING
-    env = {
-        "VOIPDOWN_TIMELINE": str(timeline),
-        "VOIPDOWN_TALLY_STORE": str(tmp_path / "t.sqlite3"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
-    }
+    timeline = ONGOING.replace("interval = 60", f"interval = {interval}")
+    env = server_env(tmp_path, timeline, VOIPDOWN_PUBLIC_URL="http://127.0.0.1")
     (tmp_path / "nginx").mkdir()
     path = "/api/v1/counters/shutdown/tallies/calls?lang=en"
     with serving(env, workers=1) as (base, _), nginx_in_front(base, tmp_path / "nginx") as front:
@@ -126,23 +121,13 @@ def test_slow_pushers_behind_nginx_cost_the_service_no_thread_and_a_stalled_body
     from tests.timelines import CALLS_TOKEN, ONGOING
 
     assert hashlib.sha256(CALLS_TOKEN.encode()).hexdigest() in ONGOING
-    timeline = tmp_path / "timeline.toml"
-    timeline.write_text(ONGOING, encoding="utf-8")
-    env = {
-        "VOIPDOWN_TIMELINE": str(timeline),
-        "VOIPDOWN_TALLY_STORE": str(tmp_path / "t.sqlite3"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
-    }
+    env = server_env(tmp_path, VOIPDOWN_PUBLIC_URL="http://127.0.0.1")
     (tmp_path / "nginx").mkdir()
     path = "/api/v1/counters/shutdown/tallies/calls/samples"
     with serving(env, workers=1) as (base, _), nginx_in_front(base, tmp_path / "nginx") as front:
         host, port = front.removeprefix("http://").split(":")
         body = json.dumps({"value": 5}).encode().ljust(40)
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {CALLS_TOKEN}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode()
+        head = push_head(host, path, CALLS_TOKEN, len(body))
         slow = [socket.create_connection((host, int(port)), timeout=20) for _ in range(20)]
         for connection in slow:
             connection.sendall(head + body[:1])

@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from tests.helpers import push_head, server_env
 from tests.servers import serving
 from tests.timelines import CALLS_TOKEN, ONGOING
 from voipdown.clock import now
@@ -191,17 +192,6 @@ def test_health_says_when_the_tally_store_fails_and_the_counter_links_its_tallie
 def every_sample(store: TallyStore) -> dict[int, int]:
     """Instant (ms) -> value of every sample of `calls` in `store`."""
     return {row.at_ms: row.value for row in store.window("shutdown", "calls", None, None, 10**9)}
-
-
-def server_env(tmp_path) -> dict:
-    """`voipdown serve` on ONGOING (its `calls` tally takes pushes), with its own stores."""
-    timeline = tmp_path / "timeline.toml"
-    timeline.write_text(ONGOING, encoding="utf-8")
-    return {
-        "VOIPDOWN_TIMELINE": str(timeline),
-        "VOIPDOWN_TALLY_STORE": str(tmp_path / "tallies.sqlite3"),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-    }
 
 
 def pushing(base: str, client: int, stop: threading.Event, acknowledged: list, refused: list) -> None:
@@ -667,10 +657,7 @@ def test_slow_pushers_hold_a_few_threads_and_reads_go_on(tmp_path):
     with serving(server_env(tmp_path), workers=2) as (base, _):
         host, port = base.removeprefix("http://").split(":")
         body = json.dumps({"value": 5}).encode().ljust(60)
-        head = (
-            f"POST {PATH} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {CALLS_TOKEN}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode()
+        head = push_head(host, PATH, CALLS_TOKEN, len(body))
         slow = []
         for _ in range(8):
             connection = socket.create_connection((host, int(port)), timeout=10)
