@@ -45,12 +45,11 @@ def take(kind: Kind, lang: str | None = None) -> Callable[[], None]:
     a Refusal (503 busy, with Retry-After). Returns its release, which may be called more than
     once (a streamed answer releases it when it ends)."""
     share = service().shares[kind.name]
-    busy = Refusal(503, "busy", kind.busy, lang, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if not share.admitted.acquire(blocking=False):
-        raise busy
+        raise _busy(kind, lang)
     if not share.working.acquire(timeout=share.size.wait):
         share.admitted.release()
-        raise busy
+        raise _busy(kind, lang)
     released = threading.Event()
 
     def release() -> None:
@@ -60,6 +59,10 @@ def take(kind: Kind, lang: str | None = None) -> Callable[[], None]:
             share.admitted.release()
 
     return release
+
+
+def _busy(kind: Kind, lang: str | None) -> Refusal:
+    return Refusal(503, "busy", kind.busy, lang, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 @contextmanager
