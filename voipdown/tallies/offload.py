@@ -14,6 +14,7 @@ The helper opens the store file by its path; the worker has checked the file's i
 
 from __future__ import annotations
 
+import bisect
 import concurrent.futures
 import multiprocessing
 import multiprocessing.util
@@ -60,8 +61,6 @@ def thin(at_ms: Sequence[int], values: Sequence[int], marks: Sequence[TimelineMa
     """The window's stored samples (two columns, oldest first) with the timeline's merged in,
     thinned by `series.kept_indices`: the same samples, in the same order, as downsampling
     the merged series of points."""
-    import bisect
-
     at_ms, values = list(at_ms), list(values)
     ours: dict[int, int] = {}  # index in the merged columns → the timeline sample's index there
     for number, mark in enumerate(marks):  # few: each placed by bisection
