@@ -284,3 +284,4 @@ def test_random_referers_through_the_app_fill_the_store_only_to_its_cap(make_app
             recorder.flush()
     recorder.flush()
     assert len(SqliteStore(store).sightings()) == 30 and recorder.dropped == 370
+    assert client.get("/healthz").get_json()["participants_dropped"] == 370

@@ -615,3 +615,34 @@ def test_the_helper_reads_only_and_never_makes_a_store_file(tmp_path):
     with pytest.raises(StoreUnavailable):
         read_only_columns(str(missing), "c", "t", None, None)
     assert not missing.exists()
+
+
+def test_a_cold_helper_asked_by_many_threads_at_once_starts_once_and_answers_each(tmp_path):
+    """The first long reads of a worker, from many threads at once: one helper process, and
+    every answer the one the worker would have thinned itself."""
+    import multiprocessing
+
+    from tests.concurrency import hammer
+    from voipdown.tallies.offload import Offload
+    from voipdown.tallies.reader import LONG_READ_FROM
+
+    tally = petition()
+    store = SqliteTallyStore(tmp_path / "t.sqlite3")
+    start = to_ms(tally.instant_of(tally.samples[0].at))
+    store.add(*tally.key, samples(*((start + 1_000 * n, n % 89) for n in range(LONG_READ_FROM + 500))))
+    offload = Offload(store.path)
+    try:
+        far, here = TallyReader(store, offload=offload), TallyReader(store)
+        before = len(multiprocessing.active_children())
+
+        def ask(n: int):
+            return far.thinned(tally, from_ms(start + 7 * n), None, 30 + n).points
+
+        answers = hammer(ask)
+        assert all(
+            points == here.thinned(tally, from_ms(start + 7 * n), None, 30 + n).points
+            for n, points in enumerate(answers)
+        )
+        assert len(multiprocessing.active_children()) == before + 1
+    finally:
+        offload.close()

@@ -106,7 +106,7 @@ class Store(Protocol):
 class SqliteStore:
     """One SQLite file, safe for several worker processes (WAL, one transaction a batch)."""
 
-    def __init__(self, path: str | Path, limits: Limits = Limits()):
+    def __init__(self, path: str | Path, limits: Limits = DEFAULT_LIMITS):
         self.path = Path(path)
         self.limits = limits
 
@@ -239,7 +239,7 @@ class RedisStore:
 
     PREFIX = "voipdown:participants"
 
-    def __init__(self, url: str, limits: Limits = Limits()):
+    def __init__(self, url: str, limits: Limits = DEFAULT_LIMITS):
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)

@@ -17,9 +17,9 @@ from voipdown.timeline_source import Served, TimelineSource
 WORKER_THREADS = 40
 """Threads of each `voipdown serve` worker (granian's blocking threads; voipdown/server.py):
 more than the shares below can hold together, so that counts, badges, pages and the embed
-always have eight. A waiting thread costs no CPU:
-a client made to wait for its turn asks nothing meanwhile, where one refused at once asks
-again at once (docs/concurrency.md says how the figures were chosen)."""
+always have eight. A waiting thread costs no CPU: a client made to wait for its turn asks
+nothing meanwhile, where one refused at once asks again at once (docs/concurrency.md says
+how the figures were chosen)."""
 
 
 @dataclass(frozen=True)
