@@ -55,19 +55,19 @@ WARM_SECONDS = 5
 
 def variants() -> list[str]:
     """What browsers and caches ask for a counter: badges in every variant, and every other answer."""
-    from voipdown.languages import SUPPORTED
+    from voipdown.languages import SHIPPED
     from voipdown.palette import PALETTE
     from voipdown.render.styles import STYLES
 
     paths = [
         f"/badge/voip-ma.{fmt}?lang={lang}&style={style}&color={color}"
         for fmt in ("svg", "png")
-        for lang in SUPPORTED
+        for lang in SHIPPED
         for style in STYLES
         for color in PALETTE
     ]
-    paths += [f"/badge/voip-ma.svg?lang={lang}" for lang in SUPPORTED]
-    for lang in SUPPORTED:
+    paths += [f"/badge/voip-ma.svg?lang={lang}" for lang in SHIPPED]
+    for lang in SHIPPED:
         paths += [
             f"/api/v1/counters/voip-ma?lang={lang}",
             f"/api/v1/counters/voip-ma/shields.json?lang={lang}",

@@ -29,7 +29,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from voipdown.badge_content import counter_badge  # noqa: E402
 from voipdown.counting import Count, Status  # noqa: E402
-from voipdown.languages import SUPPORTED  # noqa: E402
+from voipdown.languages import SHIPPED  # noqa: E402
 from voipdown.palette import PALETTE  # noqa: E402
 from voipdown.render.font import find_font, open_font  # noqa: E402
 from voipdown.render.png import render_png  # noqa: E402
@@ -42,7 +42,7 @@ from voipdown.timeline import load_timeline  # noqa: E402
 def samples(count: int):
     """Distinct badges: every language x style x colour, with a different day count each."""
     counter = load_timeline(bundled_timeline()).default_counter
-    combos = itertools.cycle(itertools.product(SUPPORTED, STYLES, PALETTE))
+    combos = itertools.cycle(itertools.product(SHIPPED, STYLES, PALETTE))
     for days in range(1000, 1000 + count):
         lang, style, color = next(combos)
         count_ = Count(Status.ONGOING, days, dt.date(2019, 1, 1), None)

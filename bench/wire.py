@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.servers import get, serving  # noqa: E402
-from voipdown.languages import SUPPORTED  # noqa: E402
+from voipdown.languages import SHIPPED  # noqa: E402
 from voipdown.render.styles import STYLES  # noqa: E402
 
 ENCODINGS = {"browser": "gzip, deflate, br", "gzip": "gzip", "none": "identity"}
@@ -34,11 +34,11 @@ RIBBON_2016 = 1_086 + 8_577
 def addresses() -> dict[str, list[str]]:
     return {
         "script": ["/embed/voip-ma.js"],
-        "badge": [f"/badge/voip-ma.svg?lang={lang}&style={style}" for lang in SUPPORTED for style in STYLES],
-        "page": [f"/voip-ma?lang={lang}" for lang in SUPPORTED],
-        "builder": [f"/embed?lang={lang}" for lang in SUPPORTED],
-        "json": [f"/api/v1/counters/voip-ma?lang={lang}" for lang in SUPPORTED],
-        "feed": [f"/voip-ma/feed.atom?lang={lang}" for lang in SUPPORTED],
+        "badge": [f"/badge/voip-ma.svg?lang={lang}&style={style}" for lang in SHIPPED for style in STYLES],
+        "page": [f"/voip-ma?lang={lang}" for lang in SHIPPED],
+        "builder": [f"/embed?lang={lang}" for lang in SHIPPED],
+        "json": [f"/api/v1/counters/voip-ma?lang={lang}" for lang in SHIPPED],
+        "feed": [f"/voip-ma/feed.atom?lang={lang}" for lang in SHIPPED],
     }
 
 

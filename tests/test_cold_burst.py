@@ -20,7 +20,7 @@ import pytest
 from tests.concurrency import SWITCH_INTERVAL
 from tests.servers import ROOT, get, serving
 from tests.timelines import rewrite
-from voipdown.languages import SUPPORTED
+from voipdown.languages import SHIPPED
 from voipdown.render.styles import STYLES
 from voipdown.settings import bundled_timeline
 from voipdown.timeline import load_timeline
@@ -40,21 +40,21 @@ def variants() -> list[str]:
     paths = [
         f"/badge/voip-ma.{fmt}?lang={lang}&style={style}" + (f"&color={color}" if color else "")
         for fmt in ("svg", "png")
-        for lang in SUPPORTED
+        for lang in SHIPPED
         for style in STYLES
         for color in (None, "blue", "purple")
     ]
-    paths += [f"/voip-ma/share.png?lang={lang}" for lang in SUPPORTED]
+    paths += [f"/voip-ma/share.png?lang={lang}" for lang in SHIPPED]
     paths += ["/embed/voip-ma.js", "/embed/voip-ma/frame?lang=ar", "/voip-ma?lang=zgh", "/voip-ma/feed.atom?lang=ar"]
     tallies = load_timeline(bundled_timeline()).counters["voip-ma"].tallies
     paths += [
         f"/chart/voip-ma/{name}.{fmt}?lang={lang}" + size
         for name in tallies
         for fmt in ("svg", "png")
-        for lang in SUPPORTED
+        for lang in SHIPPED
         for size in ("", "&size=large")
     ]
-    paths += [f"/badge/voip-ma/{name}.svg?lang={lang}" for name in tallies for lang in SUPPORTED]
+    paths += [f"/badge/voip-ma/{name}.svg?lang={lang}" for name in tallies for lang in SHIPPED]
     paths += ["/voip-ma/tallies/inwi?lang=ar", "/api/v1/counters/voip-ma/tallies?lang=zgh"]
     return paths
 

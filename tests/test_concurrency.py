@@ -21,7 +21,7 @@ from tests.servers import RedisServer
 from tests.timelines import EVERY_STATUS, rewrite
 from voipdown.badge_content import counter_badge
 from voipdown.counting import count_at
-from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.languages import SHIPPED, language
 from voipdown.palette import STATUS_COLORS
 from voipdown.render.card import render_share_card
 from voipdown.render.font import find_font, open_font
@@ -64,7 +64,7 @@ def test_every_glyph_outline_drawn_cold_by_many_threads_at_once():
 def test_badges_drawn_cold_by_many_threads_at_once(counter):
     """SVG (outlines) and PNG (FreeType faces), shaped with one HarfBuzz font, every language and style."""
     count = count_at(counter, INSTANT)
-    jobs = [(lang, style) for lang in SUPPORTED for style in STYLES]
+    jobs = [(lang, style) for lang in SHIPPED for style in STYLES]
 
     def draw(font, lang, style):
         layout = counter_badge(font, counter, count, lang, style, None)
@@ -83,15 +83,15 @@ def test_share_cards_drawn_cold_by_many_threads_at_once(counter):
     count = count_at(counter, INSTANT)
 
     def card(font, lang):
-        rtl = LANGUAGES[lang].direction == "rtl"
+        rtl = language(lang).direction == "rtl"
         return render_share_card(
             font, counter.title_in(lang), f"{count.days}", "VoIP", "Site", STATUS_COLORS["ongoing"], rtl
         )
 
     reference = fresh_font()
-    wanted = [card(reference, lang) for lang in SUPPORTED]
+    wanted = [card(reference, lang) for lang in SHIPPED]
     font = fresh_font()
-    results = hammer(lambda n: [card(font, lang) for lang in rotated(list(SUPPORTED), n)], threads=8)
+    results = hammer(lambda n: [card(font, lang) for lang in rotated(list(SHIPPED), n)], threads=8)
     for n, drawn in enumerate(results):
         assert drawn == rotated(wanted, n)
 
@@ -200,10 +200,10 @@ def test_replay_store_under_many_threads_with_evictions(make_app, write_timeline
     paths = [
         f"/badge/{slug}.svg?lang={lang}&style={style}"
         for slug in ("ongoing", "ended")
-        for lang in SUPPORTED
+        for lang in SHIPPED
         for style in ("flat", "plastic")
     ]
-    paths += [f"/api/v1/counters/{slug}?lang={lang}" for slug in ("ongoing", "ended", "upcoming") for lang in SUPPORTED]
+    paths += [f"/api/v1/counters/{slug}?lang={lang}" for slug in ("ongoing", "ended", "upcoming") for lang in SHIPPED]
     reference = make_app(None, **settings).test_client()
     wanted = {address: reference.get(address).get_data() for address in paths}
 
@@ -348,8 +348,8 @@ def test_compressed_bodies_from_many_threads_with_evictions(make_app, monkeypatc
     monkeypatch.setattr(replay, "MAX_ENTRIES", 1)
     settings = {"VOIPDOWN_DISCOVERY": "off", "VOIPDOWN_PUBLIC_URL": "https://count.example.org"}
     app = make_app(EVERY_STATUS, **settings)
-    paths = [f"/{slug}?lang={lang}" for slug in ("ongoing", "ended") for lang in SUPPORTED]
-    paths += [f"/api/v1/counters/{slug}?lang={lang}" for slug in ("ongoing", "upcoming") for lang in SUPPORTED]
+    paths = [f"/{slug}?lang={lang}" for slug in ("ongoing", "ended") for lang in SHIPPED]
+    paths += [f"/api/v1/counters/{slug}?lang={lang}" for slug in ("ongoing", "upcoming") for lang in SHIPPED]
     reference = make_app(EVERY_STATUS, **settings).test_client()
     wanted = {path: reference.get(path).data for path in paths}
     decode = {"br": brotli.decompress, "gzip": gzip.decompress}

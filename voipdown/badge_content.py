@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from voipdown.counting import Count
-from voipdown.languages import SUPPORTED, is_rtl
+from voipdown.languages import is_rtl
 from voipdown.palette import ERROR_COLOR, PALETTE, STATUS_COLORS, TALLY_COLOR
 from voipdown.render.font import Font
 from voipdown.render.layout import BadgeLayout, layout_badge
@@ -20,11 +20,10 @@ from voipdown.render.styles import STYLES
 from voipdown.tallies.model import Tally
 from voipdown.texts import (
     BAD_PARAMETER,
-    ENDED,
     ERROR_LABEL,
+    KIND_WORDS,
     NO_DATA,
     NOT_FOUND,
-    ONGOING,
     UNAVAILABLE,
     UNIT_MESSAGES,
     UPCOMING,
@@ -41,8 +40,8 @@ from voipdown.timeline import Counter, Timeline
 BADGE_PARAMETERS = ("lang", "style", "color", "scale", "size")
 """The only names an error badge (of a badge or a chart) may quote: ours, never the request's."""
 BADGE_MESSAGES = (
-    ONGOING,
-    ENDED,
+    *(words.ongoing for words in KIND_WORDS.values()),
+    *(words.ended for words in KIND_WORDS.values()),
     UPCOMING,
     ERROR_LABEL,
     NOT_FOUND,
@@ -66,7 +65,7 @@ def counter_badge(font: Font, counter: Counter, count: Count, lang: str, style: 
     return _badge(
         font,
         label=counter.title_in(lang),
-        message=count_message(count, lang, counter.start),
+        message=count_message(counter, count, lang),
         color=PALETTE[color or STATUS_COLORS[count.status.value].badge],
         style=style,
         lang=lang,
@@ -115,7 +114,7 @@ def every_badge_text(timeline: Timeline) -> Iterator[tuple[str, str]]:
     formatted number and every month's date, and every counter's title; upper-cased too
     where a style shows capitals."""
     uppercase = any(style.uppercase for style in STYLES.values())
-    for lang in SUPPORTED:
+    for lang in timeline.site.languages:
         texts = [counter.title_in(lang) for counter in timeline.counters.values()]
         texts += [tally.title_in(lang) for counter in timeline.counters.values() for tally in counter.tallies.values()]
         number = format_number(1_234_567, lang)

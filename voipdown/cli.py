@@ -13,7 +13,6 @@ import click
 
 from voipdown import __version__
 from voipdown.clock import now
-from voipdown.languages import SUPPORTED
 from voipdown.settings import PREFIX, Settings, SettingsError
 from voipdown.summary import describe
 from voipdown.texts import label_and_message
@@ -25,7 +24,9 @@ TIMELINE_HELP = f"Timeline file (default: ${PREFIX}TIMELINE, else the bundled on
 def _settings() -> Settings:
     """The VOIPDOWN_* settings, or a usage error naming the bad one."""
     try:
-        return Settings.load(os.environ)
+        settings = Settings.load(os.environ)
+        settings.speak()
+        return settings
     except SettingsError as error:
         raise click.UsageError(str(error)) from None
 
@@ -35,6 +36,7 @@ def _timeline_path(path: str | None) -> Path:
 
 
 def _load_or_exit(path: Path) -> Timeline:
+    _settings()  # the languages of VOIPDOWN_CATALOGS, which the timeline may use
     try:
         return load_timeline(path)
     except TimelineError as error:
@@ -74,7 +76,7 @@ def _instant(value: str | None) -> dt.datetime:
 @cli.command()
 @click.argument("slug")
 @click.option("--at", "at", metavar="INSTANT", help="An ISO 8601 instant with offset (default: now).")
-@click.option("--lang", type=click.Choice(SUPPORTED), help="Language (default: the counter's).")
+@click.option("--lang", help="Language, one of the site's (default: the counter's).")
 @click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print what GET /api/v1/counters/SLUG returns.")
 def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None, as_json: bool) -> None:
@@ -84,6 +86,10 @@ def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None,
     counter, _ = timeline.find(slug)
     if counter is None:
         raise click.BadParameter(f"no such counter; known: {', '.join(timeline.counters)}", param_hint="SLUG")
+    if lang is not None and lang not in timeline.site.languages:
+        raise click.BadParameter(
+            f"not a language of this site: {', '.join(timeline.site.languages)}", param_hint="--lang"
+        )
     summary = describe(counter, instant, lang or counter.default_lang)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))

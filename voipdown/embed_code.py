@@ -18,7 +18,7 @@ from importlib import resources
 
 from voipdown.counting import Count
 from voipdown.isolation import isolate
-from voipdown.languages import LANGUAGES
+from voipdown.languages import language
 from voipdown.palette import status_css
 from voipdown.texts import count_message, label_and_message, phrase
 from voipdown.timeline import Counter
@@ -56,9 +56,9 @@ class Links:
 
 def embed_texts(counter: Counter, count: Count, lang: str, links: Links, size: tuple[int, int]) -> dict:
     label = isolate(counter.title_in(lang), lang)
-    message = isolate(count_message(count, lang, counter.start), lang)
+    message = isolate(count_message(counter, count, lang), lang)
     return {
-        "dir": LANGUAGES[lang].direction,
+        "dir": language(lang).direction,
         "label": label,
         "message": message,
         "sentence": label_and_message(label, message),

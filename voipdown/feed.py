@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 from voipdown.counting import Count, Status
 from voipdown.isolation import isolate
-from voipdown.texts import MILESTONE, event_title, phrase
+from voipdown.texts import event_title, milestone
 from voipdown.timeline import Counter
 from voipdown.zones import start_of_day
 
@@ -56,7 +56,7 @@ def atom_feed(
         entries.append((event.date, f"{tag}/event/{index}", title, link, summary))
     for days in milestones(counter, count):
         day = counter.start + dt.timedelta(days=days)
-        entries.append((day, f"{tag}/day/{days}", phrase(lang, MILESTONE, days=days), page_url, ""))
+        entries.append((day, f"{tag}/day/{days}", milestone(counter, days, lang), page_url, ""))
     entries.sort(key=lambda entry: entry[0], reverse=True)
 
     ET.register_namespace("", ATOM)

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from voipdown.languages import CatalogFolderError, use_catalogs
 from voipdown.participants import DEFAULT_LIMITS
 from voipdown.timeline import is_http_url
 
@@ -62,6 +63,8 @@ class Settings:
     """VOIPDOWN_TALLY_STORE: the SQLite file of pushed tally samples (beside the participants store)."""
     tally_sync: str = "normal"
     """VOIPDOWN_TALLY_SYNC: `normal` survives a killed process, `full` a power cut too (slower)."""
+    catalogs: Path | None = None
+    """VOIPDOWN_CATALOGS: a folder of `<lang>/LC_MESSAGES/voipdown.po` adding languages to the shipped ones."""
 
     @classmethod
     def load(cls, environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -90,7 +93,15 @@ class Settings:
             ),
             tally_store=Path(values.get(PREFIX + "TALLY_STORE") or default_store().with_name("tallies.sqlite3")),
             tally_sync=_choice(values, PREFIX + "TALLY_SYNC", ("normal", "full")),
+            catalogs=Path(values[PREFIX + "CATALOGS"]).expanduser() if values.get(PREFIX + "CATALOGS") else None,
         )
+
+    def speak(self) -> None:
+        """Make the catalogs of VOIPDOWN_CATALOGS spoken (beside the shipped ones), process-wide."""
+        try:
+            use_catalogs(self.catalogs)
+        except CatalogFolderError as error:
+            raise SettingsError(f"{PREFIX}CATALOGS: {error}") from None
 
 
 def _public_url(value: Any) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from voipdown.counting import Count, count_at
 from voipdown.isolation import isolate
-from voipdown.languages import LANGUAGES
+from voipdown.languages import language
 from voipdown.palette import PALETTE, STATUS_COLORS
 from voipdown.tallies.model import Tally, shown
 from voipdown.tallies.series import Summary
@@ -37,9 +37,9 @@ def describe_count(counter: Counter, count: Count, lang: str) -> dict[str, Any]:
         "as_of": count.as_of.isoformat(),
         "next_change": count.next_change.isoformat() if count.next_change else None,
         "lang": lang,
-        "dir": LANGUAGES[lang].direction,
+        "dir": language(lang).direction,
         "label": title,
-        "message": isolate(count_message(count, lang, counter.start), lang),
+        "message": isolate(count_message(counter, count, lang), lang),
         "title": title,
         "url": counter.url,
     }
@@ -68,7 +68,7 @@ def describe_tally(counter: Counter, tally: Tally, summary: Summary, lang: str) 
         "closed": tally.closed,
         "stale": summary.stale,
         "lang": lang,
-        "dir": LANGUAGES[lang].direction,
+        "dir": language(lang).direction,
         "label": title,
         "message": isolate(tally_message(value, tally.unit, lang), lang),
     }
@@ -79,6 +79,6 @@ def shields_endpoint(counter: Counter, count: Count, lang: str) -> dict[str, Any
     return {
         "schemaVersion": 1,
         "label": counter.title_in(lang),
-        "message": count_message(count, lang, counter.start),
+        "message": count_message(counter, count, lang),
         "color": PALETTE[STATUS_COLORS[count.status.value].badge],  # the colour of our own badge
     }

@@ -8,32 +8,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from importlib.resources.abc import Traversable
 
+from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, get_timezone_gmt
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from voipdown.counting import Count, Status
-from voipdown.languages import DEFAULT_LANGUAGE, LANGUAGES
+from voipdown.languages import DEFAULT_LANGUAGE, language, locale_of
 from voipdown.timeline import Counter, Event
 from voipdown.zones import load_zone
 
 SOURCE_LANGUAGE = "en"
 """The catalogs' msgids are English: the last fallback."""
 
-ONGOING = "for {days} days"
-ENDED = "lifted after {days} days"
 UPCOMING = "starts on {date}"
 ERROR_LABEL = "counter"
 NOT_FOUND = "not found"
 BAD_PARAMETER = "invalid {parameter}"
 UNAVAILABLE = "unavailable"
-LIFTED = "The block was lifted on {date}, after {days} days."
-BLOCKED_SINCE = "Blocked since {date}."
-MILESTONE = "{days} days of blocking"
 SITES_COUNT = "{count} sites showed the counter."
 NO_SUCH_PAGE = "This page does not exist."
 BAD_ADDRESS = "This address has an invalid value for {parameter}."
@@ -57,35 +54,100 @@ CLOSED_TALLY = "History: this tally takes no new samples."
 UNREAD_TALLY = "The samples cannot be read just now: these figures are the last this server saw, and may be behind."
 SAMPLES_PAGE = "Samples, page {page} of {pages}"
 
+
+@dataclass(frozen=True)
+class KindWords:
+    """The sentences of one kind of event (a counter's `kind`), as catalog msgids. Each has its
+    own entries, so that every language can make them agree with what it speaks of."""
+
+    ongoing: str
+    """A badge's message while it lasts: "for {days} days"."""
+    ended: str
+    """A badge's message once over: "lifted after {days} days"."""
+    since: str
+    """The state in a sentence while it lasts: "Blocked since {date}." (may say {days})."""
+    over: str
+    """The state in a sentence once over: "The block was lifted on {date}, after {days} days."."""
+    milestone: str
+    """A round count, in the feed: "{days} days of blocking"."""
+
+
+KIND_WORDS: dict[str, KindWords] = {
+    "block": KindWords(
+        "for {days} days",
+        "lifted after {days} days",
+        "Blocked since {date}.",
+        "The block was lifted on {date}, after {days} days.",
+        "{days} days of blocking",
+    ),
+    "shutdown": KindWords(
+        "shut down for {days} days",
+        "restored after {days} days",
+        "Shut down since {date}.",
+        "Restored on {date}, after {days} days of shutdown.",
+        "{days} days of shutdown",
+    ),
+    "detention": KindWords(
+        "detained for {days} days",
+        "released after {days} days",
+        "In detention since {date}.",
+        "Released on {date}, after {days} days of detention.",
+        "{days} days of detention",
+    ),
+    "ban": KindWords(
+        "banned for {days} days",
+        "ban lifted after {days} days",
+        "Banned since {date}.",
+        "The ban was lifted on {date}, after {days} days.",
+        "{days} days of ban",
+    ),
+    "since": KindWords(
+        "{days} days",
+        "ended after {days} days",
+        "{days} days since {date}.",
+        "Ended on {date}, after {days} days.",
+        "{days} days",
+    ),
+}
+"""Every kind of `KINDS` (the timeline's), with its words (a test checks they are the same)."""
+
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-@lru_cache(maxsize=None)
 def catalog(lang: str) -> Catalog:
-    """The parsed catalog of `lang`, read once from the package."""
-    path = resources.files("voipdown") / "locales" / lang / "LC_MESSAGES" / "voipdown.po"
+    """The parsed catalog of `lang` (read once: shipped, or from VOIPDOWN_CATALOGS)."""
+    speaker = language(lang)
+    return _read_catalog(speaker.catalog, speaker.locale)
+
+
+@lru_cache(maxsize=None)
+def _read_catalog(path: Traversable, locale: Locale) -> Catalog:
     with path.open("rb") as po:
-        return read_po(po, locale=LANGUAGES[lang].locale)
+        return read_po(po, locale=locale)
 
 
 def plural_category(lang: str, number: int) -> str:
     """CLDR's plural category (zero, one, two, few, many, other) of `number` in `lang`."""
-    return LANGUAGES[lang].locale.plural_form(number)
+    return language(lang).locale.plural_form(number)
 
 
-def format_number(number: int, lang: str) -> str:
-    return format_decimal(number, locale=LANGUAGES[lang].locale)
+# `locale` below is a counter's own CLDR locale for the language (its `locale = { ar = "ar_DZ" }`),
+# None for the language's: the words come from `lang`'s catalog, the numbers and dates from it.
 
 
-def signed_number(number: int, lang: str) -> str:
+def format_number(number: int, lang: str, locale: str | None = None) -> str:
+    return format_decimal(number, locale=locale_of(lang, locale))
+
+
+def signed_number(number: int, lang: str, locale: str | None = None) -> str:
     """A change, always with its sign: « +27 000 », « -1 500 »."""
-    return format_decimal(number, format="+#,##0;-#,##0", locale=LANGUAGES[lang].locale)
+    return format_decimal(number, format="+#,##0;-#,##0", locale=locale_of(lang, locale))
 
 
-def format_moment(moment: dt.date | dt.datetime, lang: str, timezone: str) -> str:
+def format_moment(moment: dt.date | dt.datetime, lang: str, timezone: str, locale: str | None = None) -> str:
     """When a sample was taken: its day when only the day is known, else the day and the
     time on the counter's clock, with its offset from UTC (« 29 févr. 2016, 14:03 UTC+01:00 »)."""
-    locale = LANGUAGES[lang].locale
+    locale = locale_of(lang, locale)
     if not isinstance(moment, dt.datetime):
         return format_skeleton("yMMMd", moment, locale=locale)
     local = moment.astimezone(load_zone(timezone))
@@ -95,18 +157,18 @@ def format_moment(moment: dt.date | dt.datetime, lang: str, timezone: str) -> st
     return f"{both} {get_timezone_gmt(local, 'long', locale=locale)}"
 
 
-def format_day(day: dt.date, lang: str) -> str:
+def format_day(day: dt.date, lang: str, locale: str | None = None) -> str:
     """A date as written in running text, e.g. « 4 novembre 2016 »."""
-    return format_date(day, format="long", locale=LANGUAGES[lang].locale)
+    return format_date(day, format="long", locale=locale_of(lang, locale))
 
 
 AXIS_SKELETONS = {"time": "Hm", "day": "MMMd", "month": "MMM", "month-year": "yMMM", "year": "y"}
 """CLDR skeletons of a chart's time axis, by the kind of step between its ticks."""
 
 
-def axis_label(moment: dt.datetime, kind: str, lang: str) -> str:
+def axis_label(moment: dt.datetime, kind: str, lang: str, locale: str | None = None) -> str:
     """A tick of a chart's time axis, as the language writes it: « 26 févr. », « 14:00 », « 2016 »."""
-    return format_skeleton(AXIS_SKELETONS[kind], moment, locale=LANGUAGES[lang].locale)
+    return format_skeleton(AXIS_SKELETONS[kind], moment, locale=locale_of(lang, locale))
 
 
 def _lookup(lang: str, msgid: str, count: int | None) -> str | None:
@@ -133,33 +195,42 @@ def phrase(
     count: int | None = None,
     date: dt.date | None = None,
     rate: float | None = None,
+    locale: str | None = None,
     **words: str,
 ) -> str:
     """`msgid` in `lang`, with `{days}`, `{count}` and `{date}` filled in and formatted for
-    the language the text was actually found in (so a fallback reads consistently), and
-    any other `{name}` from `words` (our own identifiers, such as a parameter's name).
-    The plural form follows `days`, or else `count`."""
+    the language the text was actually found in (so a fallback reads consistently; `locale`
+    applies when that is `lang`), and any other `{name}` from `words` (our own identifiers,
+    such as a parameter's name). The plural form follows `days`, or else `count`."""
     template, found_in = translate(lang, msgid, days if days is not None else count)
+    writer = locale if found_in == lang else None
     values = dict(words)
     if days is not None:
-        values["days"] = format_number(days, found_in)
+        values["days"] = format_number(days, found_in, writer)
     if count is not None:
-        values["count"] = format_number(count, found_in)
+        values["count"] = format_number(count, found_in, writer)
     if date is not None:
-        values["date"] = format_day(date, found_in)
+        values["date"] = format_day(date, found_in, writer)
     if rate is not None:
-        values["rate"] = format_decimal(rate, locale=LANGUAGES[found_in].locale)
+        values["rate"] = format_decimal(rate, locale=locale_of(found_in, writer))
     # Only named placeholders are replaced: a catalog cannot reach attributes as str.format would.
     return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
 
 
-def count_message(count: Count, lang: str, start: dt.date) -> str:
-    """What a badge says after its label: « depuis 304 jours », « levé après 304 jours »."""
+def count_message(counter: Counter, count: Count, lang: str) -> str:
+    """What a badge says after its label, in the words of the counter's kind:
+    « depuis 304 jours », « levé après 304 jours »."""
+    words, locale = KIND_WORDS[counter.kind], counter.locale_in(lang)
     if count.status is Status.UPCOMING:
-        return phrase(lang, UPCOMING, date=start)
+        return phrase(lang, UPCOMING, date=counter.start, locale=locale)
     if count.status is Status.ENDED:
-        return phrase(lang, ENDED, days=count.days)
-    return phrase(lang, ONGOING, days=count.days)
+        return phrase(lang, words.ended, days=count.days, locale=locale)
+    return phrase(lang, words.ongoing, days=count.days, locale=locale)
+
+
+def milestone(counter: Counter, days: int, lang: str) -> str:
+    """A round count, as a feed entry says it: « 100 jours de blocage »."""
+    return phrase(lang, KIND_WORDS[counter.kind].milestone, days=days, locale=counter.locale_in(lang))
 
 
 def tally_message(value: int | None, unit: str, lang: str) -> str:
@@ -172,7 +243,7 @@ def tally_message(value: int | None, unit: str, lang: str) -> str:
 def counter_sentence(counter: Counter, count: Count, lang: str) -> str:
     """The counter in one line, for an image's alternative text or a link's title:
     « VoIP bloqué au Maroc : depuis 304 jours »."""
-    return label_and_message(counter.title_in(lang), count_message(count, lang, counter.start))
+    return label_and_message(counter.title_in(lang), count_message(counter, count, lang))
 
 
 def label_and_message(label: str, message: str) -> str:
@@ -181,12 +252,14 @@ def label_and_message(label: str, message: str) -> str:
 
 
 def status_sentence(counter: Counter, count: Count, lang: str) -> str:
-    """The state of the counter in a sentence: « Bloqué depuis le 7 janvier 2016. »"""
+    """The state of the counter in a sentence, in the words of its kind:
+    « Bloqué depuis le 7 janvier 2016. »"""
+    words, locale = KIND_WORDS[counter.kind], counter.locale_in(lang)
     if count.status is Status.ENDED:
-        return phrase(lang, LIFTED, days=count.days, date=counter.end)
+        return phrase(lang, words.over, days=count.days, date=counter.end, locale=locale)
     if count.status is Status.UPCOMING:
-        return phrase(lang, UPCOMING, date=counter.start)
-    return phrase(lang, BLOCKED_SINCE, date=counter.start)
+        return phrase(lang, UPCOMING, date=counter.start, locale=locale)
+    return phrase(lang, words.since, days=count.days, date=counter.start, locale=locale)
 
 
 def event_title(event: Event, counter: Counter, lang: str) -> tuple[str, bool]:

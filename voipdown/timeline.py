@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from voipdown.languages import DEFAULT_LANGUAGE, SUPPORTED
+from voipdown.languages import available, language, parse_locale
 from voipdown.tallies.model import MAX_INTERVAL, MAX_SAMPLE_VALUE, UNITS, Sample, Tally
 from voipdown.toml_lines import LineIndex
 from voipdown.zones import UnknownZone, instant_of, load_zone
@@ -44,6 +44,8 @@ RESERVED_SLUGS = frozenset(
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX_LENGTH = 64
 PARTICIPANT_KINDS = ("blog", "company", "media", "other")
+KINDS = ("block", "shutdown", "detention", "ban", "since")
+"""What a counter counts the days of: the words of its sentences (texts.KIND_WORDS)."""
 TEXT_MAX_LENGTH = 500
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -98,10 +100,29 @@ class Counter:
     press: tuple[PressArticle, ...] = ()
     participants: tuple[Participant, ...] = ()
     tallies: Mapping[str, Tally] = field(default_factory=lambda: MappingProxyType({}))
+    kind: str = "block"
+    """One of KINDS: which sentences say its count."""
+    locales: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Language -> the CLDR locale that writes its dates and numbers, where not the language's own."""
 
     def title_in(self, lang: str) -> str:
         """The title in `lang`, else in the counter's default language (always present)."""
         return self.title.get(lang) or self.title[self.default_lang]
+
+    def locale_in(self, lang: str) -> str | None:
+        """The CLDR locale this counter writes `lang` with; None: the language's own."""
+        return self.locales.get(lang)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link of the site's header and footer (`[[site.links]]`)."""
+
+    title: Mapping[str, str]
+    url: str
+
+    def title_in(self, lang: str) -> str:
+        return self.title.get(lang) or next(iter(self.title.values()))
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,10 @@ class Site:
     name: Mapping[str, str]
     """Language -> name; one text for every language when the file gives a single string."""
     footer: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    languages: tuple[str, ...] = ("fr",)
+    """The languages offered, in order; the first is the default. Without `languages`, every
+    language a catalog speaks."""
+    links: tuple[Link, ...] = ()
 
     def name_in(self, lang: str) -> str:
         return self.name.get(lang) or next(iter(self.name.values()))
@@ -228,6 +253,10 @@ class _Reader:
     file: str
     lines: LineIndex
     problems: list[Problem] = field(default_factory=list)
+    languages: tuple[str, ...] = ()
+    """The site's languages: texts in another are refused."""
+    complete: bool = False
+    """Whether every text must be in every one of them (the file named them)."""
 
     # -- reporting -------------------------------------------------------
 
@@ -308,15 +337,53 @@ class _Reader:
             return {}
         result = {}
         for lang, text in texts.items():
-            if lang not in SUPPORTED:
-                self.problem(path + (key, lang), f"unsupported language (supported: {', '.join(SUPPORTED)})")
+            if not self.offered(lang, path + (key, lang)):
                 continue
             text = self.text_value(text, path + (key, lang))
             if text is not None:
                 result[lang] = text
-        if default_lang and default_lang not in texts:
+        if self.complete:
+            missing = [lang for lang in self.languages if lang not in texts]
+            if missing:
+                self.problem(path + (key,), f"missing the text in {', '.join(missing)} (a language of [site])")
+        elif default_lang and default_lang not in texts:
             self.problem(path + (key,), f"missing the text in the default language ({default_lang})")
         return result
+
+    def offered(self, lang: str, path: tuple) -> bool:
+        """Whether `lang` is one of the site's languages (else a problem at `path`)."""
+        if lang in self.languages:
+            return True
+        if lang in available():
+            self.problem(path, f"not a language of this site ([site] languages: {', '.join(self.languages)})")
+        else:
+            self.problem(path, f"unsupported language (the catalogs speak: {', '.join(available())})")
+        return False
+
+    def site_languages(self, raw: Any) -> None:
+        """`[site] languages`, read first: every text of the file is checked against them."""
+        self.languages, self.complete = available(), False
+        if not isinstance(raw, dict) or "languages" not in raw:
+            return
+        path = ("site", "languages")
+        value = raw["languages"]
+        if not isinstance(value, list) or not value or not all(isinstance(code, str) for code in value):
+            self.problem(
+                path,
+                f'must be a list of language codes, such as ["fr", "ar"] (the catalogs speak: '
+                f"{', '.join(available())})",
+            )
+            return
+        unknown = [code for code in value if code not in available()]
+        if unknown:
+            self.problem(
+                path, f"unsupported language {', '.join(unknown)} (the catalogs speak: {', '.join(available())})"
+            )
+            return
+        if len(set(value)) != len(value):
+            self.problem(path, "names a language twice")
+            return
+        self.languages, self.complete = tuple(value), True
 
     def array_of_tables(self, table: dict, key: str, path: tuple) -> list[tuple[tuple, dict]]:
         value = table.get(key, [])
@@ -334,6 +401,7 @@ class _Reader:
 
     def timeline(self, document: dict, version: str) -> Timeline:
         self.check_keys(document, (), {"default_counter", "counters", "site"})
+        self.site_languages(document.get("site"))
         raw_counters = document.get("counters", _MISSING)
         counters: dict[str, Counter] = {}
         aliases: dict[str, str] = {}
@@ -372,30 +440,53 @@ class _Reader:
         )
 
     def site(self, raw: Any, default_counter: Counter | None) -> Site | None:
-        """`[site]`: a name (one string, or a table of language = text) and an optional footer."""
+        """`[site]`: a name (one string, or a table of language = text), its languages, and an
+        optional footer and links."""
         if raw is _MISSING:
-            return Site(MappingProxyType(dict(default_counter.title))) if default_counter else None
+            if default_counter is None:
+                return None
+            return Site(MappingProxyType(dict(default_counter.title)), languages=self.languages)
         table = self.table(raw, ("site",))
         if table is None:
             return None
-        self.check_keys(table, ("site",), {"name", "footer"})
+        self.check_keys(table, ("site",), {"name", "footer", "languages", "links"})
         texts = {}
         for key in ("name", "footer"):
-            value = table.get(key, _MISSING)
-            if value is _MISSING:
+            if key not in table:
                 if key == "name":
                     self.problem(("site", "name"), "missing (one text, or a table of language = text)")
                 continue
-            if isinstance(value, str):
-                text = self.text_value(value, ("site", key))
-                texts[key] = {lang: text for lang in SUPPORTED} if text else {}
-            else:
-                texts[key] = self.translations(table, key, ("site",), None)
-                if not texts[key] and isinstance(value, dict) and not value:
-                    self.problem(("site", key), "must name at least one language")
-        if not texts.get("name"):
+            texts[key] = self.text_or_translations(table, key, ("site",))
+        links = tuple(self.link(item, item_path) for item_path, item in self.array_of_tables(table, "links", ("site",)))
+        if not texts.get("name") or None in links:
             return None
-        return Site(MappingProxyType(texts["name"]), MappingProxyType(texts.get("footer", {})))
+        return Site(
+            MappingProxyType(texts["name"]),
+            MappingProxyType(texts.get("footer", {})),
+            languages=self.languages,
+            links=links,
+        )
+
+    def text_or_translations(self, table: dict, key: str, path: tuple) -> dict[str, str]:
+        """One text for every language, or a table of language = text."""
+        value = table[key]
+        if isinstance(value, str):
+            text = self.text_value(value, path + (key,))
+            return {lang: text for lang in self.languages} if text else {}
+        texts = self.translations(table, key, path, None)
+        if not texts and isinstance(value, dict) and not value:
+            self.problem(path + (key,), "must name at least one language")
+        return texts
+
+    def link(self, table: dict, path: tuple) -> Link | None:
+        self.check_keys(table, path, {"title", "url"})
+        if "title" not in table:
+            self.problem(path + ("title",), "missing (one text, or a table of language = text)")
+            title = {}
+        else:
+            title = self.text_or_translations(table, "title", path)
+        url = self.url(table, "url", path)
+        return Link(MappingProxyType(title), url) if title and url else None
 
     def slug(self, slug: str, path: tuple) -> bool:
         if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX_LENGTH:
@@ -447,12 +538,19 @@ class _Reader:
                 "press",
                 "participants",
                 "tallies",
+                "kind",
+                "locale",
             },
         )
-        default_lang = self.text(table, "default_lang", path)
-        if default_lang is not None and default_lang not in SUPPORTED:
-            self.problem(path + ("default_lang",), f"unsupported language (supported: {', '.join(SUPPORTED)})")
+        default_lang = self.text(table, "default_lang", path, required=False) if "default_lang" in table else None
+        if default_lang is None and "default_lang" not in table:
+            default_lang = self.languages[0]
+        elif default_lang is not None and not self.offered(default_lang, path + ("default_lang",)):
             default_lang = None
+        kind = self.text(table, "kind", path, required=False) or "block"
+        if kind not in KINDS:
+            self.problem(path + ("kind",), f"must be one of: {', '.join(KINDS)}")
+        locales = self.locales(table, path)
 
         timezone = self.text(table, "timezone", path)
         if timezone is not None:
@@ -477,7 +575,9 @@ class _Reader:
         tallies = self.tallies(slug, table, path, default_lang, timezone)
         aliases = table.get("aliases", [])
 
-        if None in (default_lang, timezone, start, tallies) or not title or None in events or None in press:
+        if None in (default_lang, timezone, start, tallies, locales) or not title or None in events or None in press:
+            return None
+        if kind not in KINDS:
             return None
         return Counter(
             slug=slug,
@@ -492,7 +592,32 @@ class _Reader:
             press=tuple(sorted(press, key=lambda article: article.date)),
             participants=participants,
             tallies=MappingProxyType(tallies),
+            kind=kind,
+            locales=MappingProxyType(locales),
         )
+
+    def locales(self, table: dict, path: tuple) -> dict[str, str] | None:
+        """`locale = { ar = "ar_DZ" }`: the CLDR locale that writes a language's dates and numbers."""
+        if "locale" not in table:
+            return {}
+        path = path + ("locale",)
+        raw = self.table(table["locale"], path)
+        if raw is None:
+            return None
+        locales = {}
+        for lang, name in raw.items():
+            if not self.offered(lang, path + (lang,)) or self.text_value(name, path + (lang,)) is None:
+                return None
+            try:
+                locale = parse_locale(name)
+            except ValueError as error:
+                self.problem(path + (lang,), f"{error} (use a CLDR locale such as ar_DZ)")
+                return None
+            if locale.language != language(lang).locale.language:
+                self.problem(path + (lang,), f"{name} writes another language than {lang}")
+                return None
+            locales[lang] = str(locale)
+        return locales
 
     def tallies(
         self, slug: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
@@ -519,9 +644,14 @@ class _Reader:
     def tally(
         self, slug: str, name: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
     ) -> Tally | None:
-        self.check_keys(table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "note", "samples"})
+        self.check_keys(
+            table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "note", "samples", "action"}
+        )
         title = self.translations(table, "title", path, default_lang)
         note = self.translations(table, "note", path, default_lang) if "note" in table else {}
+        action = self.translations(table, "action", path, default_lang) if "action" in table else {}
+        if "action" in table and "url" not in table:
+            self.problem(path + ("action",), 'needs the url it leads to (url = "https://…")')
         unit = self.text(table, "unit", path)
         if unit is not None and unit not in UNITS:
             self.problem(path + ("unit",), f"unknown unit (use one of: {', '.join(UNITS)})")
@@ -546,6 +676,8 @@ class _Reader:
             return None
         if ("url" in table and url is None) or ("note" in table and not note):
             return None
+        if "action" in table and (not action or url is None):
+            return None
         return Tally(
             name,
             MappingProxyType(title),
@@ -556,7 +688,7 @@ class _Reader:
             url,
             samples,
             MappingProxyType(note),
-            default_lang or DEFAULT_LANGUAGE,
+            default_lang or self.languages[0],
             counter=slug,
             timezone=timezone or "UTC",
         )

@@ -62,6 +62,8 @@ class Tally:
     """Its counter's slug: the store keeps samples under (counter, name)."""
     timezone: str = "UTC"
     """Its counter's zone: where a date-only sample or start begins."""
+    action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """The words of the link to `url` (« Signer la pétition »); empty: its unit's."""
 
     @property
     def closed(self) -> bool:

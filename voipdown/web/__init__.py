@@ -54,6 +54,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the service. `overrides` takes the same names as the environment
     (``{"VOIPDOWN_TIMELINE": "..."}``) and wins over it."""
     settings = Settings.load(os.environ, overrides)
+    settings.speak()
     app = Flask(__name__, static_folder=None)
     app.url_map.converters["anything"] = AnythingConverter
     app.config.update(_cache_config(settings))
@@ -69,7 +70,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     def the_site() -> dict:
         """Who the site is, for every page: its name and footer, from the timeline served."""
         site = current_timeline().site
-        return {"site_name": site.name_in, "site_footer": site.footer_in}
+        return {"site_name": site.name_in, "site_footer": site.footer_in, "site_links": site.links}
 
     font, font_problem = _open_font(settings)
     state = ServiceState(

@@ -12,7 +12,6 @@ import logging
 from flask import Blueprint, Response, render_template, request
 
 from voipdown.badge_content import counter_badge, error_badge, tally_badge
-from voipdown.languages import SUPPORTED
 from voipdown.palette import PALETTE
 from voipdown.render.styles import DEFAULT_STYLE, STYLES
 from voipdown.render.wordless import wordless_png, wordless_svg
@@ -45,7 +44,7 @@ def error_image(refusal: Refusal) -> Response:
     # A badge's or a chart's format is its extension (SVG for an unknown one); the share image's PNG.
     fmt = "png" if request.endpoint == "site.share_image" or request.path.endswith(".png") else "svg"
     values = refusal.values
-    lang = refusal.lang or accepted_language(current_timeline().default_counter.default_lang)
+    lang = refusal.lang or accepted_language(current_timeline())
     style = values.get("style", DEFAULT_STYLE)
     scale = int(values.get("scale", DEFAULT_SCALE))
     font = service().font
@@ -122,7 +121,7 @@ def gallery():
     counter, count = asked.counter, asked.count
     sizes = {}
     for style in STYLES:
-        for lang in SUPPORTED:
+        for lang in asked.timeline.site.languages:
             layout = counter_badge(state.font, counter, count, lang, style, None)
             sizes[(style, lang)] = (layout.width, layout.height)
     html = render_template(
@@ -131,7 +130,7 @@ def gallery():
         dir="ltr",
         slug=counter.slug,
         title=counter.title_in("en"),
-        languages=SUPPORTED,
+        languages=asked.timeline.site.languages,
         styles=tuple(STYLES),
         colors=tuple(PALETTE),
         sizes=sizes,

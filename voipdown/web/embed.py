@@ -9,7 +9,7 @@ from voipdown.badge_content import counter_badge, tally_badge
 from voipdown.clock import now
 from voipdown.embed_code import POSITIONS, THEMES, TallyLinks, asset, embed_script, embed_texts, snippets
 from voipdown.isolation import isolate
-from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.languages import language
 from voipdown.palette import status_css
 from voipdown.texts import count_message, counter_sentence, phrase, tally_message
 from voipdown.web.errors import Refusal
@@ -47,7 +47,7 @@ def _tally_links(counter, tally, lang: str) -> TallyLinks:
     )
 
 
-def _tallies(counter) -> dict[str, dict]:
+def _tallies(counter, languages: tuple[str, ...]) -> dict[str, dict]:
     """What the script needs to show a tally live: its interval, its page and its JSON (asked
     again every interval, with ?lang=), and per language its label and, for a closed tally,
     its message, which cannot change (a closed tally takes no pushes): then it asks nothing."""
@@ -55,7 +55,7 @@ def _tallies(counter) -> dict[str, dict]:
     for tally in counter.tallies.values():
         texts = {}
         value = reader().summary(tally, now()).latest_value if tally.closed else None
-        for lang in SUPPORTED:
+        for lang in languages:
             words = {"label": isolate(tally.title_in(lang), lang)}
             if tally.closed:
                 words["message"] = isolate(tally_message(value, tally.unit, lang), lang)
@@ -83,9 +83,9 @@ def script(name: str):
             lang: embed_texts(
                 counter, count, lang, counter_links(counter.slug, lang), _badge_size(counter, count, lang)
             )
-            for lang in SUPPORTED
+            for lang in asked.timeline.site.languages
         }
-        return embed_script(counter, count, texts, _tallies(counter))
+        return embed_script(counter, count, texts, _tallies(counter, asked.timeline.site.languages))
 
     # Its addresses are absolute: stored only when they come from VOIPDOWN_PUBLIC_URL, never
     # from the request's Host header, which anyone can vary to fill the cache.
@@ -100,10 +100,10 @@ def frame(slug: str):
     html = render_template(
         "frame.html",
         lang=lang,
-        dir=LANGUAGES[lang].direction,
+        dir=language(lang).direction,
         theme=asked.value("theme", "auto"),
         label=counter.title_in(lang),
-        message=count_message(count, lang, counter.start),
+        message=count_message(counter, count, lang),
         sentence=counter_sentence(counter, count, lang),
         status_class=count.status.value,
         status_css=status_css(),
@@ -138,9 +138,9 @@ def builder():
         "builder.html",
         t=lambda msgid: phrase(ui_lang, msgid),
         lang=ui_lang,
-        dir=LANGUAGES[ui_lang].direction,
+        dir=language(ui_lang).direction,
         counters=[(c.slug, c.title_in(ui_lang)) for c in asked.timeline.counters.values()],
-        languages=[(code, LANGUAGES[code].autonym) for code in SUPPORTED],
+        languages=[(code, language(code).autonym) for code in asked.timeline.site.languages],
         positions=POSITIONS,
         themes=THEMES,
         tallies=[(name, t.title_in(ui_lang)) for name, t in counter.tallies.items()],

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from voipdown.languages import LANGUAGES
+from voipdown.languages import language
 from voipdown.texts import BAD_ADDRESS, NO_SUCH_PAGE, NOT_ANSWERING, phrase
 from voipdown.web.freshness import cache_error
 from voipdown.web.negotiation import accepted_language, negotiated
@@ -116,7 +116,7 @@ def _wants_a_page() -> bool:
 
 
 def _error_page(refusal: Refusal) -> Response:
-    lang = refusal.lang or accepted_language(current_timeline().default_counter.default_lang)
+    lang = refusal.lang or accepted_language(current_timeline())
     if refusal.status == 400:
         heading = phrase(lang, BAD_ADDRESS, parameter=refusal.parameter or "?")
     elif refusal.status < 500:
@@ -126,7 +126,7 @@ def _error_page(refusal: Refusal) -> Response:
     html = render_template(
         "error.html",
         lang=lang,
-        dir=LANGUAGES[lang].direction,
+        dir=language(lang).direction,
         heading=heading,
         t=lambda msgid: phrase(lang, msgid),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from voipdown.languages import SUPPORTED
+from voipdown.timeline import Timeline
 from voipdown.web.freshness import private_copy
 
 NEGOTIATED_KEY = "voipdown.negotiated"
@@ -21,11 +21,11 @@ def negotiated(header: str) -> None:
     request.environ.setdefault(NEGOTIATED_KEY, set()).add(header)
 
 
-def accepted_language(default: str) -> str:
-    """The best of Accept-Language among ours, else `default`: never an error. Noted as
-    negotiated: call it only for a language the answer uses."""
+def accepted_language(timeline: Timeline) -> str:
+    """The best of Accept-Language among the site's languages, else the default counter's:
+    never an error. Noted as negotiated: call it only for a language the answer uses."""
     negotiated("Accept-Language")
-    return request.accept_languages.best_match(SUPPORTED) or default
+    return request.accept_languages.best_match(timeline.site.languages) or timeline.default_counter.default_lang
 
 
 def vary(response: Response) -> Response:

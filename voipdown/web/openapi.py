@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown import __version__
-from voipdown.languages import SUPPORTED
 from voipdown.tallies.model import MAX_SAMPLE_VALUE, UNITS
 from voipdown.tallies.push import MAX_SAMPLES
 from voipdown.timeline import Timeline
@@ -232,7 +231,7 @@ def document(timeline: Timeline) -> dict:
             "timezone": {"type": "string"},
             "as_of": {"type": "string", "format": "date"},
             "next_change": {"type": ["string", "null"], "format": "date-time"},
-            "lang": {"type": "string", "enum": list(SUPPORTED)},
+            "lang": {"type": "string", "enum": list(timeline.site.languages)},
             "dir": {"type": "string", "enum": ["ltr", "rtl"]},
             "label": {"type": "string"},
             "message": {"type": "string"},

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from voipdown.embed_code import POSITIONS, THEMES
-from voipdown.languages import SUPPORTED
 from voipdown.palette import PALETTE
 from voipdown.render.chart_layout import DEFAULT_SIZE, SIZES
 from voipdown.render.png import MAX_SCALE
@@ -82,8 +81,8 @@ PARAMETERS: tuple[Parameter, ...] = (
             "embed.builder",
             *COUNTER_PAGES,
         ),
-        SUPPORTED,
-        "the best of Accept-Language, else the counter's own language",
+        lambda timeline: timeline.site.languages,
+        "the best of Accept-Language among the site's languages, else the counter's own language",
         "Language of the texts.",
     ),
     Parameter("style", ("badges.badge",), tuple(STYLES), "flat", "Badge style."),

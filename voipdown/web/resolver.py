@@ -17,7 +17,6 @@ from flask import request, url_for
 
 from voipdown.clock import now
 from voipdown.counting import Count, count_at
-from voipdown.languages import SUPPORTED
 from voipdown.tallies.push import parse_instant
 from voipdown.timeline import Counter, Timeline
 from voipdown.web.errors import Moved, Refusal
@@ -138,7 +137,7 @@ def resolve(
         else:
             location = url_for(endpoint, **address(counter.slug), **values)
         raise Moved(location)
-    language = values.get("lang") or request.accept_languages.best_match(SUPPORTED) or fallback
+    language = values.get("lang") or request.accept_languages.best_match(timeline.site.languages) or fallback
     return Asked(endpoint, timeline, language, values, counter)
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from voipdown.embed_code import snippets
 from voipdown.feed import atom_feed, feed_authority
-from voipdown.languages import LANGUAGES, SUPPORTED
+from voipdown.languages import language
 from voipdown.palette import STATUS_COLORS, status_css
 from voipdown.render.card import render_share_card
 from voipdown.render.favicon import favicon_ico
@@ -79,11 +79,11 @@ def _page(asked) -> Response:
         "counter.html",
         t=lambda msgid: phrase(lang, msgid),
         lang=lang,
-        dir=LANGUAGES[lang].direction,
-        locale=str(LANGUAGES[lang].locale),
+        dir=language(lang).direction,
+        locale=str(language(lang).locale),
         counter=counter,
         title=title,
-        message=count_message(count, lang, counter.start),
+        message=count_message(counter, count, lang),
         sentence=counter_sentence(counter, count, lang),
         status=status_sentence(counter, count, lang),
         status_class=count.status.value,
@@ -96,7 +96,7 @@ def _page(asked) -> Response:
             counter_sentence(counter, count, lang), links, lang, "bottom-left", "auto", (0, 0)
         ).script.split("\n")[0],
         links=links,
-        languages=[(code, LANGUAGES[code].autonym, LANGUAGES[code].direction) for code in SUPPORTED],
+        languages=[(code, language(code).autonym, language(code).direction) for code in asked.timeline.site.languages],
         language_link=lambda code: url_for("site.counter_page", slug=counter.slug, lang=code),
         page_url=links.page,
         alternate=lambda code: absolute("site.counter_page", slug=counter.slug, lang=code),
@@ -188,7 +188,7 @@ def tally_page(slug: str, name: str):
         "tally.html",
         t=lambda msgid: phrase(lang, msgid),
         lang=lang,
-        dir=LANGUAGES[lang].direction,
+        dir=language(lang).direction,
         counter=counter,
         counter_title=counter.title_in(lang),
         tally=view,
@@ -198,7 +198,7 @@ def tally_page(slug: str, name: str):
         newer=page_link(page - 1) if page > 1 else None,
         older=page_link(page + 1) if page < pages else None,
         csv=url_for("tallies.samples_csv", slug=counter.slug, name=tally.name),
-        languages=[(code, LANGUAGES[code].autonym, LANGUAGES[code].direction) for code in SUPPORTED],
+        languages=[(code, language(code).autonym, language(code).direction) for code in asked.timeline.site.languages],
         language_link=lambda code: url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=code),
         page_url=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
         alternate=lambda code: absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=code),
@@ -220,11 +220,11 @@ def share_image(slug: str):
         return render_share_card(
             state.font,
             title=counter.title_in(lang),
-            message=count_message(count, lang, counter.start),
+            message=count_message(counter, count, lang),
             status=status_sentence(counter, count, lang),
             signature=asked.timeline.site.name_in(lang),
             colors=STATUS_COLORS[count.status.value],
-            rtl=LANGUAGES[lang].rtl,
+            rtl=language(lang).rtl,
         )
 
     response = Response(cached(key, build, DAY_SECONDS), mimetype="image/png")
