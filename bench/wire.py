@@ -24,10 +24,11 @@ from voipdown.languages import SHIPPED  # noqa: E402
 from voipdown.render.styles import STYLES  # noqa: E402
 
 ENCODINGS = {"browser": "gzip, deflate, br", "gzip": "gzip", "none": "identity"}
-BUDGETS = {"script": 4 * 1024, "badge": 3 * 1024, "page": 12 * 1024}
+BUDGETS = {"script": 4608, "badge": 3 * 1024, "page": 12 * 1024}
 """The largest answer of each kind a browser may download, in bytes. The bundled counter's
-script carries the live tally's code and its three tallies' texts (4 KB); a counter's
-script without tallies stays within 3 KB (tests/test_embed.py)."""
+script carries the live tally's code, its calls to action and its three tallies' texts: a
+page showing a live tally downloads it and nothing else (4.5 KB); a counter's script without
+tallies stays within 3 KB (tests/test_embed.py)."""
 RIBBON_2016 = 1_086 + 8_577
 
 

@@ -39,7 +39,8 @@ def test_script_carries_every_language_and_caches_until_midnight(embed_client):
 
 def test_script_is_small(make_app, tmp_path):
     """Bytes on the wire, gzipped by the service: a counter's script at most 3 KB; with the
-    live tally's code and its tallies' texts (the bundled counter has three), at most 4 KB."""
+    live tally's code and its tallies' texts (the bundled counter has three), at most 4.5 KB: all
+    a page showing a live tally downloads."""
     from tests.timelines import ONGOING
 
     def sent(app, path) -> bytes:
@@ -51,7 +52,7 @@ def test_script_is_small(make_app, tmp_path):
     counter_only = sent(plain, "/embed/lifted.js")  # a counter without tallies
     assert len(counter_only) <= 3 * 1024 and b"data.tallies" not in gzip.decompress(counter_only)
     with_tallies = sent(make_app(None, VOIPDOWN_TALLY_STORE=str(tmp_path / "b.sqlite3")), "/embed/voip-ma.js")
-    assert len(with_tallies) <= 4 * 1024 and b"data.tallies" in gzip.decompress(with_tallies)
+    assert len(with_tallies) <= 4608 and b"data.tallies" in gzip.decompress(with_tallies)
 
 
 def test_script_data_cannot_close_the_script(make_app, tmp_path):

@@ -89,3 +89,48 @@ def rewrite(path, text):
     path.write_text(text, encoding="utf-8")
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+# Another campaign, as a new group would write it: an internet shutdown in Algeria, in French
+# and Arabic, with a petition. Its own name, languages, kind and Arabic locale (ar_DZ).
+ALGERIA = """\
+default_counter = "dz-coupure"
+
+[site]
+name = { fr = "Coupures DZ", ar = "انقطاعات الجزائر" }
+languages = ["fr", "ar"]
+footer = { fr = "Un collectif de citoyens.", ar = "مجموعة من المواطنين." }
+links = [{ title = { fr = "Qui sommes-nous", ar = "من نحن" }, url = "https://coupures.example.org/about" }]
+
+[counters.dz-coupure]
+kind = "shutdown"
+timezone = "Africa/Algiers"
+start = 2026-10-14
+locale = { ar = "ar_DZ" }
+title = { fr = "Coupure d’internet en Algérie", ar = "قطع الإنترنت في الجزائر" }
+
+[[counters.dz-coupure.events]]
+date = 2026-10-14
+title = { fr = "Début de la coupure", ar = "بداية القطع" }
+sources = [{ name = "Observatoire" }]
+
+[[counters.dz-coupure.events]]
+date = 2026-11-02
+title = { fr = "Appel des associations", ar = "نداء الجمعيات" }
+sources = [{ name = "Observatoire" }]
+
+[counters.dz-coupure.tallies.petition]
+title = { fr = "Pétition pour le rétablissement", ar = "عريضة من أجل إعادة الإنترنت" }
+unit = "signatures"
+start = 2026-10-15
+interval = 60
+url = "https://petition.example.org/dz"
+token_sha256 = "08377e57e2aa835a3724c4b24725398d67c2ee4eebd6214ac554020268a8040a"  # of CALLS_TOKEN
+
+[[counters.dz-coupure.tallies.petition.samples]]
+at = 2026-10-16
+value = 1260
+source = { name = "Le collectif" }
+"""
+ALGERIA_NOW = "2026-12-01T12:00:00+01:00"
+"""An instant of the campaign: day 48 of the shutdown (2026-10-14 is day 0)."""

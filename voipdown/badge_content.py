@@ -78,7 +78,7 @@ def tally_badge(font: Font, tally: Tally, value: int | None, lang: str, style: s
     return _badge(
         font,
         label=tally.title_in(lang),
-        message=tally_message(value, tally.unit, lang),
+        message=tally_message(value, tally.unit, lang, tally.locale_in(lang)),
         color=PALETTE[color or TALLY_COLOR],
         style=style,
         lang=lang,

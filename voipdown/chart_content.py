@@ -113,9 +113,10 @@ def chart_spec(
     sentence: str,
     events: Sequence[Marked],
     color: str,
+    locale: str | None = None,
 ) -> ChartSpec:
     """What the chart of `points` (by instant) shows; `sentence` is its title and alternative
-    text, `events` the instants to mark."""
+    text, `events` the instants to mark; `locale` writes its numbers and dates (a counter's)."""
     chosen = SIZES[size]
     rtl = is_rtl(lang)
     if not points:
@@ -127,7 +128,7 @@ def chart_spec(
     if chosen.labelled:
         values = value_ticks(low, high)
         low, high = values[0], values[-1]
-        value_marks = tuple(ValueTick(value, format_number(value, lang)) for value in values)
+        value_marks = tuple(ValueTick(value, format_number(value, lang, locale)) for value in values)
     if low == high:  # a flat series sits in the middle
         low, high = low - 1, high + 1
     start, end = _extent(points)
@@ -139,7 +140,7 @@ def chart_spec(
         whole_days = all(point.precision == "day" for point in points)
         most = max(2, int((x_right - x_left) // 90))
         time_marks = tuple(
-            TimeTick(instant, axis_label(instant.astimezone(zone).replace(tzinfo=None), kind, lang))
+            TimeTick(instant, axis_label(instant.astimezone(zone).replace(tzinfo=None), kind, lang, locale))
             for instant, kind in time_ticks(start, end, timezone, most, whole_days=whole_days)
         )
     return ChartSpec(
@@ -172,8 +173,9 @@ def tally_chart(
         size=size,
         lang=lang,
         timezone=tally.timezone,
-        sentence=label_and_message(title, tally_message(value, tally.unit, lang)),
+        sentence=label_and_message(title, tally_message(value, tally.unit, lang, tally.locale_in(lang))),
         events=[Marked(tally.instant_of(event.date), event_title(event, counter, lang)[0]) for event in counter.events],
         color=PALETTE[TALLY_COLOR],
+        locale=tally.locale_in(lang),
     )
     return chart_layout(font, spec)

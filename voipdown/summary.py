@@ -70,7 +70,7 @@ def describe_tally(counter: Counter, tally: Tally, summary: Summary, lang: str) 
         "lang": lang,
         "dir": language(lang).direction,
         "label": title,
-        "message": isolate(tally_message(value, tally.unit, lang), lang),
+        "message": isolate(tally_message(value, tally.unit, lang, tally.locale_in(lang)), lang),
     }
 
 

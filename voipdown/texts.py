@@ -20,6 +20,7 @@ from babel.numbers import format_decimal
 
 from voipdown.counting import Count, Status
 from voipdown.languages import DEFAULT_LANGUAGE, language, locale_of
+from voipdown.tallies.model import Tally
 from voipdown.timeline import Counter, Event
 from voipdown.zones import load_zone
 
@@ -44,6 +45,14 @@ UNIT_MESSAGES = {
     "people": "{count} people",
 }
 """A tally's value in its unit (tallies.model.UNITS), with CLDR plurals in every catalog."""
+ACTIONS = {
+    "likes-lost": "Take part",
+    "likes": "Take part",
+    "signatures": "Sign the petition",
+    "sites": "Show the counter on your site",
+    "people": "Take part",
+}
+"""A tally's call to action (a link to its `url`) when the timeline gives no `action`, by unit."""
 
 # A tally on the pages (the templates' own words are in them: t("Latest sample")...).
 CHANGE_SINCE = "Change since {date}"
@@ -233,11 +242,20 @@ def milestone(counter: Counter, days: int, lang: str) -> str:
     return phrase(lang, KIND_WORDS[counter.kind].milestone, days=days, locale=counter.locale_in(lang))
 
 
-def tally_message(value: int | None, unit: str, lang: str) -> str:
+def tally_message(value: int | None, unit: str, lang: str, locale: str | None = None) -> str:
     """A tally's value in words: « 27 000 « j’aime » retirés », or « pas encore de données »."""
     if value is None:
         return phrase(lang, NO_DATA)
-    return phrase(lang, UNIT_MESSAGES[unit], count=value)
+    return phrase(lang, UNIT_MESSAGES[unit], count=value, locale=locale)
+
+
+def tally_action(tally: Tally, lang: str) -> str | None:
+    """The words of the link to a tally's `url` (« Signer la pétition »); None without a url."""
+    if tally.url is None:
+        return None
+    if tally.action:
+        return tally.action.get(lang) or tally.action.get(tally.default_lang) or next(iter(tally.action.values()))
+    return phrase(lang, ACTIONS[tally.unit])
 
 
 def counter_sentence(counter: Counter, count: Count, lang: str) -> str:
@@ -259,7 +277,8 @@ def status_sentence(counter: Counter, count: Count, lang: str) -> str:
         return phrase(lang, words.over, days=count.days, date=counter.end, locale=locale)
     if count.status is Status.UPCOMING:
         return phrase(lang, UPCOMING, date=counter.start, locale=locale)
-    return phrase(lang, words.since, days=count.days, date=counter.start, locale=locale)
+    days = count.days if "{days}" in words.since else None  # a plural entry only where it says the count
+    return phrase(lang, words.since, days=days, date=counter.start, locale=locale)
 
 
 def event_title(event: Event, counter: Counter, lang: str) -> tuple[str, bool]:

@@ -12,7 +12,7 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -327,7 +327,11 @@ class _Reader:
             return None
         return value
 
-    def translations(self, table: dict, key: str, path: tuple, default_lang: str | None) -> dict[str, str]:
+    def translations(
+        self, table: dict, key: str, path: tuple, default_lang: str | None, every: bool = True
+    ) -> dict[str, str]:
+        """A table of language = text. With `[site] languages`, a title (`every`) is in each of
+        them; a longer text (a note, the footer) may fall back to the default language."""
         value = table.get(key, _MISSING)
         if value is _MISSING:
             self.problem(path + (key,), "missing (a table of language = text)")
@@ -342,7 +346,7 @@ class _Reader:
             text = self.text_value(text, path + (key, lang))
             if text is not None:
                 result[lang] = text
-        if self.complete:
+        if self.complete and every:
             missing = [lang for lang in self.languages if lang not in texts]
             if missing:
                 self.problem(path + (key,), f"missing the text in {', '.join(missing)} (a language of [site])")
@@ -456,7 +460,7 @@ class _Reader:
                 if key == "name":
                     self.problem(("site", "name"), "missing (one text, or a table of language = text)")
                 continue
-            texts[key] = self.text_or_translations(table, key, ("site",))
+            texts[key] = self.text_or_translations(table, key, ("site",), every=key == "name")
         links = tuple(self.link(item, item_path) for item_path, item in self.array_of_tables(table, "links", ("site",)))
         if not texts.get("name") or None in links:
             return None
@@ -467,13 +471,13 @@ class _Reader:
             links=links,
         )
 
-    def text_or_translations(self, table: dict, key: str, path: tuple) -> dict[str, str]:
+    def text_or_translations(self, table: dict, key: str, path: tuple, every: bool = True) -> dict[str, str]:
         """One text for every language, or a table of language = text."""
         value = table[key]
         if isinstance(value, str):
             text = self.text_value(value, path + (key,))
             return {lang: text for lang in self.languages} if text else {}
-        texts = self.translations(table, key, path, None)
+        texts = self.translations(table, key, path, None, every)
         if not texts and isinstance(value, dict) and not value:
             self.problem(path + (key,), "must name at least one language")
         return texts
@@ -572,7 +576,7 @@ class _Reader:
         )
         press = tuple(self.press(item, item_path) for item_path, item in self.array_of_tables(table, "press", path))
         participants = self.participants(table, path)
-        tallies = self.tallies(slug, table, path, default_lang, timezone)
+        tallies = self.tallies(slug, table, path, default_lang, timezone, locales or {})
         aliases = table.get("aliases", [])
 
         if None in (default_lang, timezone, start, tallies, locales) or not title or None in events or None in press:
@@ -620,7 +624,7 @@ class _Reader:
         return locales
 
     def tallies(
-        self, slug: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
+        self, slug: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None, locales: dict
     ) -> dict[str, Tally] | None:
         """`[counters.<slug>.tallies.<name>]`; None if any is invalid."""
         value = table.get("tallies", {})
@@ -635,6 +639,8 @@ class _Reader:
                 continue
             raw = self.table(raw, tally_path)
             tally = self.tally(slug, name, raw, tally_path, default_lang, timezone) if raw is not None else None
+            if tally is not None and locales:
+                tally = replace(tally, locales=MappingProxyType(locales))
             if tally is None:
                 valid = False
             else:
@@ -648,7 +654,7 @@ class _Reader:
             table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "note", "samples", "action"}
         )
         title = self.translations(table, "title", path, default_lang)
-        note = self.translations(table, "note", path, default_lang) if "note" in table else {}
+        note = self.translations(table, "note", path, default_lang, every=False) if "note" in table else {}
         action = self.translations(table, "action", path, default_lang) if "action" in table else {}
         if "action" in table and "url" not in table:
             self.problem(path + ("action",), 'needs the url it leads to (url = "https://…")')
@@ -691,6 +697,7 @@ class _Reader:
             default_lang or self.languages[0],
             counter=slug,
             timezone=timezone or "UTC",
+            action=MappingProxyType(action),
         )
 
     def moment(self, value: Any, path: tuple) -> dt.date | dt.datetime | None:

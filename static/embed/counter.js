@@ -121,6 +121,14 @@
       link.appendChild(make('span', 'title', words.label));
       link.appendChild(value);
       show({ label: words.label, message: value.textContent });
+      // Its call to action, a link of its own beside the card's (not on a one-line pill).
+      if (words.action && tally.url && box.className.indexOf('pill') < 0) {
+        var act = make('a', 'action', words.action);
+        act.href = tally.url;
+        act.target = '_blank';
+        act.rel = 'noopener';
+        box.appendChild(act);
+      }
       var wait = tally.interval * 1000;
       var timer = 0;
       var last = 0;

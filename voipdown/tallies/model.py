@@ -64,6 +64,11 @@ class Tally:
     """Its counter's zone: where a date-only sample or start begins."""
     action: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """The words of the link to `url` (« Signer la pétition »); empty: its unit's."""
+    locales: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Its counter's `locale`: language -> the CLDR locale that writes its numbers and dates."""
+
+    def locale_in(self, lang: str) -> str | None:
+        return self.locales.get(lang)
 
     @property
     def closed(self) -> bool:

@@ -11,14 +11,21 @@ from voipdown.embed_code import POSITIONS, THEMES, TallyLinks, asset, embed_scri
 from voipdown.isolation import isolate
 from voipdown.languages import language
 from voipdown.palette import status_css
-from voipdown.texts import count_message, counter_sentence, phrase, tally_message
+from voipdown.texts import (
+    count_message,
+    counter_sentence,
+    label_and_message,
+    phrase,
+    tally_action,
+    tally_message,
+)
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import conditional, count_response
 from voipdown.web.links import absolute, counter_links
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
-from voipdown.web.tally_answers import reader
+from voipdown.web.tally_answers import reader, tally_answer
 
 blueprint = Blueprint("embed", __name__)
 BUILDER_ASSETS = {"builder.js": "text/javascript; charset=utf-8"}
@@ -57,8 +64,11 @@ def _tallies(counter, languages: tuple[str, ...]) -> dict[str, dict]:
         value = reader().summary(tally, now()).latest_value if tally.closed else None
         for lang in languages:
             words = {"label": isolate(tally.title_in(lang), lang)}
+            action = tally_action(tally, lang)
+            if action:
+                words["action"] = isolate(action, lang)
             if tally.closed:
-                words["message"] = isolate(tally_message(value, tally.unit, lang), lang)
+                words["message"] = isolate(tally_message(value, tally.unit, lang, tally.locale_in(lang)), lang)
             texts[lang] = words
         described[tally.name] = {
             "interval": tally.interval,
@@ -66,6 +76,8 @@ def _tallies(counter, languages: tuple[str, ...]) -> dict[str, dict]:
             "api": absolute("tallies.show_tally", slug=counter.slug, name=tally.name),
             "texts": texts,
         }
+        if tally.url:
+            described[tally.name]["url"] = tally.url
     return described
 
 
@@ -97,20 +109,38 @@ def script(name: str):
 def frame(slug: str):
     asked = resolve("embed.frame", slug)
     counter, count, lang = asked.counter, asked.count, asked.lang
+    tally = counter.tallies.get(asked.value("tally") or "")  # another counter's tally: the count
+    words = {
+        "lang": lang,
+        "dir": language(lang).direction,
+        "theme": asked.value("theme", "auto"),
+        "status_css": status_css(),
+    }
+    if tally is None:
+        html = render_template(
+            "frame.html",
+            **words,
+            label=counter.title_in(lang),
+            message=count_message(counter, count, lang),
+            sentence=counter_sentence(counter, count, lang),
+            status_class=count.status.value,
+            page=counter_links(counter.slug, lang).page,
+        )
+        return count_response(Response(html), asked)
+    reading = reader().summary(tally, asked.instant)
+    message = tally_message(reading.latest_value, tally.unit, lang, tally.locale_in(lang))
     html = render_template(
         "frame.html",
-        lang=lang,
-        dir=language(lang).direction,
-        theme=asked.value("theme", "auto"),
-        label=counter.title_in(lang),
-        message=count_message(counter, count, lang),
-        sentence=counter_sentence(counter, count, lang),
-        status_class=count.status.value,
-        status_css=status_css(),
-        page=counter_links(counter.slug, lang).page,
+        **words,
+        label=tally.title_in(lang),
+        message=message,
+        sentence=label_and_message(tally.title_in(lang), message),
+        status_class="tally",
+        page=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
+        action=tally_action(tally, lang),
+        action_url=tally.url,
     )
-    response = Response(html)
-    return count_response(response, asked)
+    return tally_answer(Response(html), [reading], tally)
 
 
 @blueprint.get("/embed")

@@ -111,7 +111,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("position", ("embed.builder",), POSITIONS, "inline", "Where the embed shows the counter."),
     Parameter(
         "tally",
-        ("embed.builder",),
+        ("embed.frame", "embed.builder"),
         lambda timeline: tuple(sorted({name for counter in timeline.counters.values() for name in counter.tallies})),
         "the count itself",
         "A tally to show live instead of the count (one of the chosen counter's; another's: the count).",

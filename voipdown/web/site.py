@@ -35,6 +35,7 @@ from voipdown.texts import (
     phrase,
     signed_number,
     status_sentence,
+    tally_action,
     tally_message,
 )
 from voipdown.timeline import PARTICIPANT_KINDS
@@ -88,10 +89,13 @@ def _page(asked) -> Response:
         status=status_sentence(counter, count, lang),
         status_class=count.status.value,
         status_css=status_css(),
-        events=[(event, format_day(event.date, lang), *event_title(event, counter, lang)) for event in counter.events],
-        press=[(article, format_day(article.date, lang)) for article in counter.press],
+        events=[
+            (event, format_day(event.date, lang, counter.locale_in(lang)), *event_title(event, counter, lang))
+            for event in counter.events
+        ],
+        press=[(article, format_day(article.date, lang, counter.locale_in(lang))) for article in counter.press],
         kinds=[(KIND_HEADINGS[kind], kinds[kind]) for kind in PARTICIPANT_KINDS if kind in kinds],
-        sites_count=phrase(lang, SITES_COUNT, count=len(counter.participants)),
+        sites_count=phrase(lang, SITES_COUNT, count=len(counter.participants), locale=counter.locale_in(lang)),
         snippet=snippets(
             counter_sentence(counter, count, lang), links, lang, "bottom-left", "auto", (0, 0)
         ).script.split("\n")[0],
@@ -118,9 +122,9 @@ def _tally_view(counter, tally, reading: TallyReading, lang: str) -> dict:
     summary = reading.summary
     latest = summary.latest
     title = tally.title_in(lang)
-    message = tally_message(latest.value if latest else None, tally.unit, lang)
+    message = tally_message(latest.value if latest else None, tally.unit, lang, tally.locale_in(lang))
     rates = [
-        phrase(lang, template, rate=rate)
+        phrase(lang, template, rate=rate, locale=counter.locale_in(lang))
         for template, rate in ((PER_MINUTE, summary.rate_per_minute), (PER_HOUR, summary.rate_per_hour))
         if rate is not None
     ]
@@ -131,18 +135,23 @@ def _tally_view(counter, tally, reading: TallyReading, lang: str) -> dict:
         "title": title,
         "message": message,
         "sentence": label_and_message(title, message),
-        "change": signed_number(summary.change, lang) if summary.change is not None and summary.samples > 1 else None,
+        "change": signed_number(summary.change, lang, counter.locale_in(lang))
+        if summary.change is not None and summary.samples > 1
+        else None,
         "change_label": (
-            phrase(lang, CHANGE_SINCE, date=_day_of(summary.earliest, counter.timezone)) if summary.earliest else None
+            phrase(lang, CHANGE_SINCE, date=_day_of(summary.earliest, counter.timezone), locale=counter.locale_in(lang))
+            if summary.earliest
+            else None
         ),
         "rates": rates,
-        "latest": format_moment(latest.at, lang, counter.timezone) if latest else None,
+        "latest": format_moment(latest.at, lang, counter.timezone, counter.locale_in(lang)) if latest else None,
         "latest_iso": shown(latest.at) if latest else None,
         "state": _state(tally, reading, lang),
         "note": tally.note.get(note_lang),
         "note_lang": None if note_lang == lang else note_lang,
         "sources": list(sources.values()),
         "url": tally.url,
+        "action": tally_action(tally, lang),
         "sparkline": url_for("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang),
         "chart": url_for("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang, size="large"),
         "page": url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
@@ -177,7 +186,11 @@ def tally_page(slug: str, name: str):
     newest_first = reader().page(tally, page, ROWS_PER_PAGE, gate=long_read(summary.count, lang))
     view = _tally_view(counter, tally, summary, lang)
     rows = [
-        (point, format_moment(point.at, lang, counter.timezone), format_number(point.value, lang))
+        (
+            point,
+            format_moment(point.at, lang, counter.timezone, counter.locale_in(lang)),
+            format_number(point.value, lang, counter.locale_in(lang)),
+        )
         for point in newest_first.points
     ]
 
