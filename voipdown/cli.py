@@ -12,11 +12,15 @@ from pathlib import Path
 import click
 
 from voipdown import __version__
+from voipdown.catalogs import every_catalog_problem
 from voipdown.clock import now
+from voipdown.languages import available
 from voipdown.settings import PREFIX, Settings, SettingsError
+from voipdown.starter import slug_of, starter_timeline
 from voipdown.summary import describe
 from voipdown.texts import label_and_message
-from voipdown.timeline import Timeline, TimelineError, load_timeline
+from voipdown.timeline import KINDS, Timeline, TimelineError, load_timeline
+from voipdown.zones import UnknownZone, load_zone
 
 TIMELINE_HELP = f"Timeline file (default: ${PREFIX}TIMELINE, else the bundled one)."
 
@@ -54,11 +58,57 @@ def cli() -> None:
 @cli.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 def check(path: str | None) -> None:
-    """Validate a timeline file: print every problem, exit 1 if there is any."""
+    """Validate a timeline file and every catalog (shipped, and VOIPDOWN_CATALOGS'): print
+    every problem, exit 1 if there is any."""
     timeline_path = _timeline_path(path)
     timeline = _load_or_exit(timeline_path)
     events = sum(len(counter.events) for counter in timeline.counters.values())
     click.echo(f"{timeline_path}: OK, {len(timeline.counters)} counter(s), {events} event(s)")
+    problems = every_catalog_problem()
+    for problem in (problem for found in problems.values() for problem in found):
+        click.echo(str(problem), err=True)
+    if any(problems.values()):
+        raise SystemExit(1)
+    click.echo(f"catalogs: OK ({', '.join(problems)})")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--name", required=True, help="The campaign's name: header, page titles, feeds, share image.")
+@click.option("--start", required=True, metavar="DATE", help="Its first day (day 0), such as 2026-10-14.")
+@click.option("--timezone", required=True, metavar="ZONE", help="The IANA zone whose midnight turns the count.")
+@click.option("--languages", required=True, metavar="LIST", help="The languages offered, the first the default: fr,ar.")
+@click.option("--kind", type=click.Choice(KINDS), default="block", show_default=True, help="What it counts.")
+@click.option("--slug", help="The counter's address (default: made from the name).")
+def init(folder: str, name: str, start: str, timezone: str, languages: str, kind: str, slug: str | None) -> None:
+    """Write FOLDER/timeline.toml, the commented timeline of a new campaign."""
+    _settings()  # the languages of VOIPDOWN_CATALOGS too
+    try:
+        first_day = dt.date.fromisoformat(start)
+    except ValueError:
+        raise click.BadParameter("use a date such as 2026-10-14", param_hint="--start") from None
+    try:
+        load_zone(timezone)
+    except UnknownZone:
+        raise click.BadParameter(
+            "unknown time zone (an IANA name such as Africa/Algiers)", param_hint="--timezone"
+        ) from None
+    codes = tuple(code.strip() for code in languages.split(",") if code.strip())
+    unknown = [code for code in codes if code not in available()]
+    if not codes or unknown:
+        raise click.BadParameter(f"the catalogs speak {', '.join(available())}", param_hint="--languages")
+    slug = slug or slug_of(name)
+    path = Path(folder) / "timeline.toml"
+    if path.exists():
+        raise click.UsageError(f"{path} already exists: init never overwrites a timeline")
+    text = starter_timeline(name, first_day, timezone, codes, kind, slug)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    _load_or_exit(path)  # what it wrote is a timeline check accepts
+    click.echo(f"Wrote {path}. Edit it, then:")
+    click.echo(f"  voipdown check {path}")
+    click.echo(f"  voipdown days {slug} --timeline {path}")
+    click.echo(f"  VOIPDOWN_TIMELINE={path} voipdown serve")
 
 
 def _instant(value: str | None) -> dt.datetime:
