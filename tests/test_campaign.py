@@ -297,3 +297,19 @@ def test_each_kind_says_its_end_with_arabic_plurals(make_app, kind):
 def test_the_share_image_differs_by_kind(kinds):
     images = {get(app, "/dz-coupure/share.png?lang=fr").data for app in kinds.values()}
     assert len(images) == len(KINDS)
+
+
+def test_snippets_say_no_count_that_will_change_and_the_frame_keeps_tally_and_theme(algeria):
+    """A pasted snippet lives for ever: its alt and title name the counter (or the tally), never
+    « depuis 48 jours »; the iframe asks the frame for the tally and theme chosen."""
+    import html as markup
+
+    page = get(algeria, "/embed?lang=fr&tally=petition&theme=dark").get_data(as_text=True)
+    codes = [markup.unescape(code) for code in re.findall(r"<textarea[^>]*>(.*?)</textarea>", page, re.DOTALL)]
+    assert codes and not any("48" in code for code in codes), codes
+    iframe = next(code for code in codes if code.startswith("<iframe"))
+    assert "frame?lang=fr&amp;theme=dark&amp;tally=petition" in iframe
+    assert 'title="Coupure d’internet en Algérie"' in iframe
+    counted = get(algeria, "/embed?lang=fr").get_data(as_text=True)
+    assert 'alt="Coupure d’internet en Algérie"' in markup.unescape(counted)
+    assert "depuis 48 jours&quot;" not in counted and 'depuis 48 jours"' not in markup.unescape(counted)

@@ -148,7 +148,10 @@ def test_builder_offers_every_snippet_without_javascript(make_app, every_status_
         '<img src="https://count.example.org/badge/ended.svg?lang=ar" width='
     )
     assert 'alt="حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام"' in found["html"]
-    assert found["iframe"].startswith('<iframe src="https://count.example.org/embed/ended/frame?lang=ar"')
+    # The frame keeps the theme chosen (docs/embed.md documents it).
+    assert found["iframe"].startswith(
+        '<iframe src="https://count.example.org/embed/ended/frame?lang=ar&amp;theme=dark"'
+    )
     assert (
         found["markdown"]
         == "[![حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام](https://count.example.org/badge/ended.svg?lang=ar)](https://count.example.org/ended?lang=ar)"

@@ -264,6 +264,12 @@ def counter_sentence(counter: Counter, count: Count, lang: str) -> str:
     return label_and_message(counter.title_in(lang), count_message(counter, count, lang))
 
 
+def lasting_sentence(counter: Counter, count: Count, lang: str) -> str:
+    """What a snippet's alternative text says, which a pasted snippet keeps for ever: the
+    counter's title while its count still changes; once ended, with its final count."""
+    return counter_sentence(counter, count, lang) if count.status is Status.ENDED else counter.title_in(lang)
+
+
 def label_and_message(label: str, message: str) -> str:
     """A badge's two texts as one sentence (what a screen reader says for it)."""
     return f"{label}: {message}"

@@ -3,6 +3,8 @@ iframe), `/embed` (the builder) and `/static/embed/<file>` (the builder's own sc
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, render_template
 
 from voipdown.badge_content import counter_badge, tally_badge
@@ -15,6 +17,7 @@ from voipdown.texts import (
     count_message,
     counter_sentence,
     label_and_message,
+    lasting_sentence,
     phrase,
     tally_action,
     tally_message,
@@ -154,9 +157,17 @@ def builder():
     position = asked.value("position", "inline")
     theme = asked.value("theme", "auto")
     tally = counter.tallies.get(asked.value("tally") or "")  # another counter's tally: the count
-    links = counter_links(counter.slug, lang)
+    # The frame keeps the theme and the tally chosen.
+    frame = absolute(
+        "embed.frame",
+        slug=counter.slug,
+        lang=lang,
+        theme=None if theme == "auto" else theme,
+        tally=tally.name if tally else None,
+    )
+    links = replace(counter_links(counter.slug, lang), frame=frame)
     chosen = snippets(
-        counter_sentence(counter, count, lang),
+        lasting_sentence(counter, count, lang),
         links,
         lang,
         position,
