@@ -228,3 +228,57 @@ def test_the_builders_preview_reads_the_tally_under_its_own_policy(browser, serv
     assert page.evaluate("document.documentElement.dir") == "rtl"
     assert problems == {"errors": [], "console": []}
     context.close()
+
+
+LONG_TITLES = (
+    'title = { fr = "Pétition pour le rétablissement de l’internet mobile dans tout le pays",'
+    ' ar = "عريضة من أجل إعادة الإنترنت المتنقل في كل أنحاء البلاد", en = "Calls reported" }'
+)
+
+
+@pytest.fixture(scope="module")
+def long_titled(make_app, tmp_path_factory):
+    timeline = ONGOING.replace('title = { fr = "Appels signalés", en = "Calls reported" }', LONG_TITLES)
+    assert timeline != ONGOING
+    store = tmp_path_factory.mktemp("long") / "tallies.sqlite3"
+    app = make_app(timeline, VOIPDOWN_TALLY_STORE=str(store))
+    with LiveServer(app) as server:
+        server.app = app
+        app.config["LIVE_URL"] = server.url
+        yield server
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+@pytest.mark.parametrize("position", ["inline", "bottom-left"])
+def test_the_live_number_is_never_cut_the_title_gives_way(browser, long_titled, lang, position):
+    """In a footer column of 200, 240 or 360 px, inline in the fallback image's place (at the
+    image's size) or in a corner card as wide as the window: the number and its unit are whole,
+    and the title gives way (an ellipsis) where both cannot fit."""
+    push(long_titled, 1_260_000)
+    client = long_titled.app.test_client()
+    snippet = builder_snippet(client, counter="shutdown", tally="calls", lang=lang, position=position)
+    with HostSite(long_titled.url, connect=True) as site:
+        for width in (200, 240, 360):
+            body = f"<footer style='width:{width}px'><p>{snippet}</p></footer>"
+            url = site.page(f"/narrow-{lang}-{position}-{width}.html", body, lang=lang)
+            context = browser.new_context(viewport={"width": width if position != "inline" else 800, "height": 300})
+            page = context.new_page()
+            page.goto(url)
+            wait_for_message(page)
+            page.wait_for_timeout(200)
+            [seen] = shadow(
+                page,
+                """(() => { const m = r.querySelector('.message'), t = r.querySelector('.title'),
+                    box = r.querySelector('.vd').getBoundingClientRect(), at = m.getBoundingClientRect();
+                    return { text: m.textContent, cut: m.scrollWidth > m.clientWidth + 1,
+                             inside: at.left >= box.left - 1 && at.right <= box.right + 1,
+                             visible: at.left >= -1 && at.right <= innerWidth + 1 && at.width > 0,
+                             titleCut: t.scrollWidth > t.clientWidth + 1 }; })()""",
+            )
+            assert not seen["cut"] and seen["inside"] and seen["visible"], (width, seen)
+            assert seen["text"].replace("\u202f", " ").replace(".", " ").startswith("1 260 000"), seen
+            if width == 200 and position != "inline":
+                assert seen["titleCut"], str(seen)  # these titles cannot fit in 200 px: the title gave way
+            if os.environ.get("VOIPDOWN_UPDATE_DOCS") and width == 240:
+                page.screenshot(path=str(DOCS / f"embed-tally-narrow-{lang}-{position}.png"))
+            context.close()
