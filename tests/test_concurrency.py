@@ -389,7 +389,7 @@ def test_tally_pushes_and_reads_from_many_threads(make_app, tmp_path):
                     break
                 # Writes beyond the worker's share are shed at once (a slow disk under a loaded
                 # machine): not acknowledged, said so, and taken when the pusher tries again.
-                assert pushed.headers["Retry-After"] and pushed.get_json()["error"] == "busy", pushed.get_json()
+                assert pushed.headers["Retry-After"] and pushed.get_json()["error"]["code"] == "busy", pushed.get_json()
                 time.sleep(0.05)
             assert pushed.status_code == 201
             answer = client.get(path)
