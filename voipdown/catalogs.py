@@ -4,17 +4,14 @@ plural message with exactly the CLDR plural categories of the language."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from voipdown.languages import available, language
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+from voipdown.texts import PLACEHOLDER, catalog
 
 
 @dataclass(frozen=True)
@@ -30,11 +27,10 @@ class CatalogProblem:
 
 
 @lru_cache(maxsize=1)
-def template() -> tuple[dict[str, bool], Catalog]:
+def template() -> dict[str, bool]:
     """The shipped template's msgids, each with whether it is a plural message (msgctxt)."""
     with (resources.files("voipdown") / "locales" / "voipdown.pot").open("rb") as pot:
-        catalog = read_po(pot)
-    return {message.id: bool(message.context) for message in catalog if message.id}, catalog
+        return {message.id: bool(message.context) for message in read_po(pot) if message.id}
 
 
 def categories(lang: str) -> set[str]:
@@ -44,27 +40,25 @@ def categories(lang: str) -> set[str]:
 
 def catalog_problems(lang: str) -> list[CatalogProblem]:
     """Every problem of `lang`'s catalog, against the template."""
-    from voipdown.texts import catalog  # the one reader of catalogs
-
     path = str(language(lang).catalog)
     try:
         entries = catalog(lang)
     except (OSError, ValueError, SyntaxError) as error:
         return [CatalogProblem(path, None, f"cannot be read: {error}")]
-    messages, _ = template()
+    messages = template()
     wanted = categories(lang)
     problems = []
-    found: dict[str, dict[str | None, object]] = {}
+    found: dict[str, set[str | None]] = {}
     for entry in entries:
         if not entry.id:
             continue
-        found.setdefault(entry.id, {})[entry.context] = entry
+        found.setdefault(entry.id, set()).add(entry.context)
         if entry.id not in messages:
             problems.append(CatalogProblem(path, entry.lineno, f"{entry.id!r} is not a message of voipdown.pot"))
             continue
         if not entry.string:
             problems.append(CatalogProblem(path, entry.lineno, f"{entry.id!r} is not translated"))
-        extra = set(_PLACEHOLDER.findall(entry.string or "")) - set(_PLACEHOLDER.findall(entry.id))
+        extra = set(PLACEHOLDER.findall(entry.string or "")) - set(PLACEHOLDER.findall(entry.id))
         if extra:
             names = ", ".join("{" + name + "}" for name in sorted(extra))
             problems.append(CatalogProblem(path, entry.lineno, f"{entry.id!r}: {names} is not in the source"))
@@ -78,7 +72,7 @@ def catalog_problems(lang: str) -> list[CatalogProblem]:
                 )
             )
     for msgid, plural in messages.items():
-        have = set(found.get(msgid, {}))
+        have = found.get(msgid, set())
         if not have:
             problems.append(CatalogProblem(path, None, f"{msgid!r} is missing"))
         elif plural and wanted - have:

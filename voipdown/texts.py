@@ -120,7 +120,8 @@ KIND_WORDS: dict[str, KindWords] = {
 }
 """Every kind of `KINDS` (the timeline's), with its words (a test checks they are the same)."""
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+"""A named placeholder of a message: the only thing a catalog's text may fill in."""
 
 
 def catalog(lang: str) -> Catalog:
@@ -223,7 +224,7 @@ def phrase(
     if rate is not None:
         values["rate"] = format_decimal(rate, locale=locale_of(found_in, writer))
     # Only named placeholders are replaced: a catalog cannot reach attributes as str.format would.
-    return _PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
 
 
 def count_message(counter: Counter, count: Count, lang: str) -> str:

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
-from voipdown.languages import available, language, parse_locale
+from voipdown.languages import SHIPPED, available, language, parse_locale
 from voipdown.tallies.model import MAX_INTERVAL, MAX_SAMPLE_VALUE, UNITS, Sample, Tally
 from voipdown.toml_lines import LineIndex
 from voipdown.zones import UnknownZone, instant_of, load_zone
@@ -116,7 +116,7 @@ class Counter:
 
 @dataclass(frozen=True)
 class Link:
-    """A link of the site's header and footer (`[[site.links]]`)."""
+    """A link of every page's header (`[site] links`)."""
 
     title: Mapping[str, str]
     url: str
@@ -134,7 +134,7 @@ class Site:
     name: Mapping[str, str]
     """Language -> name; one text for every language when the file gives a single string."""
     footer: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    languages: tuple[str, ...] = ("fr",)
+    languages: tuple[str, ...] = SHIPPED
     """The languages offered, in order; the first is the default. Without `languages`, every
     language a catalog speaks."""
     links: tuple[Link, ...] = ()
