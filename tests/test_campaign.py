@@ -116,7 +116,7 @@ def test_a_call_to_action_on_the_page_the_tally_page_the_frame_and_the_live_embe
     ):
         html = get(algeria, path).get_data(as_text=True)
         assert url in html and words in html, path
-    script = get(algeria, "/embed/dz-coupure.js").get_data(as_text=True)
+    script = get(algeria, "/embed/dz-coupure/tallies.js").get_data(as_text=True)
     assert '"action":"Signer la pétition"' in script and '"url":"https://petition.example.org/dz"' in script
     frame = get(algeria, "/embed/dz-coupure/frame?lang=fr&tally=petition").get_data(as_text=True)
     assert "1\u202f260 signatures" in frame and "Pétition pour le rétablissement" in frame

@@ -38,9 +38,10 @@ def test_script_carries_every_language_and_caches_until_midnight(embed_client):
 
 
 def test_script_is_small(make_app, tmp_path):
-    """Bytes on the wire, gzipped by the service: a counter's script at most 3 KB; with the
-    live tally's code and its tallies' texts (the bundled counter has three), at most 4.5 KB: all
-    a page showing a live tally downloads."""
+    """Bytes on the wire, gzipped by the service: the script a page showing the count gets is
+    at most 3 KB for any counter, tallies or not, and carries no tally code; the tally script
+    (the live tally's code and its tallies' texts: the bundled counter has three) at most
+    4.5 KB: all a page showing a closed live tally downloads."""
     from tests.timelines import ONGOING
 
     def sent(app, path) -> bytes:
@@ -48,11 +49,30 @@ def test_script_is_small(make_app, tmp_path):
         assert response.headers["Content-Encoding"] == "gzip"
         return response.data
 
+    tally_code = b"tally.interval"
     plain = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
-    counter_only = sent(plain, "/embed/lifted.js")  # a counter without tallies
-    assert len(counter_only) <= 3 * 1024 and b"data.tallies" not in gzip.decompress(counter_only)
-    with_tallies = sent(make_app(None, VOIPDOWN_TALLY_STORE=str(tmp_path / "b.sqlite3")), "/embed/voip-ma.js")
-    assert len(with_tallies) <= 4608 and b"data.tallies" in gzip.decompress(with_tallies)
+    bundled = make_app(None, VOIPDOWN_TALLY_STORE=str(tmp_path / "b.sqlite3"))
+    for app, path in ((plain, "/embed/lifted.js"), (plain, "/embed/shutdown.js"), (bundled, "/embed/voip-ma.js")):
+        count_only = sent(app, path)
+        assert len(count_only) <= 3 * 1024, path
+        assert tally_code not in gzip.decompress(count_only), path
+    with_tallies = sent(bundled, "/embed/voip-ma/tallies.js")
+    assert len(with_tallies) <= 4608 and tally_code in gzip.decompress(with_tallies)
+
+
+def test_the_count_script_hands_a_tally_to_the_tally_script(make_app, tmp_path):
+    """Only a counter with tallies names its tally script; the tally script names none, and
+    carries the same texts of the count (what it shows when the tag names none of its tallies)."""
+    from tests.timelines import ONGOING
+
+    client = make_app(ONGOING, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3")).test_client()
+    with_tallies = data_of(client.get("/embed/shutdown.js").get_data(as_text=True))
+    assert with_tallies["live"] == "http://localhost/embed/shutdown/tallies.js" and "tallies" not in with_tallies
+    assert "live" not in data_of(client.get("/embed/lifted.js").get_data(as_text=True))
+    live = data_of(client.get("/embed/shutdown/tallies.js").get_data(as_text=True))
+    assert "live" not in live and set(live["tallies"]) == {"calls"}
+    assert live["texts"] == with_tallies["texts"]
+    assert client.get("/embed/nowhere/tallies.js").status_code == 404
 
 
 def test_script_data_cannot_close_the_script(make_app, tmp_path):
@@ -73,7 +93,7 @@ def test_source_defines_no_global_and_uses_no_inner_html():
     assert "innerHTML" not in code and "document.write" not in code and "eval(" not in code
     assert "localStorage" not in code and "cookie" not in code
     # The only request of its own is the live tally's, in the part a counter without tallies never gets.
-    live = TALLY_PART.search(code).group(0)
+    live = "".join(TALLY_PART.findall(code))
     assert "fetch(" not in TALLY_PART.sub("", code) and live.count("fetch(") == 1
     assert "credentials: 'omit'" in live and "cache: 'no-cache'" in live
     assert code.strip().startswith("(function (data) {") and code.strip().endswith("})(null);")  # one closure

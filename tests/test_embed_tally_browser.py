@@ -80,7 +80,8 @@ def requests_for_the_tally(page) -> list[str]:
 
 
 def test_a_live_tally_follows_pushes_politely(browser, service, host):
-    snippet = f'<script src="{service.url}/embed/shutdown.js" data-tally="calls" data-position="inline"></script>'
+    src = f"{service.url}/embed/shutdown/tallies.js"
+    snippet = f'<script src="{src}" data-tally="calls" data-position="inline"></script>'
     url = host.page("/live.html", f"<p>Avant.</p>{snippet}<p id='after'>Après.</p>", lang="en")
     context = browser.new_context(viewport={"width": 700, "height": 360})
     page = context.new_page()
@@ -153,7 +154,7 @@ def test_a_live_tally_follows_pushes_politely(browser, service, host):
 def test_a_closed_tally_is_never_asked_for(browser, make_app):
     app = make_app(None)
     with LiveServer(app) as server, HostSite(server.url, connect=True) as site:
-        snippet = f'<script src="{server.url}/embed/voip-ma.js" data-tally="maroc-telecom"></script>'
+        snippet = f'<script src="{server.url}/embed/voip-ma/tallies.js" data-tally="maroc-telecom"></script>'
         url = site.page("/closed.html", snippet, lang="en")
         context = browser.new_context()
         page = context.new_page()
@@ -167,7 +168,7 @@ def test_a_closed_tally_is_never_asked_for(browser, make_app):
 
 def test_without_connect_src_it_says_why_once_and_keeps_the_page(browser, service):
     with HostSite(service.url) as site:  # the host's policy does not let scripts read the service
-        snippet = f'<script src="{service.url}/embed/shutdown.js" data-tally="calls"></script>'
+        snippet = f'<script src="{service.url}/embed/shutdown/tallies.js" data-tally="calls"></script>'
         url = site.page("/strict.html", snippet, lang="en")
         context = browser.new_context()
         page = context.new_page()
@@ -180,8 +181,28 @@ def test_without_connect_src_it_says_why_once_and_keeps_the_page(browser, servic
         context.close()
 
 
+def test_an_older_snippet_the_count_script_hands_the_tally_over(browser, service, host):
+    """`data-tally` on the count's script (as docs said before the tally script had its own
+    address): the count's script draws nothing and puts the tally script in its tag's place."""
+    snippet = f'<script async src="{service.url}/embed/shutdown.js" data-tally="calls" data-lang="en"></script>'
+    url = host.page("/older.html", snippet)
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch(page)
+    answers = from_the_service(page, service)
+    page.goto(url)
+    wait_for_message(page)
+    assert shadow(page, "r.querySelector('.title').textContent") == ["Calls reported"]
+    assert page.evaluate("document.querySelectorAll('voipdown-counter').length") == 1
+    paths = [answer.url[len(service.url) :].split("?")[0] for answer in answers]
+    assert paths[:2] == ["/embed/shutdown.js", "/embed/shutdown/tallies.js"] and "/badge/shutdown.svg" not in paths
+    assert_host_untouched(page, problems)
+    context.close()
+
+
 def test_a_closed_card_asks_no_more(browser, service, host):
-    snippet = f'<script src="{service.url}/embed/shutdown.js" data-tally="calls" data-position="bottom-right"></script>'
+    src = f"{service.url}/embed/shutdown/tallies.js"
+    snippet = f'<script src="{src}" data-tally="calls" data-position="bottom-right"></script>'
     url = host.page("/closing.html", snippet, lang="en")
     context = browser.new_context()
     page = context.new_page()
@@ -196,23 +217,39 @@ def test_a_closed_card_asks_no_more(browser, service, host):
     context.close()
 
 
+def from_the_service(page, service) -> list:
+    """The service's answers to the page, as they arrive."""
+    answers: list = []
+    page.on("response", lambda response: response.url.startswith(service.url) and answers.append(response))
+    return answers
+
+
 @pytest.mark.parametrize("position", ["inline", "bottom-left"])
 def test_the_builders_tally_snippet_on_a_hostile_page(browser, service, host, position):
     """The builder's snippet for a tally (async script, the tally's badge as the fallback):
-    inline, the live value takes exactly the fallback's place, so the page moves by nothing."""
+    inline, the live value takes exactly the fallback's place, so the page moves by nothing.
+    The page downloads the tally script, the tally's badge (the fallback) and its JSON: no
+    count script, no count badge, at most 4.5 KB on the wire in all."""
     client = service.app.test_client()
     snippet = builder_snippet(client, counter="shutdown", tally="calls", lang="en", position=position)
     assert 'data-tally="calls"' in snippet and "/badge/shutdown/calls.svg?lang=en" in snippet
+    assert f'src="{service.url}/embed/shutdown/tallies.js"' in snippet
     url = host.page(f"/builder-{position}.html", f"<p>Avant : {snippet} après.</p><p id='after'>Fin.</p>", lang="en")
     context = browser.new_context(viewport={"width": 700, "height": 360})
     page = context.new_page()
     problems = watch(page)
+    answers = from_the_service(page, service)
     page.goto(url)
     wait_for_message(page)
     page.wait_for_timeout(300)
     text = shadow(page, "r.querySelector('.link').textContent")[0]
     assert text.startswith("Calls reported") and "people" in text
     assert_host_untouched(page, problems)
+    paths = sorted({answer.url[len(service.url) :].split("?")[0] for answer in answers})
+    expected = ["/api/v1/counters/shutdown/tallies/calls", "/embed/shutdown/tallies.js"]
+    assert paths == sorted(expected + (["/badge/shutdown/calls.svg"] if position == "inline" else []))
+    script_and_json = [a for a in answers if "/badge/" not in a.url]
+    assert sum(a.request.sizes()["responseBodySize"] for a in script_and_json) <= 4608
     if os.environ.get("VOIPDOWN_UPDATE_DOCS") and position == "inline":
         page.screenshot(path=str(DOCS / "embed-tally-inline.png"))
     context.close()

@@ -20,6 +20,7 @@ PATHS = [
     "/badge/shutdown.png?style=plastic&color=blue",
     "/api/v1/counters/shutdown?lang=en",
     "/embed/shutdown.js",
+    "/embed/shutdown/tallies.js",
     "/embed/shutdown/frame?lang=fr",
     # Not "/shutdown?lang=ar": its page shows a live tally, so it is never replayed (test_tallies.py).
     "/shutdown/feed.atom",

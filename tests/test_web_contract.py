@@ -30,6 +30,7 @@ ADDRESSES = {
     "badges.badge": lambda slug: {"name": f"{slug}.png"},
     "charts.chart": lambda slug: {"slug": slug, "file": "calls.png"},
     "embed.script": lambda slug: {"name": f"{slug}.js"},
+    "embed.tally_script": lambda slug: {"slug": slug},
     "embed.frame": lambda slug: {"slug": slug},
     "embed.builder": lambda slug: {"counter": slug},
     "site.counter_page": lambda slug: {"slug": slug},

@@ -20,7 +20,7 @@ from voipdown.counting import Count
 from voipdown.isolation import isolate
 from voipdown.languages import language
 from voipdown.palette import status_css
-from voipdown.texts import count_message, label_and_message, phrase
+from voipdown.texts import count_message, phrase
 from voipdown.timeline import Counter
 
 DATA_MARKER = "/*DATA*/null"
@@ -61,7 +61,6 @@ def embed_texts(counter: Counter, count: Count, lang: str, links: Links, size: t
         "dir": language(lang).direction,
         "label": label,
         "message": message,
-        "sentence": label_and_message(label, message),
         "page": links.page,
         "badge": links.badge_svg,
         "width": size[0],
@@ -85,30 +84,44 @@ def _json_for_script(value) -> str:
 
 
 TALLY_PART = re.compile(r"^\s*//TALLY\{.*?^\s*//\}TALLY$", re.DOTALL | re.MULTILINE)
-"""The live tally's code in counter.js: sent only with the script of a counter that has tallies."""
+"""The live tally's code in counter.js: sent only in a counter's tally script."""
 
 
-def embed_script(counter: Counter, count: Count, texts: dict[str, dict], tallies: dict[str, dict] | None = None) -> str:
-    """The script of `counter`, carrying `texts` (language -> embed_texts), its status and our
-    CSS; and with `tallies` (name -> {interval, page, api, texts: language -> label and the
-    message of a closed tally}), the code that shows one live."""
-    data = {
+def _script(source: str, data: dict) -> str:
+    source = _compact(source)
+    if DATA_MARKER not in source:
+        raise RuntimeError("static/embed/counter.js lost its DATA marker")
+    return source.replace(DATA_MARKER, _json_for_script(data), 1)
+
+
+def _data(counter: Counter, count: Count, texts: dict[str, dict]) -> dict:
+    return {
         "slug": counter.slug,
         "lang": counter.default_lang,
         "status": count.status.value,
         "texts": texts,
         "css": asset("counter.css") + status_css(),
     }
-    source = asset("counter.js")
-    if tallies:
-        data["tallies"] = tallies
-        data["css"] += asset("tally.css")
-    else:
-        source = TALLY_PART.sub("", source)
-    source = _compact(source)
-    if DATA_MARKER not in source:
-        raise RuntimeError("static/embed/counter.js lost its DATA marker")
-    return source.replace(DATA_MARKER, _json_for_script(data), 1)
+
+
+def embed_script(counter: Counter, count: Count, texts: dict[str, dict], live: str | None = None) -> str:
+    """The script of `counter` that shows its count, carrying `texts` (language -> embed_texts),
+    its status and our CSS, and no tally code: what most pages download. With `live` (the
+    address of its tally script), a tag asking for a tally is handed over to that script."""
+    data = _data(counter, count, texts)
+    if live:
+        data["live"] = live
+    return _script(TALLY_PART.sub("", asset("counter.js")), data)
+
+
+def tally_script(counter: Counter, count: Count, texts: dict[str, dict], tallies: dict[str, dict]) -> str:
+    """The script of `counter` with the code that shows one of its `tallies` live (name ->
+    {interval, page, api, url, texts: language -> label, action and the message of a closed
+    tally}); the count as the plain script shows it when the tag names none of them."""
+    data = _data(counter, count, texts)
+    data["tallies"] = tallies
+    data["css"] += asset("tally.css")
+    return _script(asset("counter.js"), data)
 
 
 @dataclass(frozen=True)
@@ -122,9 +135,10 @@ class Snippets:
 
 @dataclass(frozen=True)
 class TallyLinks:
-    """A tally's snippets: its name for the script, and what its images and links show."""
+    """A tally's snippets: its name and script, and what its images and links show."""
 
     name: str
+    script: str
     page: str
     badge_svg: str
     badge_png: str
@@ -154,8 +168,9 @@ def snippets(
         f'<img src="{escape(shown.badge_svg)}" width="{width}" height="{height}" alt="{escape(sentence)}"></a>'
     )
     live = f' data-tally="{escape(tally.name)}"' if tally is not None else ""
+    src = tally.script if tally is not None else links.script
     script = (
-        f'<script async src="{escape(links.script)}" data-lang="{lang}" data-position="{position}"'
+        f'<script async src="{escape(src)}" data-lang="{lang}" data-position="{position}"'
         f' data-theme="{theme}"{live}></script>'
     )
     if position == "inline":

@@ -8,7 +8,8 @@
  * live tally, its JSON, conditionally, once an interval while the page is visible).
  * Options, as data- attributes of the script tag: lang (fr, ar, zgh, en), position
  * (bottom-left, bottom-right, inline), theme (light, dark, auto), tally (a tally's name:
- * shows it live instead of the count). */
+ * shows it live instead of the count). The tally code is sent only in a counter's tally
+ * script, /embed/COUNTER/tallies.js: a page showing the count never downloads it. */
 (function (data) {
   'use strict';
   // Said once, in the console, when the counter cannot be drawn: the blogger's only clue.
@@ -21,6 +22,16 @@
   if (!Element.prototype.attachShadow) return warn('this browser is too old to draw it (no shadow DOM)');
   try {
     var opt = tag.dataset;
+    // A tally asked of the count's script (which has no tally code): the counter's tally
+    // script takes this tag's place, and its options.
+    if (opt.tally && data.live) {
+      var live = document.createElement('script');
+      Array.prototype.forEach.call(tag.attributes, function (a) { live.setAttribute(a.name, a.value); });
+      live.nonce = tag.nonce;
+      live.src = data.live;
+      return tag.parentNode.replaceChild(live, tag);
+    }
+    if (opt.tally && !data.tallies) warn('this counter has no tallies: the count is shown');
     var pageLang = (document.documentElement.lang || '').toLowerCase().split('-')[0];
     var lang = [opt.lang, pageLang, data.lang].filter(function (l) { return Object.prototype.hasOwnProperty.call(data.texts, l); })[0];
     var text = data.texts[lang];
@@ -53,17 +64,25 @@
     box.dir = text.dir;
     var link = make('a', 'link');
     link.href = text.page;
-    link.setAttribute('aria-label', text.sentence);
+    link.setAttribute('aria-label', text.label + ': ' + text.message); // as texts.label_and_message
     box.appendChild(link);
     root.appendChild(box);
 
+    var tally = null;
+    //TALLY{ (only in the tally script, /embed/COUNTER/tallies.js: embed_code.py)
+    tally = opt.tally && data.tallies ? data.tallies[opt.tally] : null;
+    if (opt.tally && !tally) warn('this counter has no tally named "' + opt.tally + '": the count is shown');
+    //}TALLY
     if (position === 'inline') {
-      var image = make('img');
-      image.src = text.badge;
-      image.width = text.width;
-      image.height = text.height;
-      image.alt = '';
-      link.appendChild(image);
+      // The count's badge, unless a tally is shown in its place: never downloaded for nothing.
+      if (!tally) {
+        var image = make('img');
+        image.src = text.badge;
+        image.width = text.width;
+        image.height = text.height;
+        image.alt = '';
+        link.appendChild(image);
+      }
       var fallback = tag.previousElementSibling;
       var held = fallback && fallback.hasAttribute('data-voipdown') && fallback.querySelector('img');
       if (held) {
@@ -96,9 +115,7 @@
       box.appendChild(close);
       (document.body || document.documentElement).appendChild(host);
     }
-    //TALLY{ (left out of the script of a counter that has no tally: embed_code.py)
-    var tally = opt.tally && data.tallies ? data.tallies[opt.tally] : null;
-    if (opt.tally && !tally) warn('this counter has no tally named "' + opt.tally + '": the count is shown');
+    //TALLY{
     if (tally) {
       var words = tally.texts[lang];
       var value = make('span', 'message', words.message || '\u2026');

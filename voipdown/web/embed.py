@@ -10,6 +10,7 @@ from flask import Blueprint, Response, render_template
 from voipdown.badge_content import counter_badge, tally_badge
 from voipdown.clock import now
 from voipdown.embed_code import POSITIONS, THEMES, TallyLinks, asset, embed_script, embed_texts, snippets
+from voipdown.embed_code import tally_script as embed_tally_script
 from voipdown.isolation import isolate
 from voipdown.languages import language
 from voipdown.palette import status_css
@@ -49,6 +50,7 @@ def _tally_links(counter, tally, lang: str) -> TallyLinks:
     layout = tally_badge(font, tally, value, lang, "flat", None) if font else None
     return TallyLinks(
         name=tally.name,
+        script=absolute("embed.tally_script", slug=counter.slug),
         page=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
         badge_svg=absolute("badges.badge", name=f"{counter.slug}/{tally.name}.svg", lang=lang),
         badge_png=absolute("badges.badge", name=f"{counter.slug}/{tally.name}.png", lang=lang),
@@ -84,14 +86,10 @@ def _tallies(counter, languages: tuple[str, ...]) -> dict[str, dict]:
     return described
 
 
-@blueprint.get("/embed/<name>")
-def script(name: str):
-    slug, dot, ext = name.rpartition(".")
-    if not dot or ext != "js":
-        raise Refusal(404, "not_found", "An embed script's address ends in .js.")
-    asked = resolve("embed.script", slug, address=lambda slug: {"name": f"{slug}.js"})
+def _script_response(asked, kind: str, write) -> Response:
+    """A script of `asked.counter`: `write(texts)` given its texts in every site language."""
     counter, count = asked.counter, asked.count
-    key = f"embed:{counter.slug}:{count.as_of.isoformat()}:{asked.timeline.version}"
+    key = f"embed:{kind}:{counter.slug}:{count.as_of.isoformat()}:{asked.timeline.version}"
 
     def build() -> str:
         texts = {
@@ -100,12 +98,36 @@ def script(name: str):
             )
             for lang in asked.timeline.site.languages
         }
-        return embed_script(counter, count, texts, _tallies(counter, asked.timeline.site.languages))
+        return write(texts)
 
     # Its addresses are absolute: stored only when they come from VOIPDOWN_PUBLIC_URL, never
     # from the request's Host header, which anyone can vary to fill the cache.
     body = cached(key, build, DAY_SECONDS) if service().settings.public_url else build()
     return count_response(Response(body, content_type="text/javascript; charset=utf-8"), asked)
+
+
+@blueprint.get("/embed/<name>")
+def script(name: str):
+    """The count's script: what a page showing the count downloads, without any tally code."""
+    slug, dot, ext = name.rpartition(".")
+    if not dot or ext != "js":
+        raise Refusal(404, "not_found", "An embed script's address ends in .js.")
+    asked = resolve("embed.script", slug, address=lambda slug: {"name": f"{slug}.js"})
+    counter = asked.counter
+    live = absolute("embed.tally_script", slug=counter.slug) if counter.tallies else None
+    return _script_response(asked, "count", lambda texts: embed_script(counter, asked.count, texts, live))
+
+
+@blueprint.get("/embed/<slug>/tallies.js")
+def tally_script(slug: str):
+    """The script that shows one of the counter's tallies live (`data-tally`), or its count."""
+    asked = resolve("embed.tally_script", slug)
+    counter, languages = asked.counter, asked.timeline.site.languages
+    return _script_response(
+        asked,
+        "tallies",
+        lambda texts: embed_tally_script(counter, asked.count, texts, _tallies(counter, languages)),
+    )
 
 
 @blueprint.get("/embed/<slug>/frame")

@@ -460,6 +460,17 @@ def document(timeline: Timeline) -> dict:
                     },
                 }
             },
+            "/embed/{slug}/tallies.js": {
+                "get": {
+                    "summary": "The embed script that shows one of the counter's tallies live (data-tally)",
+                    "parameters": [SLUG],
+                    "responses": {
+                        "200": _content("text/javascript"),
+                        "301": _redirect(),
+                        **_errors("embed.tally_script", 404),
+                    },
+                }
+            },
             "/embed/{slug}/frame": _html_page(
                 "embed.frame", "The no-JavaScript frame", [SLUG, *query("embed.frame", timeline)]
             ),

@@ -48,6 +48,7 @@ KINDS: dict[str, Kind] = {
     "site.favicon": Kind.IMAGE,
     "site.robots": Kind.DATA,
     "embed.script": Kind.SCRIPT,
+    "embed.tally_script": Kind.SCRIPT,
     "embed.builder_asset": Kind.SCRIPT,
     "embed.frame": Kind.FRAME,
     "site.home": Kind.PAGE,
