@@ -77,7 +77,7 @@ def test_only_the_sites_languages_are_linked_and_negotiated(algeria):
     assert "Accept-Language" in arabic.headers["Vary"]
     builder = get(algeria, "/embed?lang=fr").get_data(as_text=True)
     assert re.findall(
-        r'<option value="(\w+)"[^>]*>[^<]*</option>', builder.split('name="lang"')[1].split("</select>")[0]
+        r'<option value="(\w+)"[^>]*>[^<]*</option>', builder.split('name="snippet_lang"')[1].split("</select>")[0]
     ) == [
         "fr",
         "ar",

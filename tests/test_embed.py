@@ -157,6 +157,7 @@ def test_builder_offers_every_snippet_without_javascript(make_app, every_status_
 
     app = make_app(every_status_app.config["TIMELINE_PATH"], VOIPDOWN_PUBLIC_URL="https://count.example.org")
     page = app.test_client().get("/embed?counter=ended&lang=ar&position=inline&theme=dark").get_data(as_text=True)
+    assert '<select id="snippet_lang" name="snippet_lang">' in page
     found = snippet_texts(page)
     assert set(found) == {"script", "iframe", "html", "markdown", "bbcode"}
     assert (
@@ -181,6 +182,24 @@ def test_builder_offers_every_snippet_without_javascript(make_app, every_status_
         == "[url=https://count.example.org/ended?lang=ar][img]https://count.example.org/badge/ended.png?lang=ar[/img][/url]"
     )
     assert 'lang="ar" dir="rtl"' in page
+
+
+def test_the_builders_language_and_the_snippets_are_two_choices(embed_client):
+    """An Arabic snippet from a builder that stays French; its language links keep every
+    choice; by default the snippet speaks the builder's language."""
+    page = embed_client.get("/embed?counter=ended&lang=fr&snippet_lang=ar&theme=dark").get_data(as_text=True)
+    assert '<html lang="fr" dir="ltr">' in page and "Ajouter le compteur à votre site" in page
+    script = snippet_texts(page)["script"]
+    assert 'data-lang="ar"' in script and "/badge/ended.svg?lang=ar" in script
+    assert re.search(r'<option value="ar" lang="ar" selected>', page)
+    assert '<input type="hidden" name="lang" value="fr">' in page  # a new choice keeps the builder French
+    links = dict(re.findall(r'<a href="([^"]+)" hreflang="(\w+)"', page))
+    arabic_builder = html.unescape(next(href for href, code in links.items() if code == "ar"))
+    assert arabic_builder == "/embed?counter=ended&theme=dark&lang=ar&snippet_lang=ar"
+    assert set(links.values()) == {"fr", "ar", "zgh", "en"}
+    english = embed_client.get("/embed?counter=ended", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en"' in english and 'data-lang="en"' in snippet_texts(english)["script"]
+    assert embed_client.get("/embed?snippet_lang=de").status_code == 400
 
 
 def test_builder_corner_snippet_has_a_noscript_image(embed_client):

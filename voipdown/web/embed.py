@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, url_for
 
 from voipdown.badge_content import counter_badge, tally_badge
 from voipdown.clock import now
@@ -172,10 +172,10 @@ def frame(slug: str):
 def builder():
     asked = resolve("embed.builder")
     counter, count = asked.counter, asked.count
-    # The builder speaks the language chosen for the snippet, else the reader's; the
-    # snippet's language is the chosen one, else the counter's own.
+    # Two choices: the builder's own language (lang, as on every page: else the reader's),
+    # and the snippet's, for the blogger's readers (else the builder's).
     ui_lang = asked.lang
-    lang = asked.value("lang", counter.default_lang)
+    lang = asked.value("snippet_lang", ui_lang)
     position = asked.value("position", "inline")
     theme = asked.value("theme", "auto")
     tally = counter.tallies.get(asked.value("tally") or "")  # another counter's tally: the count
@@ -188,6 +188,12 @@ def builder():
         tally=tally.name if tally else None,
     )
     links = replace(counter_links(counter.slug, lang), frame=frame)
+    chosen_query = {
+        "counter": counter.slug,
+        "tally": tally.name if tally else None,
+        "position": None if position == "inline" else position,
+        "theme": None if theme == "auto" else theme,
+    }
     chosen = snippets(
         lasting_sentence(counter, count, lang),
         links,
@@ -203,7 +209,8 @@ def builder():
         lang=ui_lang,
         dir=language(ui_lang).direction,
         counters=[(c.slug, c.title_in(ui_lang)) for c in asked.timeline.counters.values()],
-        languages=[(code, language(code).autonym) for code in asked.timeline.site.languages],
+        languages=[(code, language(code).autonym, language(code).direction) for code in asked.timeline.site.languages],
+        language_link=lambda code: url_for("embed.builder", **{**chosen_query, "lang": code, "snippet_lang": lang}),
         positions=POSITIONS,
         themes=THEMES,
         tallies=[(name, t.title_in(ui_lang)) for name, t in counter.tallies.items()],

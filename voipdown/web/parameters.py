@@ -85,6 +85,13 @@ PARAMETERS: tuple[Parameter, ...] = (
         "the best of Accept-Language among the site's languages, else the counter's own language",
         "Language of the texts.",
     ),
+    Parameter(
+        "snippet_lang",
+        ("embed.builder",),
+        lambda timeline: timeline.site.languages,
+        "the builder's own language (lang)",
+        "Language of the snippet: what the counter says on the blogger's site.",
+    ),
     Parameter("style", ("badges.badge",), tuple(STYLES), "flat", "Badge style."),
     Parameter(
         "color",
