@@ -314,3 +314,83 @@ def test_snippets_say_no_count_that_will_change_and_the_frame_keeps_tally_and_th
     counted = get(algeria, "/embed?lang=fr").get_data(as_text=True)
     assert 'alt="Coupure d’internet en Algérie"' in markup.unescape(counted)
     assert "depuis 48 jours&quot;" not in counted and 'depuis 48 jours"' not in markup.unescape(counted)
+
+
+EVERY_GET_ROUTE = {
+    **EVERY_LANG_ROUTE,
+    "embed.script": "/embed/dz-coupure.js",
+    "embed.tally_script": "/embed/dz-coupure/tallies.js",
+    "tallies.samples": "/api/v1/counters/dz-coupure/tallies/petition/samples",
+    "tallies.samples_csv": "/api/v1/counters/dz-coupure/tallies/petition/samples.csv",
+    "badges.gallery": "/badges",
+    "site.robots": "/robots.txt",
+    "site.favicon": "/favicon.ico",
+    "health.healthz": "/healthz",
+    "embed.builder_asset": "/static/embed/builder.js",
+}
+"""A path of every route a reader may get, for the Algerian campaign; and more of some."""
+MORE_PATHS = [
+    "/badge/dz-coupure/petition.svg",
+    "/badge/dz-coupure.svg?style=plastic",
+    "/chart/dz-coupure/petition.svg?size=large",
+    "/dz-coupure/tallies/petition?page=1",
+    "/404-nothing-here",
+    "/api/v1/counters/dz-coupure?lang=zz",
+]
+SOFTWARE_NAMES_ITSELF = {"openapi.openapi"}
+"""Where the software may name itself: the OpenAPI document (and, below, Atom's <generator>
+and the console messages of the embed's code)."""
+OURS = re.compile(r"\bvoip[\s\u00a0-]+down\b|\b2016\b", re.IGNORECASE)
+"""The name as words (not the `voipdown` of our code's element and attribute names), and the year."""
+
+
+def reader_visible(response) -> str:
+    """What a reader (or a reader's program) can see of an answer, as text: the words given
+    to the drawing layer for a PNG are checked apart."""
+    if response.mimetype.startswith("image/") and response.mimetype != "image/svg+xml":
+        return ""
+    text = response.get_data(as_text=True)
+    if response.mimetype == "text/javascript":
+        # The code's own console messages name the software; its words are its data.
+        match = re.search(r"\}\)\((\{.*\})\);\s*$", text, re.S)
+        return match.group(1) if match else ("" if "VoIP Down counter: " in text else text)
+    return re.sub(r"<generator[^>]*>.*?</generator>", "", text, flags=re.S)
+
+
+def test_the_table_walks_every_route_a_reader_may_get(algeria):
+    rules = {rule.endpoint for rule in algeria.url_map.iter_rules() if "GET" in rule.methods}
+    assert rules - {"static"} == set(EVERY_GET_ROUTE) | SOFTWARE_NAMES_ITSELF
+
+
+@pytest.mark.parametrize("lang", [None, "fr", "ar"])
+def test_nothing_a_reader_sees_names_voip_down_or_2016(algeria, lang):
+    """Every route, in every language of the site (and negotiated): no "VoIP Down", no 2016,
+    in texts, titles, meta and Open Graph, alt and aria texts, feeds, badges and the embed's
+    words."""
+    paths = list(EVERY_GET_ROUTE.values()) + MORE_PATHS
+    headers = {"Accept-Language": "ar-DZ,ar;q=0.9,en;q=0.5"} if lang is None else {}
+    for path in paths:
+        asked = path if lang is None else f"{path}{'&' if '?' in path else '?'}lang={lang}"
+        response = get(algeria, asked, **headers)
+        assert response.status_code < 500, asked
+        found = OURS.findall(reader_visible(response))
+        assert not found, (asked, found)
+
+
+def test_the_share_image_says_nothing_of_voip_down(make_app, tmp_path, monkeypatch):
+    """The words the share image is drawn with (a PNG has no text to read back)."""
+    import voipdown.web.site as site
+
+    drawn = []
+    real_card = site.render_share_card
+
+    def watched_card(font, **words):
+        drawn.append(words)
+        return real_card(font, **words)
+
+    monkeypatch.setattr(site, "render_share_card", watched_card)
+    app = make_app(ALGERIA, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    for lang in ("fr", "ar"):
+        assert get(app, f"/dz-coupure/share.png?lang={lang}").status_code == 200
+    assert [words["signature"] for words in drawn] == ["Coupures DZ", "انقطاعات الجزائر"]
+    assert not [value for words in drawn for value in words.values() if OURS.search(str(value))]
