@@ -195,3 +195,18 @@ def test_a_catalog_folder_without_catalogs_is_a_setting_error(tmp_path, make_app
 @pytest.mark.parametrize("lang", SHIPPED)
 def test_every_shipped_catalog_is_complete(lang):
     assert catalog_problems(lang) == []
+
+
+def test_doctor_says_whether_the_font_draws_an_added_language(tmp_path, write_timeline):
+    """`voipdown doctor` checks every badge text of the site's languages, an added one too."""
+    timeline = write_timeline(SPANISH_SITE)
+    write_spanish(tmp_path / "catalogs")
+    drawn = run("doctor", "--timeline", str(timeline), env={"VOIPDOWN_CATALOGS": str(tmp_path / "catalogs")})
+    assert re.search(r"glyphs +ok +every badge text of every language has its glyphs", drawn.output), drawn.output
+    write_spanish(tmp_path / "undrawn")  # a catalog is read once a process: another folder
+    catalog = tmp_path / "undrawn" / "es" / "LC_MESSAGES" / "voipdown.po"
+    text = catalog.read_text(encoding="utf-8")
+    catalog.write_text(text.replace('msgstr "cortado desde hace {days} días"', 'msgstr "ᏣᎳᎩ {days}"'), "utf-8")
+    undrawn = run("doctor", "--timeline", str(timeline), env={"VOIPDOWN_CATALOGS": str(tmp_path / "undrawn")})
+    assert undrawn.exit_code == 1
+    assert re.search(r"glyphs +FAIL +missing for some badge texts: es: .*Ꮳ", undrawn.output), undrawn.output

@@ -47,9 +47,7 @@ BADGE_MESSAGES = (
     NOT_FOUND,
     BAD_PARAMETER,
     NO_DATA,
-    UNIT_MESSAGES,
     UNAVAILABLE,
-    NO_DATA,
     *UNIT_MESSAGES.values(),
 )
 """Every catalog message a badge can show."""
