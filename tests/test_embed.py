@@ -236,6 +236,8 @@ def test_builder_offers_a_tally_live(make_app, tmp_path):
     assert "/shutdown/tallies/calls?lang=en" in script and 'alt="Calls reported"' in script
     markdown = html.unescape(re.search(r'<textarea id="snippet-markdown"[^>]*>(.*?)</textarea>', page, re.S).group(1))
     assert "/badge/shutdown/calls.svg" in markdown
+    frame = snippet_texts(page)["iframe"]  # the frame shows the tally, and its title says so
+    assert "/embed/shutdown/frame?lang=en&amp;tally=calls" in frame and 'title="Calls reported"' in frame
     # Another counter's tally (the builder's counter was changed): the count, not an error.
     other = client.get("/embed?counter=lifted&tally=calls").get_data(as_text=True)
     assert "data-tally" not in other and '<select id="tally"' not in other

@@ -156,10 +156,8 @@ def snippets(
     tally: TallyLinks | None = None,
 ) -> Snippets:
     """What a blogger pastes, one per kind of platform; every value escaped for where it goes.
-    With `tally`, the script shows it live and the images are its badge (the frame stays the
-    counter's)."""
+    With `tally`, the script and the frame show it live and the images are its badge."""
     shown = tally or links
-    frame_title = sentence
     if tally is not None:
         sentence, size = tally.sentence, tally.size
     width, height = size
@@ -181,7 +179,7 @@ def snippets(
     return Snippets(
         script=script,
         iframe=(
-            f'<iframe src="{escape(links.frame)}" title="{escape(frame_title)}" width="340" height="90"'
+            f'<iframe src="{escape(links.frame)}" title="{escape(sentence)}" width="340" height="90"'
             ' loading="lazy" style="border:0"></iframe>'
         ),
         html=image,
