@@ -39,7 +39,7 @@ def make_app(tmp_path_factory):
     made = []
 
     def make(timeline: str | Path | None = ONGOING, **settings):
-        overrides = {"VOIPDOWN_RELOAD_INTERVAL": 0, **settings}
+        overrides = {"VOIPDOWN_RELOAD_INTERVAL": 0, "VOIPDOWN_COLLECT": "off", **settings}
         path = timeline
         if isinstance(timeline, str):
             path = folder / f"timeline-{len(made)}.toml"

@@ -145,6 +145,25 @@ def test_every_store_query_answers_what_it_documents(store: TallyStore):
     assert empty == StoredSummary(0, None, None, (None, None))
 
 
+def test_one_lease_per_interval_and_the_collecting_state_kept_with_the_sample(store: TallyStore):
+    """The lease of an interval has one taker; a later one is anyone's, an earlier one no
+    one's. The collecting state is written with the sample (one write: the version moves
+    once), or alone after a failure (the version moves too, so that readers see it)."""
+    far = 2**62
+    assert store.claim("c", "t", 10, "a", far) and not store.claim("c", "t", 10, "b", far)
+    assert not store.claim("c", "t", 9, "b", far)
+    assert store.claim("c", "t", 11, "b", far) and store.claim("other", "t", 10, "b", far)
+    assert store.collector("c", "t") is None
+    store.add("c", "t", samples((1, 10)), collector='{"state": 1}')
+    assert store.collector("c", "t") == '{"state": 1}' and store.version("c", "t").number == 1
+    store.set_collector("c", "t", '{"state": 2}')
+    assert store.collector("c", "t") == '{"state": 2}'
+    assert store.version("c", "t") == Version(2, store.version("c", "t").changed_ms, 1)
+    with pytest.raises(Conflict):
+        store.add("c", "t", samples((1, 11)), collector='{"state": 3}')
+    assert store.collector("c", "t") == '{"state": 2}'  # whole or not at all: the state too
+
+
 def test_a_store_made_before_counts_were_kept_counts_them_once(tmp_path):
     """A file from before the `samples` column: opened, it gains the column, filled."""
     import sqlite3

@@ -134,3 +134,10 @@ source = { name = "Le collectif" }
 """
 ALGERIA_NOW = "2026-12-01T12:00:00+01:00"
 """An instant of the campaign: day 48 of the shutdown (2026-10-14 is day 0)."""
+
+
+def collecting(collect: str, timeline: str = ALGERIA) -> str:
+    """ALGERIA with its petition tally collected: `collect` is the body of its `collect` table."""
+    table = "[counters.dz-coupure.tallies.petition.collect]\n" + collect.strip() + "\n\n"
+    marker = "[[counters.dz-coupure.tallies.petition.samples]]"
+    return timeline.replace(marker, table + marker)

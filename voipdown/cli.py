@@ -19,7 +19,7 @@ from voipdown.settings import PREFIX, Settings, SettingsError
 from voipdown.starter import slug_of, starter_timeline
 from voipdown.summary import describe
 from voipdown.texts import label_and_message
-from voipdown.timeline import KINDS, Timeline, TimelineError, load_timeline
+from voipdown.timeline import KINDS, Timeline, TimelineError, load_timeline, unset_secrets
 from voipdown.zones import UnknownZone, load_zone
 
 TIMELINE_HELP = f"Timeline file (default: ${PREFIX}TIMELINE, else the bundled one)."
@@ -64,6 +64,8 @@ def check(path: str | None) -> None:
     timeline = _load_or_exit(timeline_path)
     events = sum(len(counter.events) for counter in timeline.counters.values())
     click.echo(f"{timeline_path}: OK, {len(timeline.counters)} counter(s), {events} event(s)")
+    for warning in unset_secrets(timeline_path, timeline, os.environ):
+        click.echo(f"warning: {warning}", err=True)
     problems = every_catalog_problem()
     for problem in (problem for found in problems.values() for problem in found):
         click.echo(str(problem), err=True)
@@ -187,6 +189,54 @@ def tally_list(timeline_path: str | None) -> None:
         click.echo(
             f"{found.counter}/{found.tally}: {found.samples} samples, latest {shown(from_ms(found.latest_ms))}{note}"
         )
+
+
+@tally.command("collect")
+@click.argument("which", required=False, metavar="[SLUG/TALLY]")
+@click.option(
+    "--once", is_flag=True, required=True, help="One round now (required: the service itself collects on schedule)."
+)
+@click.option("--timeline", "timeline_path", type=click.Path(dir_okay=False), help=TIMELINE_HELP)
+def tally_collect(which: str | None, once: bool, timeline_path: str | None) -> None:
+    """Collect every collecting tally (or SLUG/TALLY) once, now: for cron, or before a static
+    build. One line per tally; exit 1 if any round failed. An interval already collected (by
+    the service, another host, or an earlier run) is not fetched again."""
+    from voipdown.tallies.collect.collector import Rounds, user_agent
+    from voipdown.tallies.collect.collector import once as one_round
+    from voipdown.tallies.collect.extract import KINDS
+    from voipdown.tallies.store import open_tally_store
+    from voipdown.tallies.store.protocol import StoreUnavailable
+
+    if not once:
+        raise click.UsageError("say --once: one round now (a running service collects on its own)")
+    settings = _settings()
+    timeline = _load_or_exit(_timeline_path(timeline_path))
+    tallies = [t for counter in timeline.counters.values() for t in counter.tallies.values() if t.collect]
+    if which is not None:
+        tallies = [t for t in tallies if f"{t.counter}/{t.name}" == which]
+        if not tallies:
+            raise click.BadParameter(f"no collecting tally {which} in the timeline", param_hint="SLUG/TALLY")
+    if not tallies:
+        click.echo("no tally collects (give one a [counters.SLUG.tallies.NAME.collect] table)")
+        return
+    store = open_tally_store(settings)
+    try:
+        store.open()
+    except StoreUnavailable as error:
+        raise click.ClickException(f"the tally store {store.path} cannot be opened: {error}") from None
+    failed = False
+    for outcome in one_round(Rounds(store, user_agent(settings.public_url)), tallies):
+        name = f"{outcome.tally.counter}/{outcome.tally.name}"
+        host = outcome.tally.collect.host
+        if not outcome.taken:
+            click.echo(f"{name}: already collected in this interval (every {outcome.tally.collect.every} s)")
+        elif outcome.failure:
+            failed = True
+            click.echo(f"{name}: FAILED from {host}: {outcome.failure} ({KINDS[outcome.failure]})")
+        else:
+            click.echo(f"{name}: {outcome.value} from {host}")
+    if failed:
+        raise SystemExit(1)
 
 
 @cli.command()

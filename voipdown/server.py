@@ -52,7 +52,7 @@ class _ChosenThreads(logging.Filter):
 def run(host: str, port: int, workers: int) -> None:
     from voipdown.web import create_app
 
-    create_app()  # fail fast, in the foreground, on a bad timeline or setting
+    create_app({"VOIPDOWN_COLLECT": "off"})  # fail fast, in the foreground, on a bad timeline or setting
     check_free(host, port)
     server = Granian(
         "voipdown.web:create_app",

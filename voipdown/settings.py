@@ -65,6 +65,8 @@ class Settings:
     """VOIPDOWN_TALLY_SYNC: `normal` survives a killed process, `full` a power cut too (slower)."""
     catalogs: Path | None = None
     """VOIPDOWN_CATALOGS: a folder of `<lang>/LC_MESSAGES/voipdown.po` adding languages to the shipped ones."""
+    collect: bool = True
+    """VOIPDOWN_COLLECT: `off`: this service never fetches a tally's source (another one, or cron, does)."""
 
     @classmethod
     def load(cls, environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -94,6 +96,7 @@ class Settings:
             tally_store=Path(values.get(PREFIX + "TALLY_STORE") or default_store().with_name("tallies.sqlite3")),
             tally_sync=_choice(values, PREFIX + "TALLY_SYNC", ("normal", "full")),
             catalogs=Path(values[PREFIX + "CATALOGS"]).expanduser() if values.get(PREFIX + "CATALOGS") else None,
+            collect=_switch(values, PREFIX + "COLLECT"),
         )
 
     def speak(self) -> None:

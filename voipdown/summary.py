@@ -13,7 +13,8 @@ from voipdown.counting import Count, count_at
 from voipdown.isolation import isolate
 from voipdown.languages import language
 from voipdown.palette import PALETTE, STATUS_COLORS
-from voipdown.tallies.model import Tally, shown
+from voipdown.tallies.collect.state import CollectState
+from voipdown.tallies.model import Tally, from_ms, shown
 from voipdown.tallies.series import Summary
 from voipdown.texts import count_message, tally_message
 from voipdown.timeline import Counter
@@ -45,8 +46,27 @@ def describe_count(counter: Counter, count: Count, lang: str) -> dict[str, Any]:
     }
 
 
-def describe_tally(counter: Counter, tally: Tally, summary: Summary, lang: str) -> dict[str, Any]:
-    """A tally's state, with its texts in `lang`: what the tally JSON says."""
+def describe_collect(tally: Tally, state: CollectState | None) -> dict[str, Any]:
+    """Where a collected tally's figures come from and how its collecting goes: a `state`
+    (pending, ok, failing), its last success and error, and when it is asked next."""
+    state = state or CollectState()
+    error = state.last_error
+    return {
+        "source": tally.collect.host,
+        "every": tally.collect.every,
+        "state": state.state,
+        "since": shown(from_ms(state.first_ms)) if state.first_ms is not None else None,
+        "last_success": shown(from_ms(state.last_success_ms)) if state.last_success_ms is not None else None,
+        "last_error": {"kind": error.kind, "at": shown(from_ms(error.at_ms))} if error else None,
+        "next": shown(from_ms(state.next_ms)) if state.next_ms else None,
+    }
+
+
+def describe_tally(
+    counter: Counter, tally: Tally, summary: Summary, lang: str, collect: CollectState | None = None
+) -> dict[str, Any]:
+    """A tally's state, with its texts in `lang`: what the tally JSON says (and, for a tally
+    the service collects, how its collecting goes)."""
     title = isolate(tally.title_in(lang), lang)
     latest = summary.latest
     value = latest.value if latest else None
@@ -71,6 +91,7 @@ def describe_tally(counter: Counter, tally: Tally, summary: Summary, lang: str) 
         "dir": language(lang).direction,
         "label": title,
         "message": isolate(tally_message(value, tally.unit, lang, tally.locale_in(lang)), lang),
+        **({"collect": describe_collect(tally, collect)} if tally.collect else {}),
     }
 
 

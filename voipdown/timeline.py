@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from voipdown.languages import SHIPPED, available, language, parse_locale
+from voipdown.tallies.collect.spec import read_collect, unset_variables
 from voipdown.tallies.model import MAX_INTERVAL, MAX_SAMPLE_VALUE, UNITS, Sample, Tally
 from voipdown.toml_lines import LineIndex
 from voipdown.zones import UnknownZone, instant_of, load_zone
@@ -205,6 +206,20 @@ def load_timeline(path: str | Path) -> Timeline:
             [Problem(str(path), None, "", f"cannot read the file ({error.strerror or error})")]
         ) from None
     return parse_timeline(data, str(path))
+
+
+def unset_secrets(path: str | Path, timeline: Timeline, environ: Mapping[str, str]) -> list[Problem]:
+    """A warning, with its file and line, for each secret header a tally's `collect` reads
+    from an environment variable that `environ` does not set (that tally's rounds would fail)."""
+    lines = LineIndex(Path(path).read_text(encoding="utf-8"))
+    found = []
+    for counter in timeline.counters.values():
+        for tally in counter.tallies.values():
+            for header, variable in unset_variables(tally.collect, environ) if tally.collect else ():
+                where = ("counters", counter.slug, "tallies", tally.name, "collect", "secret_headers", header)
+                message = f"{variable} is not set here: the service needs it in its environment to collect"
+                found.append(Problem(str(path), lines.line_of(where), ".".join(where), message))
+    return found
 
 
 def parse_timeline(data: bytes, file: str = "<timeline>") -> Timeline:
@@ -651,7 +666,9 @@ class _Reader:
         self, slug: str, name: str, table: dict, path: tuple, default_lang: str | None, timezone: str | None
     ) -> Tally | None:
         self.check_keys(
-            table, path, {"title", "unit", "start", "interval", "token_sha256", "url", "note", "samples", "action"}
+            table,
+            path,
+            {"title", "unit", "start", "interval", "token_sha256", "url", "note", "samples", "action", "collect"},
         )
         title = self.translations(table, "title", path, default_lang)
         note = self.translations(table, "note", path, default_lang, every=False) if "note" in table else {}
@@ -678,6 +695,12 @@ class _Reader:
             token = None
         url = self.url(table, "url", path, required=False)
         samples = self.samples(table, path, start, timezone or "UTC")
+        collect = None
+        if "collect" in table:
+            raw = self.table(table["collect"], path + ("collect",))
+            collect = read_collect(self, raw, path + ("collect",), interval) if raw is not None else None
+            if collect is None:
+                return None
         if None in (unit, start, interval, samples) or not title or ("token_sha256" in table and token is None):
             return None
         if ("url" in table and url is None) or ("note" in table and not note):
@@ -698,6 +721,7 @@ class _Reader:
             counter=slug,
             timezone=timezone or "UTC",
             action=MappingProxyType(action),
+            collect=collect,
         )
 
     def moment(self, value: Any, path: tuple) -> dt.date | dt.datetime | None:

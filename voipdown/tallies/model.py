@@ -17,6 +17,7 @@ from voipdown.languages import DEFAULT_LANGUAGE
 from voipdown.zones import instant_of
 
 if TYPE_CHECKING:
+    from voipdown.tallies.collect.spec import Collect
     from voipdown.timeline import Source
 
 UNITS = ("likes-lost", "likes", "signatures", "sites", "people")
@@ -66,13 +67,21 @@ class Tally:
     """The words of the link to `url` (« Signer la pétition »); empty: its unit's."""
     locales: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Its counter's `locale`: language -> the CLDR locale that writes its numbers and dates."""
+    collect: Collect | None = None
+    """Where the service reads its number itself (voipdown/tallies/collect/); None: pushes only."""
 
     def locale_in(self, lang: str) -> str | None:
         return self.locales.get(lang)
 
     @property
+    def pushable(self) -> bool:
+        """Whether it takes pushes (its timeline entry has a token)."""
+        return self.token_sha256 is not None
+
+    @property
     def closed(self) -> bool:
-        return self.token_sha256 is None
+        """It takes no new samples at all: no pushes, and nothing collects it."""
+        return self.token_sha256 is None and self.collect is None
 
     @property
     def key(self) -> tuple[str, str]:

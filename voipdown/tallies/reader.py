@@ -21,6 +21,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 
 from voipdown.clock import now
+from voipdown.tallies.collect.state import CollectState
 from voipdown.tallies.model import Point, StoredSample, Tally, from_ms, stored_point, timeline_points, to_ms
 from voipdown.tallies.offload import Offload, TimelineMark, thin
 from voipdown.tallies.series import RATE_WINDOWS, Summary, kept_indices, merged, stale_at, summarize
@@ -81,6 +82,8 @@ class TallyReading:
     """A summary reading's figures."""
     window_count: int | None = None
     """A thinned window's: how many samples the window holds (its points are fewer)."""
+    collect: CollectState | None = None
+    """A summary reading's, for a tally the service collects: its collecting state, as stored."""
 
     @property
     def latest_value(self) -> int | None:
@@ -212,7 +215,10 @@ class TallyReader:
             stored = self.store.summary(*tally.key, windows, reference)
             hidden = self._hidden(tally, timeline) if stored.count else set()
             summary = figures(replace(stored, count=stored.count - len(hidden)))
-            return TallyReading(_ends(summary), summary.samples, seen.version, seen.changed, True, summary)
+            collect = CollectState.loads(self.store.collector(*tally.key)) if tally.collect else None
+            return TallyReading(
+                _ends(summary), summary.samples, seen.version, seen.changed, True, summary, collect=collect
+            )
 
         def offline() -> Summary:
             return figures(StoredSummary(0, None, None, (None,) * len(windows)))

@@ -21,6 +21,7 @@ from voipdown.isolation import isolate, isolate_html
 from voipdown.participants import Recorder, open_store
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
+from voipdown.tallies.collect.collector import Collector, Rounds, user_agent
 from voipdown.tallies.offload import offload_for
 from voipdown.tallies.reader import TallyReader
 from voipdown.tallies.store import open_tally_store
@@ -84,6 +85,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     app.extensions["voipdown"] = state
     cache.init_app(app)
+    if settings.collect:
+        app.extensions["voipdown_collector"] = _collector(state)
 
     @app.after_request
     def headers_of_the_kind(response):
@@ -112,6 +115,18 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(site.blueprint)
     app.register_blueprint(health.blueprint)
     return app
+
+
+def _collector(state: ServiceState) -> Collector:
+    """This worker's schedule of collecting tallies, on the timeline it serves; its writes are
+    its reader's notice, as a push's are."""
+
+    def tallies() -> list:
+        timeline = state.timelines.snapshot().timeline
+        return [tally for counter in timeline.counters.values() for tally in counter.tallies.values()]
+
+    rounds = Rounds(state.tallies.store, user_agent(state.settings.public_url), on_write=state.tallies.wrote)
+    return Collector(rounds, tallies).start()
 
 
 def _opened(store: TallyStore) -> TallyStore:

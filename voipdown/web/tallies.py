@@ -46,7 +46,7 @@ STORE_UNAVAILABLE = "unavailable: the timeline's samples and the last stored one
 
 
 def _body(asked: Asked, tally: Tally, reading: TallyReading) -> dict:
-    body = describe_tally(asked.counter, tally, reading.summary, asked.lang)
+    body = describe_tally(asked.counter, tally, reading.summary, asked.lang, reading.collect)
     body["links"] = {
         "self": absolute("tallies.show_tally", slug=asked.counter.slug, name=tally.name, lang=asked.lang),
         "counter": absolute("api.show_counter", slug=asked.counter.slug, lang=asked.lang),
@@ -81,7 +81,7 @@ def _writable(slug: str, name: str, endpoint: str) -> tuple[Asked, Tally]:
     """The tally written to, in the order the API promises: unknown tally (404), then the
     token (401, or 403 for a tally closed to pushes), before anything of the body is read."""
     asked, tally = asked_tally(slug, name, endpoint)
-    if tally.closed:
+    if not tally.pushable:
         raise Refusal(403, "pushes_disabled", "This tally takes no pushes: its timeline entry has no token_sha256.")
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token_matches(token.strip(), tally.token_sha256):

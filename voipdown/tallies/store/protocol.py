@@ -92,8 +92,9 @@ class TallyStore(Protocol):
     path: str
     """Where it is, as a message may name it (never with a password)."""
 
-    def add(self, counter: str, tally: str, samples: Sequence[StoredSample]) -> Stored:
-        """Store `samples` whole or not at all (Conflict for the first conflicting one), stored on return."""
+    def add(self, counter: str, tally: str, samples: Sequence[StoredSample], collector: str | None = None) -> Stored:
+        """Store `samples` whole or not at all (Conflict for the first conflicting one), stored on
+        return; with `collector`, the tally's collecting state in the same write."""
 
     def remove(self, counter: str, tally: str, at_ms: int) -> bool:
         """Remove the sample at `at_ms` (to correct a mistake); whether there was one."""
@@ -130,3 +131,15 @@ class TallyStore(Protocol):
 
     def tallies(self) -> list[StoredTally]:
         """Every tally with stored samples, those the timeline no longer has included."""
+
+    def claim(self, counter: str, tally: str, interval: int, holder: str, expires_ms: int) -> bool:
+        """Take the lease of interval number `interval` of the tally's collecting, unless it, or
+        a later one, was taken already (by any worker of any host): exactly one taker per
+        interval. It lasts until `expires_ms` (the interval's end): a holder that dies costs
+        that interval alone, since the next is anyone's."""
+
+    def collector(self, counter: str, tally: str) -> str | None:
+        """The tally's collecting state as last written (collect/state.py reads it), or None."""
+
+    def set_collector(self, counter: str, tally: str, state: str) -> None:
+        """Write the tally's collecting state alone (a failed round): the version moves."""

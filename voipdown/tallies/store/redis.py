@@ -25,8 +25,8 @@ from voipdown.tallies.store.protocol import (
 
 _ADD = """
 local accepted, duplicates, seen, new = 0, 0, {}, {}
-for i = 3, #ARGV, 2 do
-  local at, value, index = ARGV[i], ARGV[i + 1], (i - 3) / 2
+for i = 4, #ARGV, 2 do
+  local at, value, index = ARGV[i], ARGV[i + 1], (i - 4) / 2
   if seen[at] == nil then
     local found = redis.call('ZRANGEBYSCORE', KEYS[1], at, at)
     if #found > 0 then seen[at] = string.match(found[1], ':(.*)$') end
@@ -49,15 +49,37 @@ end
 for i = 1, #new, 2000 do
   redis.call('ZADD', KEYS[1], unpack(new, i, math.min(i + 1999, #new)))
 end
-if accepted > 0 then
+if ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[2], 'collector', ARGV[3])
+end
+if accepted > 0 or ARGV[3] ~= '' then
   redis.call('HINCRBY', KEYS[2], 'version', 1)
   redis.call('HSET', KEYS[2], 'changed_ms', ARGV[2])
+end
+if accepted > 0 then
   redis.call('SADD', KEYS[3], ARGV[1])
 end
 return {accepted, duplicates}
 """
-"""Checks every sample of a request, then stores them all, or returns the first conflict
-({-1, its index}) having stored nothing: a request is stored whole or not at all."""
+"""Checks every sample of a request, then stores them all (and the collector's state, ARGV[3],
+unless empty), or returns the first conflict ({-1, its index}) having stored nothing: a
+request is stored whole or not at all."""
+
+_CLAIM = """
+local held = tonumber(redis.call('HGET', KEYS[1], 'interval') or '-1')
+if held >= tonumber(ARGV[1]) and redis.call('PTTL', KEYS[1]) > 0 then return 0 end
+redis.call('HSET', KEYS[1], 'interval', ARGV[1], 'holder', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+"""The lease of interval ARGV[1] to ARGV[2], unless it or a later one is held: a hash that
+expires (PEXPIRE) when the interval ends, so a dead holder keeps it no longer."""
+
+_SET_COLLECTOR = """
+redis.call('HSET', KEYS[1], 'collector', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('HSET', KEYS[1], 'changed_ms', ARGV[2])
+"""
 
 _REMOVE = """
 local found = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1])
@@ -92,6 +114,8 @@ class RedisTallyStore:
         self.client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._add = self.client.register_script(_ADD)
         self._remove = self.client.register_script(_REMOVE)
+        self._set_collector = self.client.register_script(_SET_COLLECTOR)
+        self._claim = self.client.register_script(_CLAIM)
         parts = urlsplit(url)
         # What the CLI names in a message: the address without its password.
         self.path = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
@@ -107,8 +131,8 @@ class RedisTallyStore:
         with unavailable_on(*self._errors):
             return work()
 
-    def add(self, counter: str, tally: str, samples: Sequence[StoredSample]) -> Stored:
-        arguments = [f"{counter}\0{tally}", to_ms(now())]
+    def add(self, counter: str, tally: str, samples: Sequence[StoredSample], collector: str | None = None) -> Stored:
+        arguments = [f"{counter}\0{tally}", to_ms(now()), collector or ""]
         for sample in samples:
             arguments += [sample.at_ms, sample.value]
         accepted, duplicates = self._call(lambda: self._add(keys=self._keys(counter, tally), args=arguments))
@@ -185,6 +209,19 @@ class RedisTallyStore:
 
     def check(self) -> None:
         self._call(self.client.ping)
+
+    def claim(self, counter: str, tally: str, interval: int, holder: str, expires_ms: int) -> bool:
+        key = f"{self.PREFIX}:{counter}:{tally}:lease"
+        lasting = max(1, expires_ms - to_ms(now()))
+        return bool(self._call(lambda: self._claim(keys=[key], args=[interval, holder, lasting])))
+
+    def collector(self, counter: str, tally: str) -> str | None:
+        found = self._call(lambda: self.client.hget(self._keys(counter, tally)[1], "collector"))
+        return found.decode() if found is not None else None
+
+    def set_collector(self, counter: str, tally: str, state: str) -> None:
+        key = self._keys(counter, tally)[1]
+        self._call(lambda: self._set_collector(keys=[key], args=[state, to_ms(now())]))
 
     def tallies(self) -> list[StoredTally]:
         def read():

@@ -193,6 +193,11 @@ class SqliteTallyStore:
             " version INTEGER NOT NULL, changed_ms INTEGER NOT NULL DEFAULT 0, samples INTEGER,"
             " PRIMARY KEY (counter, tally))"
         )
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS collectors (counter TEXT NOT NULL, tally TEXT NOT NULL,"
+            " interval INTEGER NOT NULL DEFAULT -1, holder TEXT, expires_ms INTEGER NOT NULL DEFAULT 0, state TEXT,"
+            " PRIMARY KEY (counter, tally))"
+        )
         columns = {row[1] for row in connection.execute("PRAGMA table_info(versions)")}
         if not {"changed_ms", "samples"} <= columns:
             self._migrate(connection)
@@ -282,7 +287,7 @@ class SqliteTallyStore:
             finally:
                 connection.execute("COMMIT")
 
-    def add(self, counter: str, tally: str, samples: Sequence[StoredSample]) -> Stored:
+    def add(self, counter: str, tally: str, samples: Sequence[StoredSample], collector: str | None = None) -> Stored:
         with self._unavailable(), self._transaction() as connection:
             accepted = duplicates = 0
             seen: dict[int, int] = {}
@@ -307,9 +312,42 @@ class SqliteTallyStore:
                     )
                     accepted += 1
                 seen[at_ms] = value
-            if accepted:
+            if collector is not None:
+                self._set_collector(connection, counter, tally, collector)
+            if accepted or collector is not None:
                 self._bump(connection, counter, tally, accepted)
         return Stored(accepted, duplicates)
+
+    def claim(self, counter: str, tally: str, interval: int, holder: str, expires_ms: int) -> bool:
+        with self._unavailable(), self._transaction() as connection:
+            return (
+                connection.execute(
+                    "INSERT INTO collectors (counter, tally, interval, holder, expires_ms) VALUES (?, ?, ?, ?, ?)"
+                    " ON CONFLICT(counter, tally) DO UPDATE SET interval = excluded.interval,"
+                    " holder = excluded.holder, expires_ms = excluded.expires_ms"
+                    " WHERE collectors.interval < excluded.interval",
+                    (counter, tally, interval, holder, expires_ms),
+                ).rowcount
+                == 1
+            )
+
+    def collector(self, counter: str, tally: str) -> str | None:
+        with self._reading() as connection:
+            row = connection.execute(f"SELECT state FROM collectors WHERE {_TALLY}", (counter, tally)).fetchone()
+        return row[0] if row else None
+
+    def set_collector(self, counter: str, tally: str, state: str) -> None:
+        with self._unavailable(), self._transaction() as connection:
+            self._set_collector(connection, counter, tally, state)
+            self._bump(connection, counter, tally, 0)
+
+    @staticmethod
+    def _set_collector(connection: sqlite3.Connection, counter: str, tally: str, state: str) -> None:
+        connection.execute(
+            "INSERT INTO collectors (counter, tally, state) VALUES (?, ?, ?)"
+            " ON CONFLICT(counter, tally) DO UPDATE SET state = excluded.state",
+            (counter, tally, state),
+        )
 
     def remove(self, counter: str, tally: str, at_ms: int) -> bool:
         with self._unavailable(), self._transaction() as connection:

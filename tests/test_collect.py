@@ -1,0 +1,283 @@
+"""Collecting a tally's number from its source: real local HTTP servers shaped like
+e-petitions, Mastodon and GitHub, and hostile ones; one round at a time (the schedule
+across workers and hosts is tests/test_collect_serve.py's)."""
+
+import datetime as dt
+import gzip
+import json
+import logging
+import time
+
+import pytest
+
+from tests.sources import Source, e_petition, github_repository, json_route, mastodon_account, send
+from tests.timelines import collecting
+from voipdown.tallies.collect.collector import Rounds, once
+from voipdown.tallies.collect.extract import KINDS
+from voipdown.tallies.collect.spec import LIMITS
+from voipdown.tallies.collect.state import CollectState
+from voipdown.tallies.model import to_ms
+from voipdown.tallies.store.sqlite import SqliteTallyStore
+from voipdown.timeline import parse_timeline
+
+EVERY = 60
+
+
+def tally_reading(source: Source, path: str, finder: str, extra: str = ""):
+    text = collecting(f'url = "{source.url}{path}"\n{finder}\nevery = {EVERY}\ntimeout = 3\n{extra}')
+    return parse_timeline(text.encode()).counters["dz-coupure"].tallies["petition"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = SqliteTallyStore(tmp_path / "tallies.sqlite3")
+    opened.open()
+    return opened
+
+
+@pytest.fixture
+def source():
+    with Source() as running:
+        yield running
+
+
+def interval_ahead(n: int) -> int:
+    """An instant `n` intervals from now: a round of another interval than the last."""
+    return to_ms(dt.datetime.now(dt.timezone.utc)) + n * EVERY * 1000
+
+
+def run(rounds: Rounds, tally, n: int = 0):
+    import asyncio
+
+    return asyncio.run(rounds.run(tally, interval_ahead(n)))
+
+
+def stored_values(store, tally) -> list[int]:
+    return [sample.value for sample in store.window(*tally.key, None, None, 100)]
+
+
+@pytest.mark.parametrize(
+    "shape, finder, expected",
+    [
+        (e_petition(12_345), 'pointer = "/data/attributes/signature_count"', 12_345),
+        (mastodon_account(987), 'path = "$.followers_count"', 987),
+        (github_repository(4_321), "path = \"$['stargazers_count']\"", 4_321),
+    ],
+    ids=["e-petitions", "mastodon", "github"],
+)
+def test_a_sources_number_is_stored_as_a_push_would_be(store, source, shape, finder, expected):
+    source.routes["/data.json"] = json_route(shape)
+    tally = tally_reading(source, "/data.json", finder)
+    outcome = run(Rounds(store, "voipdown-test/1"), tally)
+    assert outcome.failure is None and outcome.value == expected
+    assert stored_values(store, tally) == [expected]
+    state = CollectState.loads(store.collector(*tally.key))
+    assert state.state == "ok" and state.last_value == expected and state.first_ms == state.last_success_ms
+    (headers,) = source.headers_of("/data.json")
+    assert headers["user-agent"] == "voipdown-test/1" and headers["accept"] == "application/json"
+    assert "cookie" not in headers
+
+
+def test_validators_are_sent_and_a_304_is_the_same_value_at_a_new_instant(store, source):
+    def conditional(handler):
+        if handler.headers.get("If-None-Match") == '"v1"':
+            handler.send_response(304)
+            handler.send_header("ETag", '"v1"')
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+        else:
+            send(handler, 200, json.dumps(e_petition(50)).encode(), headers={"ETag": '"v1"', "Set-Cookie": "a=b"})
+
+    source.routes["/p.json"] = conditional
+    tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
+    rounds = Rounds(store, "ua")
+    assert run(rounds, tally, 0).value == 50
+    time.sleep(0.002)
+    assert run(rounds, tally, 1).value == 50
+    assert stored_values(store, tally) == [50, 50]  # two instants, one value
+    first, second = source.headers_of("/p.json")
+    assert "if-none-match" not in first and second["if-none-match"] == '"v1"'
+    assert "cookie" not in second  # the Set-Cookie of the first answer was not kept
+
+
+def test_one_taker_per_interval(store, source):
+    """Two workers (two holders of one store) in the same interval: one fetch."""
+    source.routes["/p.json"] = json_route(e_petition(7))
+    tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
+    first, second = Rounds(store, "ua"), Rounds(store, "ua")
+    outcomes = [run(first, tally), run(second, tally)]
+    assert [outcome.taken for outcome in outcomes] == [True, False]
+    assert source.hits("/p.json") == 1
+    assert run(second, tally, 1).taken  # the next interval: anyone's
+
+
+def test_csv_and_a_page(store, source):
+    source.routes["/export.csv"] = lambda h: send(
+        h, 200, b'date,count\n2026-11-30,1200\n2026-12-01,"1,260"\n', "text/csv"
+    )
+    source.routes["/page.html"] = lambda h: send(
+        h, 200, "<p>Signatures : <b>1\u202f261</b></p>".encode(), "text/html; charset=utf-8"
+    )
+    as_csv = tally_reading(source, "/export.csv", 'format = "csv"\ncolumn = "count"')
+    assert run(Rounds(store, "ua"), as_csv).value == 1260
+    as_text = tally_reading(source, "/page.html", 'format = "text"\npattern = "Signatures : <b>([0-9 \u202f]+)</b>"')
+    assert run(Rounds(store, "ua"), as_text, 1).value == 1261
+
+
+def slow_trickle(handler):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    for _ in range(100):
+        handler.wfile.write(b" ")
+        handler.wfile.flush()
+        time.sleep(0.5)
+
+
+def endless(handler):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.end_headers()  # no length: until the connection closes
+    chunk = b"[" * 65536
+    for _ in range(10_000):
+        handler.wfile.write(chunk)
+
+
+def redirect_to(target: str):
+    def route(handler):
+        handler.send_response(302)
+        handler.send_header("Location", target)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    return route
+
+
+def gzip_bomb(handler):
+    body = gzip.compress(b"0" * (20 * 1024 * 1024))
+    send(handler, 200, body, headers={"Content-Encoding": "gzip"})
+
+
+HOSTILE = {
+    "slow trickle": (slow_trickle, "timeout"),
+    "endless body": (endless, "too_large"),
+    "50 MB": (lambda h: send(h, 200, b"1" * (50 * 1024 * 1024)), "too_large"),
+    "gzip bomb": (gzip_bomb, "too_large"),
+    "redirect loop": (redirect_to("/hostile"), "too_many_redirects"),
+    "redirect to file": (redirect_to("file:///etc/passwd"), "forbidden_redirect"),
+    "redirect to a private address": (redirect_to("http://10.1.2.3/p.json"), "forbidden_address"),
+    "redirect to the metadata address": (redirect_to("http://169.254.169.254/latest/"), "forbidden_address"),
+    "HTML instead of JSON": (lambda h: send(h, 200, b"<html>Oops</html>", "text/html"), "not_json"),
+    "NaN": (lambda h: send(h, 200, b'{"data": {"attributes": {"signature_count": NaN}}}'), "not_json"),
+    "1e400": (lambda h: send(h, 200, b'{"data": {"attributes": {"signature_count": 1e400}}}'), "not_integer"),
+    "a float": (lambda h: send(h, 200, b'{"data": {"attributes": {"signature_count": 12.5}}}'), "not_integer"),
+    "too large a number": (json_route(e_petition(10**16)), "out_of_range"),
+    "a boolean": (lambda h: send(h, 200, b'{"data": {"attributes": {"signature_count": true}}}'), "not_integer"),
+    "pointer missing": (json_route({"data": {}}), "pointer_missing"),
+    "an error status": (lambda h: send(h, 500, b"{}"), "http_status"),
+    "nothing listens": (None, "unreachable"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_source_fails_with_its_kind_and_stores_nothing(store, source, name, caplog):
+    route, kind = HOSTILE[name]
+    if route is not None:
+        source.routes["/hostile"] = route
+        url_path = "/hostile?key=SECRET-QUERY"
+        tally = tally_reading(source, url_path, 'pointer = "/data/attributes/signature_count"')
+    else:
+        text = collecting(
+            'url = "http://127.0.0.1:9/nothing?key=SECRET-QUERY"\npointer = "/a"\nevery = 60\ntimeout = 3'
+        )
+        tally = parse_timeline(text.encode()).counters["dz-coupure"].tallies["petition"]
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        outcome = run(Rounds(store, "ua"), tally)
+    assert outcome.failure == kind, outcome
+    assert time.monotonic() - started < 3 + 1.5  # never past its timeout
+    assert stored_values(store, tally) == []
+    state = CollectState.loads(store.collector(*tally.key))
+    assert state.state == "failing" and state.last_error.kind == kind and state.failures == 1
+    assert "SECRET-QUERY" not in caplog.text and "127.0.0.1" in caplog.text and kind in caplog.text
+
+
+def test_429_with_retry_after_is_honoured(store, source):
+    source.routes["/busy"] = lambda h: send(h, 429, b"{}", headers={"Retry-After": "3600"})
+    tally = tally_reading(source, "/busy", 'pointer = "/a"')
+    outcome = run(Rounds(store, "ua"), tally)
+    assert outcome.failure == "rate_limited"
+    assert outcome.state.next_ms >= to_ms(dt.datetime.now(dt.timezone.utc)) + 3590 * 1000
+
+
+def test_a_failing_source_backs_off_doubling_up_to_ten_intervals_then_recovers(store, source):
+    source.routes["/p.json"] = lambda h: send(h, 500, b"{}")
+    tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
+    rounds = Rounds(store, "ua")
+    waits = []
+    for n in range(6):
+        outcome = run(rounds, tally, n)
+        waits.append((outcome.state.next_ms - to_ms(dt.datetime.now(dt.timezone.utc))) / (EVERY * 1000))
+    expected = [1, 2, 4, 8, 10, 10]
+    assert all(0.85 * want <= got <= 1.1 * want for got, want in zip(waits, expected, strict=True)), waits
+    source.routes["/p.json"] = json_route(e_petition(99))
+    recovered = run(rounds, tally, 7)
+    assert recovered.value == 99 and recovered.state.state == "ok" and recovered.state.failures == 0
+    assert recovered.state.last_error.kind == "http_status"  # the last error stays known
+
+
+def test_secret_headers_come_from_the_environment_and_go_nowhere_else(store, source, caplog):
+    source.routes["/p.json"] = json_route(e_petition(3))
+    tally = tally_reading(
+        source,
+        "/p.json",
+        'pointer = "/data/attributes/signature_count"',
+        'secret_headers = { Authorization = "PETITION_AUTH" }',
+    )
+    with caplog.at_level(logging.DEBUG):
+        missing = run(Rounds(store, "ua", environ={}), tally)
+    assert missing.failure == "missing_secret" and source.hits("/p.json") == 0
+    secret = "Bearer s3cr3t-value"
+    outcome = run(Rounds(store, "ua", environ={"PETITION_AUTH": secret}), tally, 1)
+    assert outcome.value == 3 and source.headers_of("/p.json")[0]["authorization"] == secret
+    assert secret not in caplog.text and secret not in (store.collector(*tally.key) or "")
+
+
+def test_a_redirect_to_another_host_drops_the_secret_headers(store, source):
+    with Source() as other:
+        other.routes["/p.json"] = json_route(e_petition(5))
+        source.routes["/moved"] = redirect_to(other.url.replace("127.0.0.1", "localhost") + "/p.json")
+        tally = tally_reading(
+            source, "/moved", 'pointer = "/data/attributes/signature_count"', 'secret_headers = { X-Key = "K" }'
+        )
+        outcome = run(Rounds(store, "ua", environ={"K": "secret"}), tally)
+        assert outcome.value == 5
+        assert source.headers_of("/moved")[0]["x-key"] == "secret"
+        assert "x-key" not in other.headers_of("/p.json")[0]
+
+
+def test_a_monotonic_count_keeps_a_fall_out(store, source):
+    source.routes["/p.json"] = json_route(e_petition(1000))
+    tally = tally_reading(
+        source, "/p.json", 'pointer = "/data/attributes/signature_count"', "monotonic = true\nmax_drop = 10"
+    )
+    rounds = Rounds(store, "ua")
+    assert run(rounds, tally, 0).value == 1000
+    source.routes["/p.json"] = json_route(e_petition(995))  # within max_drop: e-petitions removes fraud
+    assert run(rounds, tally, 1).value == 995
+    source.routes["/p.json"] = json_route(e_petition(900))
+    assert run(rounds, tally, 2).failure == "implausible"
+    assert stored_values(store, tally) == [1000, 995]
+
+
+def test_once_runs_every_tally_at_once(store, source):
+    source.routes["/p.json"] = json_route(e_petition(8))
+    tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
+    (outcome,) = once(Rounds(store, "ua"), [tally])
+    assert outcome.value == 8
+
+
+def test_every_kind_is_said_in_words():
+    assert all(words and words[0].islower() for words in KINDS.values())
+    assert LIMITS.max_bytes == 1024 * 1024 and LIMITS.max_redirects == 3

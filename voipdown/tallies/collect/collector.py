@@ -1,0 +1,220 @@
+"""Collecting: one round for a tally, and the schedule each worker runs.
+
+Every worker of every host may run the schedule. For each collecting tally, at each of its
+intervals (aligned on the epoch, so all count the same ones) that is due (not within a
+failing source's back-off), a worker asks the store for that interval's lease; the one that
+gets it fetches, within the interval (a fetch that would outlive it is cancelled), and
+writes the value through a push's own write path (`push.checked`, then `store.add`, whole
+or not at all, committed before it is shown) with the collecting state in the same write.
+A failed round writes the state alone: its kind, when, and the back-off's next attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from voipdown.clock import now
+from voipdown.tallies.collect.extract import Failure, number_in
+from voipdown.tallies.collect.fetch import fetch
+from voipdown.tallies.collect.state import CollectState, interval_of, next_interval
+from voipdown.tallies.model import Tally, to_ms
+from voipdown.tallies.push import BadSample, Sent, checked
+from voipdown.tallies.store.protocol import Conflict, StoreUnavailable, TallyStore
+
+log = logging.getLogger(__name__)
+TICK = 1.0
+"""Seconds between two looks at what is due, at most (a worker sleeps to the next interval's start)."""
+IDLE = 5.0
+"""Seconds between two looks at the timeline while no tally collects."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one round did, as `voipdown tally collect` reports it."""
+
+    tally: Tally
+    value: int | None = None
+    """The value stored, if the round succeeded."""
+    failure: str | None = None
+    """The failure's kind (extract.KINDS), if it failed."""
+    taken: bool = True
+    """False: another worker, or host, held this interval's lease (nothing fetched here)."""
+    state: CollectState | None = None
+
+
+def user_agent(public_url: str | None) -> str:
+    """How a source's logs name us: the software, its version, and where the campaign is."""
+    from voipdown import __version__
+
+    return f"voipdown/{__version__} (tally collector{'; +' + public_url if public_url else ''})"
+
+
+def holder_name() -> str:
+    """Who holds a lease, as the store may show it: this host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def collecting(tallies: Iterable[Tally]) -> list[Tally]:
+    return [tally for tally in tallies if tally.collect is not None]
+
+
+class Rounds:
+    """What a round needs besides its tally: the store, who we are, the environment."""
+
+    def __init__(self, store: TallyStore, user_agent: str, environ: Mapping[str, str] | None = None, on_write=None):
+        self.store = store
+        self.user_agent = user_agent
+        self.environ = os.environ if environ is None else environ
+        self.holder = holder_name()
+        self._on_write = on_write or (lambda tally: None)
+        """Told of every write (the worker's reader: its next read goes to the store)."""
+
+    async def state(self, tally: Tally) -> CollectState:
+        return CollectState.loads(await asyncio.to_thread(self.store.collector, *tally.key))
+
+    async def run(self, tally: Tally, at_ms: int | None = None) -> Outcome:
+        """One round of `tally` for the interval of `at_ms` (now), if this worker gets its lease."""
+        collect = tally.collect
+        at_ms = to_ms(now()) if at_ms is None else at_ms
+        interval = interval_of(at_ms, collect.every)
+        try:
+            taken = await asyncio.to_thread(
+                self.store.claim, *tally.key, interval, self.holder, next_interval(at_ms, collect.every)
+            )
+        except StoreUnavailable:
+            return Outcome(tally, failure="store_unavailable")
+        if not taken:
+            return Outcome(tally, taken=False)
+        state = await self.state(tally)
+        # Never beyond the interval: the next one's holder may start as it begins.
+        budget = min(collect.timeout, (next_interval(at_ms, collect.every) - to_ms(now())) / 1000)
+        try:
+            async with asyncio.timeout(max(budget, 0.001)):
+                fetched = await fetch(collect, self.user_agent, self.environ, state.etag, state.last_modified)
+            if fetched.body is None:  # 304: the value it gave last, at this new instant
+                if state.last_value is None:
+                    raise Failure("http_status")
+                value = state.last_value
+            else:
+                value = number_in(collect, fetched.body)
+            if collect.monotonic and state.last_value is not None and value < state.last_value - collect.max_drop:
+                raise Failure("implausible")
+            instant = now()
+            instant = instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+            (sample,) = checked(tally, [Sent(0, None, value)], instant)
+            done = state.succeeded(sample.at_ms, value, fetched.etag, fetched.last_modified, collect)
+            await asyncio.to_thread(self.store.add, *tally.key, [sample], done.dumps())
+        except TimeoutError:
+            return await self._failed(tally, state, Failure("timeout"))
+        except Failure as failure:
+            return await self._failed(tally, state, failure)
+        except (BadSample, Conflict):
+            return await self._failed(tally, state, Failure("out_of_range"))
+        except StoreUnavailable:
+            return Outcome(tally, failure="store_unavailable", state=state)
+        self._on_write(tally)
+        return Outcome(tally, value=value, state=done)
+
+    async def _failed(self, tally: Tally, state: CollectState, failure: Failure) -> Outcome:
+        failed = state.failed(to_ms(now()), failure.kind, tally.collect, failure.retry_after)
+        log.warning(
+            "collecting %s/%s from %s failed: %s (%s); next attempt in %.0f s",
+            *tally.key,
+            tally.collect.host,
+            failure.kind,
+            failure,
+            (failed.next_ms - to_ms(now())) / 1000,
+        )
+        try:
+            await asyncio.to_thread(self.store.set_collector, *tally.key, failed.dumps())
+        except StoreUnavailable:
+            return Outcome(tally, failure="store_unavailable", state=state)
+        self._on_write(tally)
+        return Outcome(tally, failure=failure.kind, state=failed)
+
+
+class Collector:
+    """The schedule of one worker: a thread of its own running an event loop, which looks at
+    the current timeline's collecting tallies and starts each due round (one at a time per
+    tally: a round still running is never doubled)."""
+
+    def __init__(self, rounds: Rounds, tallies: Callable[[], list[Tally]]):
+        self.rounds = rounds
+        self._tallies = tallies
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="voipdown-collector", daemon=True)
+        self.outcomes: list[Outcome] = []
+        """The last few rounds' outcomes (for tests and logs)."""
+
+    def start(self) -> Collector:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        running: dict[tuple[str, str], asyncio.Task] = {}
+        asked: dict[tuple[str, str], int] = {}
+        """The last interval this worker considered, by tally: each is considered once."""
+        while not self._stop.is_set():
+            try:
+                tallies = collecting(self._tallies())
+            except Exception:  # noqa: BLE001 - a timeline that cannot be read now: try again later
+                log.exception("the collector could not read the timeline")
+                tallies = []
+            moment = to_ms(now())
+            for tally in tallies:
+                interval = interval_of(moment, tally.collect.every)
+                task = running.get(tally.key)
+                if asked.get(tally.key) == interval or (task is not None and not task.done()):
+                    continue
+                asked[tally.key] = interval
+                running[tally.key] = asyncio.create_task(self._maybe(tally, moment))
+            await asyncio.sleep(self._pause(tallies, moment))
+        for task in running.values():
+            task.cancel()
+
+    async def _maybe(self, tally: Tally, moment: int) -> None:
+        """The round of this interval, unless a failing source's back-off says not yet."""
+        try:
+            state = await self.rounds.state(tally)
+            if moment < state.next_ms and interval_of(state.next_ms, tally.collect.every) > interval_of(
+                moment, tally.collect.every
+            ):
+                return
+            if moment < state.next_ms:
+                await asyncio.sleep((state.next_ms - moment) / 1000)
+            outcome = await self.rounds.run(tally)
+            self.outcomes = [*self.outcomes[-99:], outcome]
+        except StoreUnavailable:
+            log.warning("collecting %s/%s: the tally store cannot be read now", *tally.key)
+        except Exception:  # noqa: BLE001 - one tally's bug never stops the others'
+            log.exception("collecting %s/%s failed unexpectedly", *tally.key)
+
+    @staticmethod
+    def _pause(tallies: list[Tally], moment: int) -> float:
+        if not tallies:
+            return IDLE
+        soonest = min(next_interval(moment, tally.collect.every) for tally in tallies)
+        return max(0.01, min(TICK, (soonest - moment) / 1000 + 0.005))
+
+
+def once(rounds: Rounds, tallies: Iterable[Tally]) -> list[Outcome]:
+    """One round of each of `tallies` now, at once (for `voipdown tally collect --once`)."""
+
+    async def every_round() -> list[Outcome]:
+        return list(await asyncio.gather(*(rounds.run(tally) for tally in tallies)))
+
+    return asyncio.run(every_round())
