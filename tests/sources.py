@@ -19,6 +19,7 @@ class Source:
     def __init__(self):
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[float, str, dict[str, str]]] = []
+        """(wall-clock time, path, headers) of each request, as it came."""
         source = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,7 +27,7 @@ class Source:
 
             def do_GET(self):  # noqa: N802 - http.server's name
                 path = self.path.split("?", 1)[0]
-                source.requests.append((time.monotonic(), path, {k.lower(): v for k, v in self.headers.items()}))
+                source.requests.append((time.time(), path, {k.lower(): v for k, v in self.headers.items()}))
                 route = source.routes.get(path)
                 if route is None:
                     send(self, 404, b"not found", "text/plain")
@@ -46,6 +47,9 @@ class Source:
 
     def hits(self, path: str) -> int:
         return sum(1 for _, asked, _ in self.requests if asked == path)
+
+    def times_of(self, path: str) -> list[float]:
+        return [moment for moment, asked, _ in self.requests if asked == path]
 
     def headers_of(self, path: str) -> list[dict[str, str]]:
         return [headers for _, asked, headers in self.requests if asked == path]

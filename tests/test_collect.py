@@ -47,9 +47,8 @@ def interval_ahead(n: int) -> int:
 
 
 def run(rounds: Rounds, tally, n: int = 0):
-    import asyncio
-
-    return asyncio.run(rounds.run(tally, interval_ahead(n)))
+    (outcome,) = once(rounds, [tally], interval_ahead(n))
+    return outcome
 
 
 def stored_values(store, tally) -> list[int]:

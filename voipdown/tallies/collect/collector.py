@@ -211,10 +211,28 @@ class Collector:
         return max(0.01, min(TICK, (soonest - moment) / 1000 + 0.005))
 
 
-def once(rounds: Rounds, tallies: Iterable[Tally]) -> list[Outcome]:
-    """One round of each of `tallies` now, at once (for `voipdown tally collect --once`)."""
+def once(rounds: Rounds, tallies: Iterable[Tally], at_ms: int | None = None) -> list[Outcome]:
+    """One round of each of `tallies` now (or for the interval of `at_ms`), all at once: for
+    `voipdown tally collect --once`. Called from any thread, one running an event loop too."""
 
     async def every_round() -> list[Outcome]:
-        return list(await asyncio.gather(*(rounds.run(tally) for tally in tallies)))
+        return list(await asyncio.gather(*(rounds.run(tally, at_ms) for tally in tallies)))
 
-    return asyncio.run(every_round())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(every_round())
+    found: list = []
+
+    def in_a_thread_of_its_own() -> None:
+        try:
+            found.append(asyncio.run(every_round()))
+        except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
+            found.append(error)
+
+    thread = threading.Thread(target=in_a_thread_of_its_own)
+    thread.start()
+    thread.join()
+    if isinstance(found[0], BaseException):
+        raise found[0]
+    return found[0]
