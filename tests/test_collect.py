@@ -6,6 +6,7 @@ import datetime as dt
 import gzip
 import json
 import logging
+import re
 import time
 
 import pytest
@@ -280,3 +281,101 @@ def test_once_runs_every_tally_at_once(store, source):
 def test_every_kind_is_said_in_words():
     assert all(words and words[0].islower() for words in KINDS.values())
     assert LIMITS.max_bytes == 1024 * 1024 and LIMITS.max_redirects == 3
+
+
+BAD_TABLES = {
+    'url = "file:///etc/passwd"\npointer = "/a"': ("url", "must be an http:// or https:// address"),
+    'url = "https://e.org/x"\npointer = "a/b"': ("pointer", "is not an RFC 6901 JSON Pointer"),
+    'url = "https://e.org/x"\npath = "$[?@.a"': ("path", "is not an RFC 9535 JSONPath query"),
+    'url = "https://e.org/x"': ("pointer", "give one of pointer"),
+    'url = "https://e.org/x"\npointer = "/a"\npath = "$.a"': ("pointer", "give one of pointer"),
+    'url = "https://e.org/x"\npointer = "/a"\ncolumn = "n"': ("column", "is for format csv"),
+    'url = "https://e.org/x"\nformat = "xml"': ("format", "unknown format"),
+    'url = "https://e.org/x"\nformat = "csv"': ("column", "missing"),
+    'url = "https://e.org/x"\nformat = "text"\npattern = "([0-9]+) of ([0-9]+)"': ("pattern", "exactly one group"),
+    'url = "https://e.org/x"\nformat = "text"\npattern = "(unclosed"': ("pattern", "is not a regular expression"),
+    'url = "https://e.org/x"\npointer = "/a"\nevery = 5': ("every", "from 10 to 86400"),
+    'url = "https://e.org/x"\npointer = "/a"\nevery = 30\ntimeout = 30': ("timeout", "less than every"),
+    'url = "https://e.org/x"\npointer = "/a"\nheaders = { Authorization = "Bearer x" }': (
+        "headers.Authorization",
+        "holds a secret",
+    ),
+    'url = "https://e.org/x"\npointer = "/a"\nheaders = { Host = "a" }': ("headers.Host", "not a header"),
+    'url = "https://e.org/x"\npointer = "/a"\nsecret_headers = { X-Key = "not a name" }': (
+        "secret_headers.X-Key",
+        "must name an environment variable",
+    ),
+    'url = "https://e.org/x"\npointer = "/a"\nmax_drop = 3': ("max_drop", "needs monotonic = true"),
+    'url = "https://e.org/x"\npointer = "/a"\nrefresh = 3': ("refresh", "unknown key"),
+}
+
+
+@pytest.mark.parametrize("table", sorted(BAD_TABLES))
+def test_a_bad_collect_table_is_named_by_file_line_and_field(table):
+    from voipdown.timeline import TimelineError
+
+    field, words = BAD_TABLES[table]
+    text = collecting(table)
+    with pytest.raises(TimelineError) as caught:
+        parse_timeline(text.encode(), "campaign.toml")
+    table_path = "counters.dz-coupure.tallies.petition.collect"
+    (problem,) = [found for found in caught.value.problems if found.where.startswith(table_path)]
+    assert problem.where == f"{table_path}.{field}" and words in problem.message
+    key = field.split(".")[0]
+    line = text.splitlines()[problem.line - 1]
+    # The key's own line, or the table's when the key is missing.
+    assert line.startswith(key if f"\n{key} =" in f"\n{table}" else f"[{table_path}]"), (problem, line)
+
+
+def test_the_interval_is_the_default_and_must_be_long_enough():
+    """A tally pushed every second cannot be collected as often: `every` says how often."""
+    text = collecting('url = "https://e.org/x"\npointer = "/a"').replace("interval = 60", "interval = 5")
+    from voipdown.timeline import TimelineError
+
+    with pytest.raises(TimelineError, match=r"collect\.every: .*the tally's interval, 5 s, is its default"):
+        parse_timeline(text.encode())
+    fine = parse_timeline(collecting('url = "https://e.org/x"\npointer = "/a"').encode())
+    collect = fine.counters["dz-coupure"].tallies["petition"].collect
+    assert (collect.every, collect.timeout) == (60, 10.0)
+
+
+def test_check_warns_of_an_unset_secret_and_collect_once_reports_each_tally(tmp_path, source):
+    from click.testing import CliRunner
+
+    from voipdown.cli import cli
+
+    source.routes["/p.json"] = json_route(e_petition(42))
+    path = tmp_path / "t.toml"
+    finder = 'pointer = "/data/attributes/signature_count"'
+    path.write_text(
+        collecting(f'url = "{source.url}/p.json?key=hidden"\n{finder}\nsecret_headers = {{ X-Key = "PETITION_KEY" }}'),
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    env = {"VOIPDOWN_TALLY_STORE": str(tmp_path / "s.sqlite3"), "PETITION_KEY": ""}
+    checked = runner.invoke(cli, ["check", str(path)], env=env)
+    assert checked.exit_code == 0
+    assert re.search(
+        r"warning: .*t\.toml:\d+: counters\.dz-coupure\.tallies\.petition\.collect\.secret_headers\.X-Key:"
+        r" PETITION_KEY is not set",
+        checked.output,
+    ), checked.output
+    env["PETITION_KEY"] = "k"
+    done = runner.invoke(cli, ["tally", "collect", "--once", "--timeline", str(path)], env=env)
+    assert done.exit_code == 0 and "dz-coupure/petition: 42 from 127.0.0.1" in done.output
+    again = runner.invoke(cli, ["tally", "collect", "dz-coupure/petition", "--once", "--timeline", str(path)], env=env)
+    assert again.exit_code == 0 and "already asked in this interval" in again.output
+    source.routes["/p.json"] = lambda h: send(h, 500, b"{}")
+    env["VOIPDOWN_TALLY_STORE"] = str(tmp_path / "another.sqlite3")
+    failed = runner.invoke(cli, ["tally", "collect", "--once", "--timeline", str(path)], env=env)
+    assert failed.exit_code == 1 and "dz-coupure/petition: FAILED from 127.0.0.1: http_status" in failed.output
+    assert "hidden" not in done.output + failed.output + again.output
+    unknown = runner.invoke(cli, ["tally", "collect", "x/y", "--once", "--timeline", str(path)], env=env)
+    assert unknown.exit_code == 2 and "no collecting tally x/y" in unknown.output
+
+
+def test_retry_after_in_seconds_or_as_a_date():
+    from voipdown.tallies.collect.fetch import retry_after
+
+    assert retry_after("120") == 120.0 and retry_after(None) is None and retry_after("soon") is None
+    assert 0 < retry_after("Wed, 21 Oct 2099 07:28:00 GMT") and retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0

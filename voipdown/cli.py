@@ -229,7 +229,7 @@ def tally_collect(which: str | None, once: bool, timeline_path: str | None) -> N
         name = f"{outcome.tally.counter}/{outcome.tally.name}"
         host = outcome.tally.collect.host
         if not outcome.taken:
-            click.echo(f"{name}: already collected in this interval (every {outcome.tally.collect.every} s)")
+            click.echo(f"{name}: already asked in this interval (every {outcome.tally.collect.every} s): not again")
         elif outcome.failure:
             failed = True
             click.echo(f"{name}: FAILED from {host}: {outcome.failure} ({KINDS[outcome.failure]})")

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from voipdown.clock import now
 from voipdown.tallies.collect.addresses import address_class, allowed
 from voipdown.tallies.collect.extract import Body, Failure
 from voipdown.tallies.collect.spec import LIMITS, Collect
@@ -183,4 +184,4 @@ def retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone.utc)
-    return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
+    return max(0.0, (when - now()).total_seconds())
