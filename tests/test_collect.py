@@ -19,7 +19,9 @@ from voipdown.tallies.collect.spec import LIMITS
 from voipdown.tallies.collect.state import CollectState
 from voipdown.tallies.model import to_ms
 from voipdown.tallies.store.sqlite import SqliteTallyStore
+from voipdown.texts import format_day
 from voipdown.timeline import parse_timeline
+from voipdown.zones import load_zone
 
 EVERY = 60
 
@@ -379,3 +381,46 @@ def test_retry_after_in_seconds_or_as_a_date():
 
     assert retry_after("120") == 120.0 and retry_after(None) is None and retry_after("soon") is None
     assert 0 < retry_after("Wed, 21 Oct 2099 07:28:00 GMT") and retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+
+
+def test_the_json_the_pages_and_healthz_say_how_collecting_goes(make_app, tmp_path, source):
+    """Collected by a worker (here: one round), read by the web layer: the tally's JSON (valid
+    against the OpenAPI document), the tally and campaign pages (where the figures come
+    from, since when; that they may be behind while failing), and /healthz's count."""
+    import jsonschema_rs  # schemathesis's validator
+
+    source.routes["/p.json"] = json_route(e_petition(1300))
+    finder = 'pointer = "/data/attributes/signature_count"'
+    text = collecting(f'url = "{source.url}/p.json?key=hidden"\n{finder}\nevery = {EVERY}')
+    app = make_app(text, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    client = app.test_client()
+    tally = parse_timeline(text.encode()).counters["dz-coupure"].tallies["petition"]
+    store = app.extensions["voipdown"].tallies.store
+    api = "/api/v1/counters/dz-coupure/tallies/petition"
+    assert client.get(api).json["collect"]["state"] == "pending"
+    outcome = run(Rounds(store, "ua", on_write=app.extensions["voipdown"].tallies.wrote), tally)
+    assert outcome.value == 1300
+    body = client.get(api).json
+    assert body["value"] == 1300 and not body["closed"]
+    assert body["collect"]["state"] == "ok" and body["collect"]["source"] == "127.0.0.1"
+    assert body["collect"]["since"] == body["collect"]["last_success"] == body["at"]
+    schema = client.get("/api/openapi.json").json
+    answer = schema["paths"]["/api/v1/counters/{slug}/tallies/{name}"]["get"]["responses"]["200"]["content"]
+    jsonschema_rs.validate(answer["application/json"]["schema"], body)
+    assert "hidden" not in json.dumps(body)
+    page = client.get("/dz-coupure/tallies/petition?lang=fr").get_data(as_text=True)
+    today = dt.datetime.now(dt.timezone.utc).astimezone(load_zone("Africa/Algiers")).date()
+    since = format_day(today, "fr")
+    assert f"Relevé sur 127.0.0.1, à intervalles de 1 minute, depuis le {since}." in page, page[-3000:]
+    campaign = client.get("/dz-coupure?lang=fr").get_data(as_text=True)
+    assert "Relevé sur 127.0.0.1" in campaign
+    assert client.get("/healthz").json["collect"] == {"tallies": 1, "failing": 0, "here": "off"}
+
+    source.routes["/p.json"] = lambda h: send(h, 500, b"{}")
+    assert run(Rounds(store, "ua", on_write=app.extensions["voipdown"].tallies.wrote), tally, 1).failure
+    failing = client.get(api).json["collect"]
+    assert failing["state"] == "failing" and failing["last_error"]["kind"] == "http_status"
+    jsonschema_rs.validate(answer["application/json"]["schema"], client.get(api).json)
+    arabic = client.get("/dz-coupure/tallies/petition?lang=ar").get_data(as_text=True)
+    assert "فشلت آخر قراءة من" in arabic
+    assert client.get("/healthz").json["collect"]["failing"] == 1

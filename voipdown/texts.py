@@ -17,6 +17,7 @@ from babel.dates import format_date, format_skeleton, format_time, get_timezone_
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from babel.units import format_unit
 
 from voipdown.counting import Count, Status
 from voipdown.languages import DEFAULT_LANGUAGE, language, locale_of
@@ -59,6 +60,9 @@ CHANGE_SINCE = "Change since {date}"
 PER_MINUTE = "{rate} a minute"
 PER_HOUR = "{rate} an hour"
 STALE_TALLY = "No new sample for a while: the figures may be behind."
+COLLECTED = "Collected from {source} every {interval}."
+COLLECTED_SINCE = "Collected from {source} every {interval}, since {date}."
+COLLECT_FAILING = "The last reading of {source} failed: the figures may be behind."
 CLOSED_TALLY = "History: this tally takes no new samples."
 UNREAD_TALLY = "The samples cannot be read just now: these figures are the last this server saw, and may be behind."
 SAMPLES_PAGE = "Samples, page {page} of {pages}"
@@ -172,6 +176,15 @@ def format_day(day: dt.date, lang: str, locale: str | None = None) -> str:
     return format_date(day, format="long", locale=locale_of(lang, locale))
 
 
+def format_interval(seconds: int, lang: str, locale: str | None = None) -> str:
+    """A collecting interval in CLDR's words for a duration, in its largest whole unit:
+    « 1 minute », « 10 secondes », « ساعتان »."""
+    for unit, size in (("duration-hour", 3600), ("duration-minute", 60), ("duration-second", 1)):
+        if seconds % size == 0:
+            return format_unit(seconds // size, unit, length="long", locale=locale_of(lang, locale))
+    raise ValueError(seconds)
+
+
 AXIS_SKELETONS = {"time": "Hm", "day": "MMMd", "month": "MMM", "month-year": "yMMM", "year": "y"}
 """CLDR skeletons of a chart's time axis, by the kind of step between its ticks."""
 
@@ -205,6 +218,7 @@ def phrase(
     count: int | None = None,
     date: dt.date | None = None,
     rate: float | None = None,
+    interval: int | None = None,
     locale: str | None = None,
     **words: str,
 ) -> str:
@@ -223,6 +237,8 @@ def phrase(
         values["date"] = format_day(date, found_in, writer)
     if rate is not None:
         values["rate"] = format_decimal(rate, locale=locale_of(found_in, writer))
+    if interval is not None:
+        values["interval"] = format_interval(interval, found_in, writer)
     # Only named placeholders are replaced: a catalog cannot reach attributes as str.format would.
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), template)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown.doctor import unstable_feed_ids
+from voipdown.tallies.collect.state import CollectState
 from voipdown.tallies.store.protocol import StoreUnavailable
 from voipdown.web.server_cache import cache_health
 from voipdown.web.state import service
@@ -17,6 +18,20 @@ NO_PUBLIC_URL = (
     "unset: answers that hold the request's own address (scripts, pages, feeds, JSON links) are private,"
     " kept by no shared cache; behind nginx or a CDN set VOIPDOWN_PUBLIC_URL"
 )
+
+
+def _collecting(state, timeline, store_answers: bool) -> dict:
+    """How many tallies the service collects, and how many of them failed their last round
+    (their figures may be behind: the tally's JSON says why)."""
+    tallies = [t for counter in timeline.counters.values() for t in counter.tallies.values() if t.collect]
+    failing = 0
+    if store_answers:
+        for tally in tallies:
+            try:
+                failing += CollectState.loads(state.tallies.store.collector(*tally.key)).state == "failing"
+            except StoreUnavailable:
+                break
+    return {"tallies": len(tallies), "failing": failing, "here": "on" if state.settings.collect else "off"}
 
 
 @blueprint.get("/healthz")
@@ -49,6 +64,7 @@ def healthz():
     if tally_error:
         body["tallies_error"] = tally_error
         body["status"] = "degraded"
+    body["collect"] = _collecting(state, snapshot.timeline, tally_error is None)
     body["public_url"] = state.settings.public_url or NO_PUBLIC_URL
     body["cache"] = "error" if cache_error else ("redis" if state.settings.redis_url else "memory")
     if cache_error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown import __version__
+from voipdown.tallies.collect.extract import KINDS as FAILURE_KINDS
 from voipdown.tallies.model import MAX_SAMPLE_VALUE, UNITS
 from voipdown.tallies.push import MAX_SAMPLES
 from voipdown.timeline import Timeline
@@ -74,6 +75,27 @@ TALLY = {
         "interval": {"type": "integer", "minimum": 1},
         "closed": {"type": "boolean"},
         "stale": {"type": "boolean"},
+        "collect": {
+            "type": "object",
+            "description": "Present only for a tally the service collects from its source itself.",
+            "required": ["source", "every", "state", "since", "last_success", "last_error", "next"],
+            "properties": {
+                "source": {"type": "string", "description": "The source's host name."},
+                "every": {"type": "integer", "minimum": 10, "description": "Seconds between two rounds."},
+                "state": {"type": "string", "enum": ["pending", "ok", "failing"]},
+                "since": {"type": ["string", "null"], "format": "date-time"},
+                "last_success": {"type": ["string", "null"], "format": "date-time"},
+                "last_error": {
+                    "type": ["object", "null"],
+                    "required": ["kind", "at"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": list(FAILURE_KINDS)},
+                        "at": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "next": {"type": ["string", "null"], "format": "date-time"},
+            },
+        },
         "store": {
             "type": "string",
             "description": "Present only when the tally store could not be read: the figures are the timeline's and"

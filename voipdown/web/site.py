@@ -14,11 +14,14 @@ from voipdown.languages import language
 from voipdown.palette import STATUS_COLORS, status_css
 from voipdown.render.card import render_share_card
 from voipdown.render.favicon import favicon_ico
-from voipdown.tallies.model import shown
+from voipdown.tallies.model import from_ms, shown
 from voipdown.tallies.reader import TallyReading
 from voipdown.texts import (
     CHANGE_SINCE,
     CLOSED_TALLY,
+    COLLECT_FAILING,
+    COLLECTED,
+    COLLECTED_SINCE,
     PER_HOUR,
     PER_MINUTE,
     SAMPLES_PAGE,
@@ -147,6 +150,7 @@ def _tally_view(counter, tally, reading: TallyReading, lang: str) -> dict:
         "latest": format_moment(latest.at, lang, counter.timezone, counter.locale_in(lang)) if latest else None,
         "latest_iso": shown(latest.at) if latest else None,
         "state": _state(tally, reading, lang),
+        "provenance": _provenance(counter, tally, reading, lang),
         "note": tally.note.get(note_lang),
         "note_lang": None if note_lang == lang else note_lang,
         "sources": list(sources.values()),
@@ -158,10 +162,24 @@ def _tally_view(counter, tally, reading: TallyReading, lang: str) -> dict:
     }
 
 
+def _provenance(counter, tally, reading: TallyReading, lang: str) -> str | None:
+    """Where a collected tally's figures come from, how often, and since when."""
+    if tally.collect is None:
+        return None
+    state, locale = reading.collect, counter.locale_in(lang)
+    words = {"source": tally.collect.host, "interval": tally.collect.every, "locale": locale}
+    if state is not None and state.first_ms is not None:
+        since = from_ms(state.first_ms).astimezone(load_zone(counter.timezone)).date()
+        return phrase(lang, COLLECTED_SINCE, date=since, **words)
+    return phrase(lang, COLLECTED, **words)
+
+
 def _state(tally, reading: TallyReading, lang: str) -> str | None:
     """What a reader should know of the figures' freshness, if anything."""
     if not reading.store_answered:
         return phrase(lang, UNREAD_TALLY)
+    if reading.collect is not None and reading.collect.state == "failing":
+        return phrase(lang, COLLECT_FAILING, source=tally.collect.host)
     if reading.summary.stale:
         return phrase(lang, STALE_TALLY)
     return phrase(lang, CLOSED_TALLY) if tally.closed else None

@@ -1,0 +1,147 @@
+"""Collecting, measured: what 100 tallies collecting every 10 s from a local source cost the
+cached badge and pushes, against the same server with collecting off, in the same run.
+
+    python bench/collect.py [--tallies 100] [--every 10] [--seconds 20] [--connections 16] [--rounds 2]
+
+`voipdown serve` (2 workers, SQLite) on a timeline with one pushed tally and `--tallies`
+collected ones, alternately with VOIPDOWN_COLLECT=off and on, `--rounds` times each: the
+cached badge's rate with wrk, then single-sample pushes' rate; and, with collecting on, how
+many requests the source got per interval (one per tally is the promise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import wrk_report  # noqa: E402
+from bench.push import TOKEN, push_script  # noqa: E402
+from tests.servers import serving  # noqa: E402
+from tests.sources import Source, send  # noqa: E402
+
+HEAD = """\
+default_counter = "c"
+
+[counters.c]
+timezone = "Africa/Casablanca"
+start = 2016-01-05
+default_lang = "fr"
+title = { fr = "Compteur" }
+
+[counters.c.tallies.t]
+title = { fr = "Signatures" }
+unit = "signatures"
+start = 2016-01-05
+interval = 60
+token_sha256 = "%s"
+"""
+COLLECTED = """
+[counters.c.tallies.k%(n)d]
+title = { fr = "Collecte %(n)d" }
+unit = "signatures"
+start = 2016-01-05
+interval = %(every)d
+
+[counters.c.tallies.k%(n)d.collect]
+url = "%(url)s/n.json?tally=%(n)d"
+pointer = "/n"
+every = %(every)d
+timeout = 3
+"""
+
+
+def timeline(url: str, tallies: int, every: int) -> str:
+    text = HEAD % hashlib.sha256(TOKEN.encode()).hexdigest()
+    return text + "".join(COLLECTED % {"n": n, "url": url, "every": every} for n in range(tallies))
+
+
+def counting_source() -> Source:
+    source = Source()
+    lock = threading.Lock()
+    count = [0]
+
+    def route(handler):
+        with lock:
+            count[0] += 1
+            value = count[0]
+        send(handler, 200, json.dumps({"n": value}).encode())
+
+    source.routes["/n.json"] = route
+    return source
+
+
+def measure(args, work: Path, source: Source, collect: str) -> dict:
+    env = {
+        "VOIPDOWN_TIMELINE": str(work / "timeline.toml"),
+        "VOIPDOWN_TALLY_STORE": str(work / f"tallies-{collect}-{time.monotonic_ns()}.sqlite3"),
+        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
+        "VOIPDOWN_COLLECT": collect,
+        "XDG_STATE_HOME": str(work / "state"),
+    }
+    with serving(env) as (base, _):
+        urllib.request.urlopen(base + "/badge/c.svg?lang=fr").read()
+        time.sleep(args.every + 1)  # every collecting tally has had its first round
+        asked_before = source.hits("/n.json")
+        began = time.time()
+        badge = wrk_report.run(
+            base + "/badge/c.svg?lang=fr", args.seconds, args.connections, wrk_report.write_script(work / "get.lua")
+        )
+        script = push_script(work / "push.lua", int(time.time() * 1000) - 86_400_000)
+        pushes = wrk_report.run(
+            base + "/api/v1/counters/c/tallies/t/samples", args.seconds, args.connections, script, threads=2
+        )
+        elapsed = time.time() - began
+        asked = source.hits("/n.json") - asked_before
+    return {
+        "badge_per_second": round(badge["requests"] / args.seconds),
+        "badge_p99_ms": badge["p99_ms"],
+        "pushes_per_second": round(pushes["requests"] / args.seconds),
+        "push_statuses": pushes["statuses"],
+        "source_requests_per_interval": round(asked / (elapsed / args.every), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tallies", type=int, default=100)
+    parser.add_argument("--every", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="voipdown-collect-"))
+    with counting_source() as source:
+        (work / "timeline.toml").write_text(timeline(source.url, args.tallies, args.every), encoding="utf-8")
+        runs: dict[str, list[dict]] = {"off": [], "on": []}
+        for _ in range(args.rounds):
+            for collect in ("off", "on"):
+                runs[collect].append(measure(args, work, source, collect))
+                print(collect, json.dumps(runs[collect][-1]), flush=True)
+
+    def median(mode: str, key: str) -> float:
+        return statistics.median(run[key] for run in runs[mode])
+
+    badge = median("on", "badge_per_second") / median("off", "badge_per_second")
+    pushes = median("on", "pushes_per_second") / median("off", "pushes_per_second")
+    print(
+        f"{args.tallies} tallies collected every {args.every} s: the cached badge at {badge:.1%} of its rate"
+        f" without collecting ({median('on', 'badge_per_second'):,.0f}/s against"
+        f" {median('off', 'badge_per_second'):,.0f}/s),"
+        f" pushes at {pushes:.1%} ({median('on', 'pushes_per_second'):,.0f}/s against"
+        f" {median('off', 'pushes_per_second'):,.0f}/s); the source asked"
+        f" {median('on', 'source_requests_per_interval')} times an interval (one per tally: {args.tallies})"
+    )
+
+
+if __name__ == "__main__":
+    main()
