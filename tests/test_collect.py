@@ -424,3 +424,22 @@ def test_the_json_the_pages_and_healthz_say_how_collecting_goes(make_app, tmp_pa
     arabic = client.get("/dz-coupure/tallies/petition?lang=ar").get_data(as_text=True)
     assert "فشلت آخر قراءة من" in arabic
     assert client.get("/healthz").json["collect"]["failing"] == 1
+
+
+def test_a_push_that_makes_a_monotonic_count_fall_is_refused(make_app, tmp_path):
+    """A tally both collected and pushed to: the same rule for a push (409 implausible_value)."""
+    from tests.timelines import CALLS_TOKEN
+
+    finder = 'pointer = "/data/attributes/signature_count"'
+    text = collecting(f'url = "http://127.0.0.1:9/p.json"\n{finder}\nmonotonic = true\nmax_drop = 10')
+    client = make_app(text, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3")).test_client()
+    path = "/api/v1/counters/dz-coupure/tallies/petition/samples"
+    headers = {"Authorization": f"Bearer {CALLS_TOKEN}"}
+    assert client.post(path, json={"value": 2000}, headers=headers).status_code == 201
+    assert client.post(path, json={"value": 1995}, headers=headers).status_code == 201  # within max_drop
+    refused = client.post(path, json={"value": 1900}, headers=headers)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "implausible_value"
+    assert refused.json["error"]["index"] == 0
+    # An older sample (filling a gap in the history) is not compared with the latest.
+    old = client.post(path, json={"at": "2026-10-20T12:00:00+01:00", "value": 1300}, headers=headers)
+    assert old.status_code == 201

@@ -191,6 +191,40 @@ def tally_list(timeline_path: str | None) -> None:
         )
 
 
+@tally.command("push")
+@click.argument("which", metavar="SLUG/TALLY")
+@click.argument("value", metavar="VALUE", type=int)
+@click.option(
+    "--at", metavar="INSTANT", help="When it was counted: RFC 3339 with its offset (default: the service's now)."
+)
+@click.option("--url", "base", metavar="BASE", help="The service's address (default: VOIPDOWN_PUBLIC_URL).")
+@click.option(
+    "--token-file", type=click.File("r"), help="A file whose first line is the token (default: VOIPDOWN_TALLY_TOKEN)."
+)
+def tally_push(which: str, value: int, at: str | None, base: str | None, token_file) -> None:
+    """Push VALUE (the running total) to SLUG/TALLY of a running service: exit 0 when stored,
+    1 with the service's refusal otherwise; a busy service (503) is asked again after its
+    Retry-After, at most three times. For cron: docs/tallies.md."""
+    from voipdown.push_client import push
+
+    slug, _, name = which.partition("/")
+    if not slug or not name or "/" in name:
+        raise click.BadParameter("name the tally as SLUG/TALLY, such as voip-ma/petition", param_hint="SLUG/TALLY")
+    token = token_file.readline().strip() if token_file else os.environ.get(PREFIX + "TALLY_TOKEN", "").strip()
+    if not token:
+        raise click.UsageError(f"no token: set {PREFIX}TALLY_TOKEN or give --token-file")
+    base = base or os.environ.get(PREFIX + "PUBLIC_URL")
+    if not base:
+        raise click.UsageError(f"no service: give --url or set {PREFIX}PUBLIC_URL")
+    answer = push(base, slug, name, value, token, at)
+    if not answer.ok:
+        click.echo(answer.said(), err=True)
+        raise SystemExit(1)
+    said = answer.body.get("tally", {}).get("message", "")
+    accepted, duplicates = answer.body.get("accepted", 0), answer.body.get("duplicates", 0)
+    click.echo(f"{slug}/{name}: accepted {accepted}, duplicates {duplicates}{': ' + said if said else ''}")
+
+
 @tally.command("collect")
 @click.argument("which", required=False, metavar="[SLUG/TALLY]")
 @click.option(

@@ -18,6 +18,8 @@ from voipdown.participants import DEFAULT_LIMITS
 from voipdown.timeline import is_http_url
 
 PREFIX = "VOIPDOWN_"
+NOT_SETTINGS = {PREFIX + "TALLY_TOKEN"}
+"""Read by `voipdown tally push` alone (a feeder's crontab sets it), never by the service."""
 log = logging.getLogger(__name__)
 
 
@@ -74,7 +76,7 @@ class Settings:
         known = {PREFIX + name.upper() for name in cls.__dataclass_fields__}
         values: dict[str, Any] = {key: value for key, value in environ.items() if key in known}
         for key in environ:
-            if key.startswith(PREFIX) and key not in known:
+            if key.startswith(PREFIX) and key not in known and key not in NOT_SETTINGS:
                 log.warning("ignoring unknown setting %s (known: %s)", key, ", ".join(sorted(known)))
         for key, value in (overrides or {}).items():
             if key not in known:

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from voipdown.clock import now
 from voipdown.palette import PALETTE, TALLY_COLOR
 from voipdown.summary import describe_tally
-from voipdown.tallies.model import Tally, shown
+from voipdown.tallies.model import Tally, shown, to_ms
 from voipdown.tallies.push import (
     MAX_BYTES,
     MAX_SAMPLES,
@@ -137,6 +137,7 @@ def _push(asked: Asked, tally: Tally, parse) -> Response:
         raise Refusal(400, "bad_body", error.why) from None
     except BadSample as error:
         raise Refusal(400, "bad_sample", error.why, details={"index": error.index, "field": error.field}) from None
+    _plausible(tally, samples, asked)
     try:
         stored = reader().store.add(*tally.key, samples)
     except Conflict as error:
@@ -151,6 +152,21 @@ def _push(asked: Asked, tally: Tally, parse) -> Response:
     response.status_code = 201 if stored.accepted else 200
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _plausible(tally: Tally, samples, asked: Asked) -> None:
+    """A count that should not fall (its collect table's `monotonic`): a pushed sample later
+    than the latest that falls by more than `max_drop` is refused, as a collected one is kept out."""
+    collect = tally.collect
+    if collect is None or not collect.monotonic:
+        return
+    latest = reader().summary(tally, asked.instant).summary.latest
+    if latest is None:
+        return
+    for index, sample in enumerate(samples):
+        if sample.at_ms > to_ms(latest.instant) and sample.value < latest.value - collect.max_drop:
+            message = f"The value falls by more than {collect.max_drop:,} from the latest: this count should not fall."
+            raise Refusal(409, "implausible_value", message, details={"index": index})
 
 
 @blueprint.delete("/counters/<slug>/tallies/<name>/samples")
