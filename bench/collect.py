@@ -91,7 +91,6 @@ def measure(args, work: Path, source: Source, collect: str) -> dict:
     with serving(env) as (base, _):
         urllib.request.urlopen(base + "/badge/c.svg?lang=fr").read()
         time.sleep(args.every + 1)  # every collecting tally has had its first round
-        asked_before = source.hits("/n.json")
         began = time.time()
         badge = wrk_report.run(
             base + "/badge/c.svg?lang=fr", args.seconds, args.connections, wrk_report.write_script(work / "get.lua")
@@ -100,14 +99,17 @@ def measure(args, work: Path, source: Source, collect: str) -> dict:
         pushes = wrk_report.run(
             base + "/api/v1/counters/c/tallies/t/samples", args.seconds, args.connections, script, threads=2
         )
-        elapsed = time.time() - began
-        asked = source.hits("/n.json") - asked_before
+        ended = time.time()
+    # Whole intervals only, counted by the source: one request per tally in each is the promise.
+    first, last = (int(began // args.every) + 1) * args.every, int(ended // args.every) * args.every
+    asked = [moment for moment in source.times_of("/n.json") if first <= moment < last]
+    intervals = max(1, round((last - first) / args.every))
     return {
         "badge_per_second": round(badge["requests"] / args.seconds),
         "badge_p99_ms": badge["p99_ms"],
         "pushes_per_second": round(pushes["requests"] / args.seconds),
         "push_statuses": pushes["statuses"],
-        "source_requests_per_interval": round(asked / (elapsed / args.every), 1),
+        "source_requests_per_interval": round(len(asked) / intervals, 1) if collect == "on" else 0,
     }
 
 
@@ -139,7 +141,7 @@ def main() -> None:
         f" {median('off', 'badge_per_second'):,.0f}/s),"
         f" pushes at {pushes:.1%} ({median('on', 'pushes_per_second'):,.0f}/s against"
         f" {median('off', 'pushes_per_second'):,.0f}/s); the source asked"
-        f" {median('on', 'source_requests_per_interval')} times an interval (one per tally: {args.tallies})"
+        f" {median('on', 'source_requests_per_interval'):g} times an interval (one per tally: {args.tallies})"
     )
 
 

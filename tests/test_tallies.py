@@ -13,7 +13,15 @@ from voipdown.clock import pinned_clock
 from voipdown.tallies.model import Point, StoredSample, from_ms, shown, to_ms
 from voipdown.tallies.reader import VERSION_TTL, TallyReader
 from voipdown.tallies.series import RATE_WINDOWS, downsample, merged, summarize
-from voipdown.tallies.store.protocol import Conflict, StoredSummary, StoredTally, StoreUnavailable, TallyStore, Version
+from voipdown.tallies.store.protocol import (
+    Conflict,
+    Lease,
+    StoredSummary,
+    StoredTally,
+    StoreUnavailable,
+    TallyStore,
+    Version,
+)
 from voipdown.tallies.store.redis import RedisTallyStore
 from voipdown.tallies.store.sqlite import SqliteTallyStore
 from voipdown.tallies.tokens import new_token, token_matches, token_sha256
@@ -150,18 +158,23 @@ def test_one_lease_per_interval_and_the_collecting_state_kept_with_the_sample(st
     one's. The collecting state is written with the sample (one write: the version moves
     once), or alone after a failure (the version moves too, so that readers see it)."""
     far = 2**62
-    assert store.claim("c", "t", 10, "a", far) and not store.claim("c", "t", 10, "b", far)
-    assert not store.claim("c", "t", 9, "b", far)
-    assert store.claim("c", "t", 11, "b", far) and store.claim("other", "t", 10, "b", far)
-    assert store.collector("c", "t") is None
+
+    def claim(*leases: tuple[str, int], holder: str = "a") -> list[bool]:
+        return store.claim([Lease("c" if key == "t" else key, "t", interval, far) for key, interval in leases], holder)
+
+    assert claim(("t", 10)) == [True] and claim(("t", 10), holder="b") == [False]
+    assert claim(("t", 9), holder="b") == [False]  # an earlier one: no one's any more
+    assert claim(("t", 11), ("other", 10), holder="b") == [True, True]  # in one write
+    assert claim(("t", 11), ("other", 10)) == [False, False]  # none free: no write at all
+    assert store.collectors([("c", "t")])[0] is None
     store.add("c", "t", samples((1, 10)), collector='{"state": 1}')
-    assert store.collector("c", "t") == '{"state": 1}' and store.version("c", "t").number == 1
+    assert store.collectors([("c", "t")])[0] == '{"state": 1}' and store.version("c", "t").number == 1
     store.set_collector("c", "t", '{"state": 2}')
-    assert store.collector("c", "t") == '{"state": 2}'
+    assert store.collectors([("c", "t")])[0] == '{"state": 2}'
     assert store.version("c", "t") == Version(2, store.version("c", "t").changed_ms, 1)
     with pytest.raises(Conflict):
         store.add("c", "t", samples((1, 11)), collector='{"state": 3}')
-    assert store.collector("c", "t") == '{"state": 2}'  # whole or not at all: the state too
+    assert store.collectors([("c", "t")])[0] == '{"state": 2}'  # whole or not at all: the state too
 
 
 def test_a_store_made_before_counts_were_kept_counts_them_once(tmp_path):

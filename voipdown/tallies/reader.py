@@ -215,7 +215,7 @@ class TallyReader:
             stored = self.store.summary(*tally.key, windows, reference)
             hidden = self._hidden(tally, timeline) if stored.count else set()
             summary = figures(replace(stored, count=stored.count - len(hidden)))
-            collect = CollectState.loads(self.store.collector(*tally.key)) if tally.collect else None
+            collect = CollectState.loads(self.store.collectors([tally.key])[0]) if tally.collect else None
             return TallyReading(
                 _ends(summary), summary.samples, seen.version, seen.changed, True, summary, collect=collect
             )

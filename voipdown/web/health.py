@@ -25,12 +25,12 @@ def _collecting(state, timeline, store_answers: bool) -> dict:
     (their figures may be behind: the tally's JSON says why)."""
     tallies = [t for counter in timeline.counters.values() for t in counter.tallies.values() if t.collect]
     failing = 0
-    if store_answers:
-        for tally in tallies:
-            try:
-                failing += CollectState.loads(state.tallies.store.collector(*tally.key)).state == "failing"
-            except StoreUnavailable:
-                break
+    if store_answers and tallies:
+        try:
+            states = state.tallies.store.collectors([tally.key for tally in tallies])
+            failing = sum(CollectState.loads(found).state == "failing" for found in states)
+        except StoreUnavailable:
+            pass
     return {"tallies": len(tallies), "failing": failing, "here": "on" if state.settings.collect else "off"}
 
 

@@ -20,15 +20,20 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+import httpx
+
 from voipdown.clock import now
 from voipdown.tallies.collect.extract import Failure, number_in
 from voipdown.tallies.collect.fetch import fetch
 from voipdown.tallies.collect.state import CollectState, interval_of, next_interval
 from voipdown.tallies.model import Tally, to_ms
 from voipdown.tallies.push import BadSample, Sent, checked
-from voipdown.tallies.store.protocol import Conflict, StoreUnavailable, TallyStore
+from voipdown.tallies.store.protocol import Conflict, Lease, StoreUnavailable, TallyStore
 
 log = logging.getLogger(__name__)
+for _name in ("httpx", "httpcore"):
+    # They log each request's address at INFO and below: a query string may hold a key.
+    logging.getLogger(_name).setLevel(logging.WARNING)
 TICK = 1.0
 """Seconds between two looks at what is due, at most (a worker sleeps to the next interval's start)."""
 IDLE = 5.0
@@ -66,38 +71,55 @@ def collecting(tallies: Iterable[Tally]) -> list[Tally]:
 
 
 class Rounds:
-    """What a round needs besides its tally: the store, who we are, the environment."""
+    """What a round needs besides its tally: the store, who we are, the environment, and one
+    TLS context for every fetch (made once: loading the certificates is a fetch's dearest part)."""
 
     def __init__(self, store: TallyStore, user_agent: str, environ: Mapping[str, str] | None = None, on_write=None):
         self.store = store
         self.user_agent = user_agent
         self.environ = os.environ if environ is None else environ
         self.holder = holder_name()
+        self.tls = httpx.create_ssl_context(trust_env=False)
         self._on_write = on_write or (lambda tally: None)
         """Told of every write (the worker's reader: its next read goes to the store)."""
 
-    async def state(self, tally: Tally) -> CollectState:
-        return CollectState.loads(await asyncio.to_thread(self.store.collector, *tally.key))
+    async def states(self, tallies: list[Tally]) -> list[CollectState]:
+        """Each tally's collecting state, in one read of the store."""
+        found = await asyncio.to_thread(self.store.collectors, [tally.key for tally in tallies])
+        return [CollectState.loads(text) for text in found]
+
+    async def claim(self, tallies: list[Tally], at_ms: int) -> list[bool]:
+        """The lease of the interval of `at_ms` for each tally, in one write at most."""
+        leases = [
+            Lease(*tally.key, interval_of(at_ms, tally.collect.every), next_interval(at_ms, tally.collect.every))
+            for tally in tallies
+        ]
+        return await asyncio.to_thread(self.store.claim, leases, self.holder)
 
     async def run(self, tally: Tally, at_ms: int | None = None) -> Outcome:
         """One round of `tally` for the interval of `at_ms` (now), if this worker gets its lease."""
-        collect = tally.collect
         at_ms = to_ms(now()) if at_ms is None else at_ms
-        interval = interval_of(at_ms, collect.every)
         try:
-            taken = await asyncio.to_thread(
-                self.store.claim, *tally.key, interval, self.holder, next_interval(at_ms, collect.every)
-            )
+            (state,) = await self.states([tally])
+            (taken,) = await self.claim([tally], at_ms)
         except StoreUnavailable:
             return Outcome(tally, failure="store_unavailable")
         if not taken:
             return Outcome(tally, taken=False)
-        state = await self.state(tally)
+        return await self.collect(tally, state, at_ms)
+
+    async def collect(self, tally: Tally, state: CollectState, at_ms: int) -> Outcome:
+        """The fetch and the write of a round whose lease (for the interval of `at_ms`) is held."""
+        collect = tally.collect
         # Never beyond the interval: the next one's holder may start as it begins.
         budget = min(collect.timeout, (next_interval(at_ms, collect.every) - to_ms(now())) / 1000)
         try:
-            async with asyncio.timeout(max(budget, 0.001)):
-                fetched = await fetch(collect, self.user_agent, self.environ, state.etag, state.last_modified)
+            if budget <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(budget):
+                fetched = await fetch(
+                    collect, self.user_agent, self.environ, state.etag, state.last_modified, tls=self.tls
+                )
             if fetched.body is None:  # 304: the value it gave last, at this new instant
                 if state.last_value is None:
                     raise Failure("http_status")
@@ -139,19 +161,39 @@ class Rounds:
         self._on_write(tally)
         return Outcome(tally, failure=failure.kind, state=failed)
 
+    async def rounds(self, tallies: list[Tally], at_ms: int | None = None) -> list[Outcome]:
+        """A round of each of `tallies` for the interval of `at_ms` (now), all at once: their
+        states in one read, their leases in one write, then each fetch."""
+        at_ms = to_ms(now()) if at_ms is None else at_ms
+        if not tallies:
+            return []
+        try:
+            states = await self.states(tallies)
+            taken = await self.claim(tallies, at_ms)
+        except StoreUnavailable:
+            return [Outcome(tally, failure="store_unavailable") for tally in tallies]
+        work = [
+            self.collect(tally, state, at_ms) if won else _not_taken(tally)
+            for tally, state, won in zip(tallies, states, taken, strict=True)
+        ]
+        return list(await asyncio.gather(*work))
+
+
+async def _not_taken(tally: Tally) -> Outcome:
+    return Outcome(tally, taken=False)
+
 
 class Collector:
     """The schedule of one worker: a thread of its own running an event loop, which looks at
-    the current timeline's collecting tallies and starts each due round (one at a time per
-    tally: a round still running is never doubled)."""
+    the current timeline's collecting tallies and, at each interval's start, asks the store
+    for the states and the leases of those due in one read and one write, then fetches those
+    it got (one round at a time per tally: a round still running is never doubled)."""
 
     def __init__(self, rounds: Rounds, tallies: Callable[[], list[Tally]]):
         self.rounds = rounds
         self._tallies = tallies
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="voipdown-collector", daemon=True)
-        self.outcomes: list[Outcome] = []
-        """The last few rounds' outcomes (for tests and logs)."""
 
     def start(self) -> Collector:
         self._thread.start()
@@ -166,7 +208,7 @@ class Collector:
 
     async def _main(self) -> None:
         running: dict[tuple[str, str], asyncio.Task] = {}
-        asked: dict[tuple[str, str], int] = {}
+        considered: dict[tuple[str, str], int] = {}
         """The last interval this worker considered, by tally: each is considered once."""
         while not self._stop.is_set():
             try:
@@ -175,31 +217,53 @@ class Collector:
                 log.exception("the collector could not read the timeline")
                 tallies = []
             moment = to_ms(now())
+            due = []
             for tally in tallies:
                 interval = interval_of(moment, tally.collect.every)
                 task = running.get(tally.key)
-                if asked.get(tally.key) == interval or (task is not None and not task.done()):
-                    continue
-                asked[tally.key] = interval
-                running[tally.key] = asyncio.create_task(self._maybe(tally, moment))
+                if considered.get(tally.key) != interval and (task is None or task.done()):
+                    considered[tally.key] = interval
+                    due.append(tally)
+            if due:
+                await self._start(due, moment, running)
             await asyncio.sleep(self._pause(tallies, moment))
         for task in running.values():
             task.cancel()
 
-    async def _maybe(self, tally: Tally, moment: int) -> None:
-        """The round of this interval, unless a failing source's back-off says not yet."""
+    async def _start(self, due: list[Tally], moment: int, running: dict) -> None:
+        """The rounds of `due` in this interval: at once those due now, later those whose
+        back-off ends within it; none for those whose back-off ends in a later one."""
         try:
-            state = await self.rounds.state(tally)
-            if moment < state.next_ms and interval_of(state.next_ms, tally.collect.every) > interval_of(
-                moment, tally.collect.every
-            ):
-                return
-            if moment < state.next_ms:
-                await asyncio.sleep((state.next_ms - moment) / 1000)
-            outcome = await self.rounds.run(tally)
-            self.outcomes = [*self.outcomes[-99:], outcome]
+            states = await self.rounds.states(due)
         except StoreUnavailable:
-            log.warning("collecting %s/%s: the tally store cannot be read now", *tally.key)
+            log.warning("collecting: the tally store cannot be read now")
+            return
+        now_due = [(tally, state) for tally, state in zip(due, states, strict=True) if moment >= state.next_ms]
+        for tally, state in zip(due, states, strict=True):
+            every = tally.collect.every
+            if moment < state.next_ms and interval_of(state.next_ms, every) == interval_of(moment, every):
+                running[tally.key] = asyncio.create_task(self._later(tally, (state.next_ms - moment) / 1000))
+        if not now_due:
+            return
+        try:
+            taken = await self.rounds.claim([tally for tally, _ in now_due], moment)
+        except StoreUnavailable:
+            log.warning("collecting: the tally store cannot be written now")
+            return
+        for (tally, state), won in zip(now_due, taken, strict=True):
+            if won:
+                running[tally.key] = asyncio.create_task(
+                    self._guarded(tally, self.rounds.collect(tally, state, moment))
+                )
+
+    async def _later(self, tally: Tally, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self._guarded(tally, self.rounds.run(tally))
+
+    @staticmethod
+    async def _guarded(tally: Tally, work) -> None:
+        try:
+            await work
         except Exception:  # noqa: BLE001 - one tally's bug never stops the others'
             log.exception("collecting %s/%s failed unexpectedly", *tally.key)
 
@@ -214,19 +278,16 @@ class Collector:
 def once(rounds: Rounds, tallies: Iterable[Tally], at_ms: int | None = None) -> list[Outcome]:
     """One round of each of `tallies` now (or for the interval of `at_ms`), all at once: for
     `voipdown tally collect --once`. Called from any thread, one running an event loop too."""
-
-    async def every_round() -> list[Outcome]:
-        return list(await asyncio.gather(*(rounds.run(tally, at_ms) for tally in tallies)))
-
+    work = lambda: rounds.rounds(list(tallies), at_ms)  # noqa: E731 - made in the thread that runs it
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(every_round())
+        return asyncio.run(work())
     found: list = []
 
     def in_a_thread_of_its_own() -> None:
         try:
-            found.append(asyncio.run(every_round()))
+            found.append(asyncio.run(work()))
         except BaseException as error:  # noqa: BLE001 - raised again in the caller's thread
             found.append(error)
 

@@ -17,6 +17,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import socket
+import ssl
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -79,7 +80,10 @@ async def fetch(
     environ: Mapping[str, str],
     etag: str | None = None,
     last_modified: str | None = None,
+    tls: ssl.SSLContext | bool = True,
 ) -> Fetched:
+    """The source's body (or a 304's none); `tls`: the context to verify certificates with
+    (one made once by the caller saves loading them at every fetch)."""
     headers, secret = request_headers(collect, user_agent, environ, etag, last_modified)
     url = collect.url
     first = urlsplit(url)
@@ -87,7 +91,7 @@ async def fetch(
     # A name resolving to addresses of several classes is held to the strictest: public.
     origin = origin_classes.pop() if len(origin_classes) == 1 else "public"
     timeout = httpx.Timeout(collect.timeout)
-    async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout) as client:
+    async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout, verify=tls) as client:
         for _ in range(LIMITS.max_redirects + 1):
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -76,6 +76,17 @@ class StoredSummary:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """The right to collect a tally in one interval (intervals numbered from the epoch)."""
+
+    counter: str
+    tally: str
+    interval: int
+    expires_ms: int
+    """The interval's end: a holder that dies costs that interval alone, since the next is anyone's."""
+
+
+@dataclass(frozen=True)
 class StoredTally:
     """A tally with stored samples, as `voipdown tally list` shows it."""
 
@@ -132,14 +143,14 @@ class TallyStore(Protocol):
     def tallies(self) -> list[StoredTally]:
         """Every tally with stored samples, those the timeline no longer has included."""
 
-    def claim(self, counter: str, tally: str, interval: int, holder: str, expires_ms: int) -> bool:
-        """Take the lease of interval number `interval` of the tally's collecting, unless it, or
-        a later one, was taken already (by any worker of any host): exactly one taker per
-        interval. It lasts until `expires_ms` (the interval's end): a holder that dies costs
-        that interval alone, since the next is anyone's."""
+    def claim(self, leases: Sequence[Lease], holder: str) -> list[bool]:
+        """Take each lease for `holder`, unless its interval, or a later one of its tally, was
+        taken already (by any worker of any host): exactly one taker per interval. Whether
+        each was taken, in order; one write for them all (none when every one is taken)."""
 
-    def collector(self, counter: str, tally: str) -> str | None:
-        """The tally's collecting state as last written (collect/state.py reads it), or None."""
+    def collectors(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
+        """Each (counter, tally)'s collecting state as last written (collect/state.py reads
+        it), or None; in order, in one read."""
 
     def set_collector(self, counter: str, tally: str, state: str) -> None:
         """Write the tally's collecting state alone (a failed round): the version moves."""

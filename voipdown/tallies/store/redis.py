@@ -16,6 +16,7 @@ from voipdown.clock import now
 from voipdown.tallies.model import StoredColumns, StoredSample, to_ms
 from voipdown.tallies.store.protocol import (
     Conflict,
+    Lease,
     Stored,
     StoredSummary,
     StoredTally,
@@ -210,14 +211,26 @@ class RedisTallyStore:
     def check(self) -> None:
         self._call(self.client.ping)
 
-    def claim(self, counter: str, tally: str, interval: int, holder: str, expires_ms: int) -> bool:
-        key = f"{self.PREFIX}:{counter}:{tally}:lease"
-        lasting = max(1, expires_ms - to_ms(now()))
-        return bool(self._call(lambda: self._claim(keys=[key], args=[interval, holder, lasting])))
+    def claim(self, leases: Sequence[Lease], holder: str) -> list[bool]:
+        at_ms = to_ms(now())
 
-    def collector(self, counter: str, tally: str) -> str | None:
-        found = self._call(lambda: self.client.hget(self._keys(counter, tally)[1], "collector"))
-        return found.decode() if found is not None else None
+        def claim_all():
+            pipe = self.client.pipeline(transaction=False)
+            for lease in leases:
+                key = f"{self.PREFIX}:{lease.counter}:{lease.tally}:lease"
+                self._claim(keys=[key], args=[lease.interval, holder, max(1, lease.expires_ms - at_ms)], client=pipe)
+            return [bool(taken) for taken in pipe.execute()]
+
+        return self._call(claim_all)
+
+    def collectors(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
+        def read():
+            pipe = self.client.pipeline(transaction=False)
+            for counter, tally in keys:
+                pipe.hget(self._keys(counter, tally)[1], "collector")
+            return [found.decode() if found is not None else None for found in pipe.execute()]
+
+        return self._call(read)
 
     def set_collector(self, counter: str, tally: str, state: str) -> None:
         key = self._keys(counter, tally)[1]

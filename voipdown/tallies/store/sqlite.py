@@ -20,6 +20,7 @@ from voipdown.clock import now
 from voipdown.tallies.model import StoredColumns, StoredSample, to_ms
 from voipdown.tallies.store.protocol import (
     Conflict,
+    Lease,
     Stored,
     StoredSummary,
     StoredTally,
@@ -318,23 +319,39 @@ class SqliteTallyStore:
                 self._bump(connection, counter, tally, accepted)
         return Stored(accepted, duplicates)
 
-    def claim(self, counter: str, tally: str, interval: int, holder: str, expires_ms: int) -> bool:
+    def claim(self, leases: Sequence[Lease], holder: str) -> list[bool]:
+        """A read first (every worker asks at each interval's start, and one of them wins):
+        only the leases still free are written, in one transaction."""
+        with self._snapshot() as connection:
+            held = [self._held(connection, lease) for lease in leases]
+        taken = [False] * len(leases)
+        if all(interval >= lease.interval for interval, lease in zip(held, leases, strict=True)):
+            return taken
         with self._unavailable(), self._transaction() as connection:
-            return (
-                connection.execute(
-                    "INSERT INTO collectors (counter, tally, interval, holder, expires_ms) VALUES (?, ?, ?, ?, ?)"
-                    " ON CONFLICT(counter, tally) DO UPDATE SET interval = excluded.interval,"
-                    " holder = excluded.holder, expires_ms = excluded.expires_ms"
-                    " WHERE collectors.interval < excluded.interval",
-                    (counter, tally, interval, holder, expires_ms),
-                ).rowcount
-                == 1
-            )
+            for index, lease in enumerate(leases):
+                taken[index] = (
+                    connection.execute(
+                        "INSERT INTO collectors (counter, tally, interval, holder, expires_ms) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT(counter, tally) DO UPDATE SET interval = excluded.interval,"
+                        " holder = excluded.holder, expires_ms = excluded.expires_ms"
+                        " WHERE collectors.interval < excluded.interval",
+                        (lease.counter, lease.tally, lease.interval, holder, lease.expires_ms),
+                    ).rowcount
+                    == 1
+                )
+        return taken
 
-    def collector(self, counter: str, tally: str) -> str | None:
-        with self._reading() as connection:
-            row = connection.execute(f"SELECT state FROM collectors WHERE {_TALLY}", (counter, tally)).fetchone()
-        return row[0] if row else None
+    @staticmethod
+    def _held(connection: sqlite3.Connection, lease: Lease) -> int:
+        row = connection.execute(
+            f"SELECT interval FROM collectors WHERE {_TALLY}", (lease.counter, lease.tally)
+        ).fetchone()
+        return row[0] if row else -1
+
+    def collectors(self, keys: Sequence[tuple[str, str]]) -> list[str | None]:
+        with self._snapshot() as connection:
+            rows = [connection.execute(f"SELECT state FROM collectors WHERE {_TALLY}", key).fetchone() for key in keys]
+        return [row[0] if row else None for row in rows]
 
     def set_collector(self, counter: str, tally: str, state: str) -> None:
         with self._unavailable(), self._transaction() as connection:
