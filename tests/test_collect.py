@@ -452,3 +452,36 @@ def test_a_push_that_makes_a_monotonic_count_fall_is_refused(make_app, tmp_path)
     # An older sample (filling a gap in the history) is not compared with the latest.
     old = client.post(path, json={"at": "2026-10-20T12:00:00+01:00", "value": 1300}, headers=headers)
     assert old.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "origin, target, allowed_here",
+    [
+        ("public", "public", True),
+        ("public", "loopback", False),
+        ("public", "private", False),
+        ("public", "link-local", False),
+        ("loopback", "loopback", True),
+        ("loopback", "private", False),
+        ("private", "private", True),
+        ("private", "public", True),
+        ("public", None, False),
+    ],
+)
+def test_a_source_leads_only_to_public_addresses_or_to_its_own_class(origin, target, allowed_here):
+    from voipdown.tallies.collect.addresses import address_class, allowed
+
+    assert allowed(origin, target) is allowed_here
+    classes = {"8.8.8.8": "public", "10.0.0.1": "private", "127.0.0.1": "loopback", "::1": "loopback"}
+    classes |= {"169.254.169.254": "link-local", "fe80::1": "link-local", "0.0.0.0": None, "::ffff:10.1.1.1": "private"}
+    assert {address: address_class(address) for address in classes} == classes
+
+
+def test_the_user_agent_names_the_service_and_where_the_campaign_is():
+    from voipdown import __version__
+    from voipdown.tallies.collect.collector import user_agent
+
+    assert user_agent("https://coupures.example.org") == (
+        f"voipdown/{__version__} (tally collector; +https://coupures.example.org)"
+    )
+    assert user_agent(None) == f"voipdown/{__version__} (tally collector)"
