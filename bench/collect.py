@@ -12,6 +12,7 @@ many requests the source got per interval (one per tally is the promise).
 from __future__ import annotations
 
 import argparse
+import collections
 import hashlib
 import json
 import statistics
@@ -104,12 +105,19 @@ def measure(args, work: Path, source: Source, collect: str) -> dict:
     first, last = (int(began // args.every) + 1) * args.every, int(ended // args.every) * args.every
     asked = [moment for moment in source.times_of("/n.json") if first <= moment < last]
     intervals = max(1, round((last - first) / args.every))
+    # Asked for by interval and tally (?tally=N): never more than once each.
+    per_pair = collections.Counter(
+        (int(moment // args.every), query)
+        for (moment, path, _), query in zip(source.requests, source.queries, strict=True)
+        if path == "/n.json" and first <= moment < last
+    )
     return {
         "badge_per_second": round(badge["requests"] / args.seconds),
         "badge_p99_ms": badge["p99_ms"],
         "pushes_per_second": round(pushes["requests"] / args.seconds),
         "push_statuses": pushes["statuses"],
         "source_requests_per_interval": round(len(asked) / intervals, 1) if collect == "on" else 0,
+        "most_requests_of_one_tally_in_one_interval": max(per_pair.values(), default=0),
     }
 
 
@@ -141,7 +149,9 @@ def main() -> None:
         f" {median('off', 'badge_per_second'):,.0f}/s),"
         f" pushes at {pushes:.1%} ({median('on', 'pushes_per_second'):,.0f}/s against"
         f" {median('off', 'pushes_per_second'):,.0f}/s); the source asked"
-        f" {median('on', 'source_requests_per_interval'):g} times an interval (one per tally: {args.tallies})"
+        f" {median('on', 'source_requests_per_interval'):g} times an interval (one per tally: {args.tallies}),"
+        f" never more than {max(run['most_requests_of_one_tally_in_one_interval'] for run in runs['on'])}"
+        " time(s) for one tally in one interval"
     )
 
 

@@ -20,13 +20,16 @@ class Source:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[float, str, dict[str, str]]] = []
         """(wall-clock time, path, headers) of each request, as it came."""
+        self.queries: list[str] = []
+        """The query string of each request, in the same order."""
         source = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self):  # noqa: N802 - http.server's name
-                path = self.path.split("?", 1)[0]
+                path, _, query = self.path.partition("?")
+                source.queries.append(query)
                 source.requests.append((time.time(), path, {k.lower(): v for k, v in self.headers.items()}))
                 route = source.routes.get(path)
                 if route is None:

@@ -10,6 +10,8 @@ import sqlite3
 import threading
 import time
 
+from redis import Redis
+
 from tests.servers import RedisServer, get, serving
 from tests.sources import Source, e_petition, send
 from tests.timelines import collecting
@@ -118,7 +120,7 @@ def test_two_workers_collect_once_per_interval_survive_a_killed_holder_and_back_
             assert recovered and tally_json(base)["value"] == petition.count
 
 
-def test_two_servers_sharing_redis_collect_once_per_interval(tmp_path):
+def test_two_servers_sharing_redis_collect_once_per_interval_and_survive_a_killed_holder(tmp_path):
     petition = Petition()
     redis = RedisServer().start()
     try:
@@ -129,5 +131,11 @@ def test_two_servers_sharing_redis_collect_once_per_interval(tmp_path):
                 assert_once_per_interval(source, time.time())
                 value = petition.count
                 assert wait_until(lambda: tally_json(first)["value"] == value == tally_json(second)["value"], 3)
+
+                # The holder (a worker of either server) killed: another takes the next interval.
+                lease = Redis.from_url(redis.url).hget("voipdown:tally:dz-coupure:petition:lease", "holder")
+                os.kill(int(lease.decode().split(":")[1]), signal.SIGKILL)
+                killed = time.time()
+                assert wait_until(lambda: source.times_of("/petition.json")[-1] > killed, EVERY + 2), "not replaced"
     finally:
         redis.stop()
