@@ -155,6 +155,31 @@ def test_builder_preview_runs_under_its_own_policy(browser, live_server):
     context.close()
 
 
+def test_the_builders_language_stays_when_the_snippets_changes(browser, live_server):
+    """A blogger reading the builder in French picks an Arabic counter: the builder stays
+    French (the choice submits the form, builder.js), the snippet and the preview turn
+    Arabic; the builder's own language links keep the Arabic snippet."""
+    context = browser.new_context(viewport={"width": 1000, "height": 1400})
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(live_server.url + "/embed?counter=ended&lang=fr&position=inline")
+    widgets_ready(page, 1)
+    with page.expect_navigation():
+        page.select_option("#snippet_lang", "ar")
+    widgets_ready(page, 1)
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    assert 'data-lang="ar"' in page.input_value("#snippet-script")
+    assert shadow(page, "r.querySelector('.vd').lang") == ["ar"]
+    with page.expect_navigation():
+        page.click("a[hreflang=ar]")
+    widgets_ready(page, 1)
+    assert page.evaluate("document.documentElement.lang") == "ar"
+    assert page.evaluate("document.documentElement.dir") == "rtl"
+    assert page.input_value("#snippet_lang") == "ar" and 'data-lang="ar"' in page.input_value("#snippet-script")
+    assert problems == {"errors": [], "console": []}
+    context.close()
+
+
 @pytest.mark.parametrize(
     "breakage, why",
     [
