@@ -4,9 +4,11 @@ cached badge and pushes, against the same server with collecting off, in the sam
     python bench/collect.py [--tallies 100] [--every 10] [--seconds 20] [--connections 16] [--rounds 2]
 
 `voipdown serve` (2 workers, SQLite) on a timeline with one pushed tally and `--tallies`
-collected ones, alternately with VOIPDOWN_COLLECT=off and on, `--rounds` times each: the
-cached badge's rate with wrk, then single-sample pushes' rate; and, with collecting on, how
-many requests the source got per interval (one per tally is the promise).
+collected ones, from a source in a process of its own (bench/counting_source.py),
+alternately with VOIPDOWN_COLLECT=off and on, `--rounds` times each: the cached badge's
+rate with wrk, then single-sample pushes' rate; and, with collecting on, how many requests
+the source got per interval (one per tally is the promise) and the most for one tally in
+one interval (one).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import collections
 import hashlib
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -27,8 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import wrk_report  # noqa: E402
 from bench.push import TOKEN, push_script  # noqa: E402
-from tests.servers import serving  # noqa: E402
-from tests.sources import Source, send  # noqa: E402
+from tests.servers import free_port, serving, wait_tcp  # noqa: E402
 
 HEAD = """\
 default_counter = "c"
@@ -66,22 +67,28 @@ def timeline(url: str, tallies: int, every: int) -> str:
     return text + "".join(COLLECTED % {"n": n, "url": url, "every": every} for n in range(tallies))
 
 
-def counting_source() -> Source:
-    source = Source()
-    lock = threading.Lock()
-    count = [0]
+class CountingSource:
+    """bench/counting_source.py in its own process: its address, and the (time, query) of
+    every request it was asked, read back from its log."""
 
-    def route(handler):
-        with lock:
-            count[0] += 1
-            value = count[0]
-        send(handler, 200, json.dumps({"n": value}).encode())
+    def __init__(self, work: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = work / "source.log"
+        script = Path(__file__).with_name("counting_source.py")
+        self.process = subprocess.Popen([sys.executable, str(script), str(self.port), str(self.log)])
+        wait_tcp(self.port, self.process)
 
-    source.routes["/n.json"] = route
-    return source
+    def asked(self) -> list[tuple[float, str]]:
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        return [(float(moment), query) for moment, _, query in (line.partition(" ") for line in lines)]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
-def measure(args, work: Path, source: Source, collect: str) -> dict:
+def measure(args, work: Path, source: CountingSource, collect: str) -> dict:
     env = {
         "VOIPDOWN_TIMELINE": str(work / "timeline.toml"),
         "VOIPDOWN_TALLY_STORE": str(work / f"tallies-{collect}-{time.monotonic_ns()}.sqlite3"),
@@ -101,16 +108,12 @@ def measure(args, work: Path, source: Source, collect: str) -> dict:
             base + "/api/v1/counters/c/tallies/t/samples", args.seconds, args.connections, script, threads=2
         )
         ended = time.time()
-    # Whole intervals only, counted by the source: one request per tally in each is the promise.
+    # Whole intervals only, counted by the source: one request per tally in each is the promise,
+    # and never two for one tally (?tally=N) in one interval.
     first, last = (int(began // args.every) + 1) * args.every, int(ended // args.every) * args.every
-    asked = [moment for moment in source.times_of("/n.json") if first <= moment < last]
+    asked = [(moment, query) for moment, query in source.asked() if first <= moment < last]
     intervals = max(1, round((last - first) / args.every))
-    # Asked for by interval and tally (?tally=N): never more than once each.
-    per_pair = collections.Counter(
-        (int(moment // args.every), query)
-        for (moment, path, _), query in zip(source.requests, source.queries, strict=True)
-        if path == "/n.json" and first <= moment < last
-    )
+    per_pair = collections.Counter((int(moment // args.every), query) for moment, query in asked)
     return {
         "badge_per_second": round(badge["requests"] / args.seconds),
         "badge_p99_ms": badge["p99_ms"],
@@ -130,13 +133,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="voipdown-collect-"))
-    with counting_source() as source:
+    source = CountingSource(work)
+    try:
         (work / "timeline.toml").write_text(timeline(source.url, args.tallies, args.every), encoding="utf-8")
         runs: dict[str, list[dict]] = {"off": [], "on": []}
         for _ in range(args.rounds):
             for collect in ("off", "on"):
                 runs[collect].append(measure(args, work, source, collect))
                 print(collect, json.dumps(runs[collect][-1]), flush=True)
+    finally:
+        source.stop()
 
     def median(mode: str, key: str) -> float:
         return statistics.median(run[key] for run in runs[mode])

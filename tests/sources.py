@@ -16,7 +16,7 @@ class Source:
     """A loopback HTTP server: `routes` (path without query -> a function writing the
     answer); each request is counted by path, with its headers."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[float, str, dict[str, str]]] = []
         """(wall-clock time, path, headers) of each request, as it came."""
@@ -45,7 +45,7 @@ class Source:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -170,6 +170,7 @@ HOSTILE = {
     "redirect to file": (redirect_to("file:///etc/passwd"), "forbidden_redirect"),
     "redirect to a private address": (redirect_to("http://10.1.2.3/p.json"), "forbidden_address"),
     "redirect to the metadata address": (redirect_to("http://169.254.169.254/latest/"), "forbidden_address"),
+    "redirect to a port out of range": (redirect_to("http://127.0.0.1:99999/p.json"), "unreachable"),
     "HTML instead of JSON": (lambda h: send(h, 200, b"<html>Oops</html>", "text/html"), "not_json"),
     "NaN": (lambda h: send(h, 200, b'{"data": {"attributes": {"signature_count": NaN}}}'), "not_json"),
     "1e400": (lambda h: send(h, 200, b'{"data": {"attributes": {"signature_count": 1e400}}}'), "not_integer"),

@@ -71,7 +71,11 @@ async def _classes(host: str, port: int) -> set[str | None]:
 
 
 def _port(parts) -> int:
-    return parts.port or (443 if parts.scheme == "https" else 80)
+    """The port of an address; Failure for one out of range (a hostile Location)."""
+    try:
+        return parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise Failure("unreachable") from None
 
 
 async def fetch(
@@ -96,6 +100,7 @@ async def fetch(
             parts = urlsplit(url)
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise Failure("forbidden_redirect")
+            _port(parts)  # an address out of range is refused before anything else
             if not all(allowed(origin, found) for found in await _classes(parts.hostname, _port(parts))):
                 raise Failure("forbidden_address")
             try:
