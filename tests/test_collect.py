@@ -222,8 +222,10 @@ def test_a_failing_source_backs_off_doubling_up_to_ten_intervals_then_recovers(s
     for n in range(6):
         outcome = run(rounds, tally, n)
         waits.append((outcome.state.next_ms - to_ms(dt.datetime.now(dt.timezone.utc))) / (EVERY * 1000))
+        assert outcome.state.next_ms % (EVERY * 1000) == 0  # at an interval's start
     expected = [1, 2, 4, 8, 10, 10]
-    assert all(0.85 * want <= got <= 1.1 * want for got, want in zip(waits, expected, strict=True)), waits
+    # A tenth either way, then to the next interval's start (so up to one interval more).
+    assert all(0.9 * want - 0.01 <= got <= 1.1 * want + 1 for got, want in zip(waits, expected, strict=True)), waits
     source.routes["/p.json"] = json_route(e_petition(99))
     recovered = run(rounds, tally, 7)
     assert recovered.value == 99 and recovered.state.state == "ok" and recovered.state.failures == 0
@@ -486,3 +488,16 @@ def test_the_user_agent_names_the_service_and_where_the_campaign_is():
         f"voipdown/{__version__} (tally collector; +https://coupures.example.org)"
     )
     assert user_agent(None) == f"voipdown/{__version__} (tally collector)"
+
+
+def test_a_round_that_cannot_start_in_the_first_half_of_its_interval_is_skipped(store, source):
+    """A worker too busy to start a round in time skips it: the next interval's round would
+    follow too closely (a source is never asked twice within half an interval)."""
+    import asyncio
+
+    source.routes["/p.json"] = json_route(e_petition(1))
+    tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
+    rounds = Rounds(store, "ua")
+    at_ms = interval_ahead(0)
+    outcome = asyncio.run(rounds.collect(tally, CollectState(), at_ms, latest_start_ms=at_ms - 1))
+    assert outcome.failure == "late" and source.hits("/p.json") == 0 and stored_values(store, tally) == []

@@ -266,7 +266,7 @@ def tally_collect(which: str | None, once: bool, timeline_path: str | None) -> N
             click.echo(f"{name}: already asked in this interval (every {outcome.tally.collect.every} s): not again")
         elif outcome.failure:
             failed = True
-            click.echo(f"{name}: FAILED from {host}: {outcome.failure} ({KINDS[outcome.failure]})")
+            click.echo(f"{name}: FAILED from {host}: {outcome.failure} ({KINDS.get(outcome.failure, outcome.failure)})")
         else:
             click.echo(f"{name}: {outcome.value} from {host}")
     if failed:

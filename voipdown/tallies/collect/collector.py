@@ -48,7 +48,7 @@ class Outcome:
     value: int | None = None
     """The value stored, if the round succeeded."""
     failure: str | None = None
-    """The failure's kind (extract.KINDS), if it failed."""
+    """The failure's kind (extract.KINDS), if it failed; `late`: skipped, not started in time."""
     taken: bool = True
     """False: another worker, or host, held this interval's lease (nothing fetched here)."""
     state: CollectState | None = None
@@ -108,9 +108,16 @@ class Rounds:
             return Outcome(tally, taken=False)
         return await self.collect(tally, state, at_ms)
 
-    async def collect(self, tally: Tally, state: CollectState, at_ms: int) -> Outcome:
-        """The fetch and the write of a round whose lease (for the interval of `at_ms`) is held."""
+    async def collect(
+        self, tally: Tally, state: CollectState, at_ms: int, latest_start_ms: int | None = None
+    ) -> Outcome:
+        """The fetch and the write of a round whose lease (for the interval of `at_ms`) is held;
+        none if it could not start by `latest_start_ms` (a worker too busy: the next interval's
+        round would follow too closely)."""
         collect = tally.collect
+        if latest_start_ms is not None and to_ms(now()) > latest_start_ms:
+            log.warning("collecting %s/%s: this worker started the round too late; skipped", *tally.key)
+            return Outcome(tally, failure="late", state=state)
         # Never beyond the interval: the next one's holder may start as it begins.
         budget = min(collect.timeout, (next_interval(at_ms, collect.every) - to_ms(now())) / 1000)
         try:
@@ -231,18 +238,14 @@ class Collector:
             task.cancel()
 
     async def _start(self, due: list[Tally], moment: int, running: dict) -> None:
-        """The rounds of `due` in this interval: at once those due now, later those whose
-        back-off ends within it; none for those whose back-off ends in a later one."""
+        """The rounds of `due` in this interval, unless a failing source's back-off ends later
+        (it ends at an interval's start: then that interval's round is its next)."""
         try:
             states = await self.rounds.states(due)
         except StoreUnavailable:
             log.warning("collecting: the tally store cannot be read now")
             return
         now_due = [(tally, state) for tally, state in zip(due, states, strict=True) if moment >= state.next_ms]
-        for tally, state in zip(due, states, strict=True):
-            every = tally.collect.every
-            if moment < state.next_ms and interval_of(state.next_ms, every) == interval_of(moment, every):
-                running[tally.key] = asyncio.create_task(self._later(tally, (state.next_ms - moment) / 1000))
         if not now_due:
             return
         try:
@@ -252,13 +255,10 @@ class Collector:
             return
         for (tally, state), won in zip(now_due, taken, strict=True):
             if won:
-                running[tally.key] = asyncio.create_task(
-                    self._guarded(tally, self.rounds.collect(tally, state, moment))
-                )
-
-    async def _later(self, tally: Tally, delay: float) -> None:
-        await asyncio.sleep(delay)
-        await self._guarded(tally, self.rounds.run(tally))
+                # Started within the first half of its interval, or not at all.
+                span = tally.collect.every * 1000
+                work = self.rounds.collect(tally, state, moment, moment - moment % span + span // 2)
+                running[tally.key] = asyncio.create_task(self._guarded(tally, work))
 
     @staticmethod
     async def _guarded(tally: Tally, work) -> None:

@@ -72,14 +72,17 @@ class CollectState:
 
     def failed(self, at_ms: int, kind: str, collect: Collect, retry_after: float | None = None) -> CollectState:
         """Back off: the next attempt after twice the wait of the last, from one interval up to
-        LIMITS.max_backoff intervals, a tenth either way at random (so that many tallies failing
-        at once do not come back at once); no sooner than the source's Retry-After."""
+        LIMITS.max_backoff intervals, a tenth either way at random (so that tallies failing at
+        once do not all come back in the same interval), no sooner than the source's
+        Retry-After; at the start of an interval, as every round is (so that a source is never
+        asked twice within half an interval)."""
         failures = self.failures + 1
         intervals = min(2 ** (failures - 1), LIMITS.max_backoff)
         wait_ms = intervals * collect.every * 1000 * random.uniform(0.9, 1.1)
         if retry_after is not None:
             wait_ms = max(wait_ms, min(retry_after, LIMITS.max_retry_after) * 1000)
-        return replace(self, last_error=LastError(kind, at_ms), failures=failures, next_ms=at_ms + round(wait_ms))
+        next_ms = interval_start_at_or_after(at_ms + round(wait_ms), collect.every)
+        return replace(self, last_error=LastError(kind, at_ms), failures=failures, next_ms=next_ms)
 
 
 def next_interval(at_ms: int, every: int) -> int:
@@ -87,6 +90,11 @@ def next_interval(at_ms: int, every: int) -> int:
     epoch, so every worker of every host counts the same ones)."""
     span = every * 1000
     return (at_ms // span + 1) * span
+
+
+def interval_start_at_or_after(at_ms: int, every: int) -> int:
+    span = every * 1000
+    return -(-at_ms // span) * span
 
 
 def interval_of(at_ms: int, every: int) -> int:
