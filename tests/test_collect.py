@@ -494,10 +494,14 @@ def test_a_round_that_cannot_start_in_the_first_half_of_its_interval_is_skipped(
     """A worker too busy to start a round in time skips it: the next interval's round would
     follow too closely (a source is never asked twice within half an interval)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     source.routes["/p.json"] = json_route(e_petition(1))
     tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
     rounds = Rounds(store, "ua")
     at_ms = interval_ahead(0)
-    outcome = asyncio.run(rounds.collect(tally, CollectState(), at_ms, latest_start_ms=at_ms - 1))
+    late = rounds.collect(tally, CollectState(), at_ms, latest_start_ms=at_ms - 1)
+    # In a thread of its own: this one may run an event loop already (Playwright's, earlier in the suite).
+    with ThreadPoolExecutor(1) as thread:
+        outcome = thread.submit(asyncio.run, late).result()
     assert outcome.failure == "late" and source.hits("/p.json") == 0 and stored_values(store, tally) == []
