@@ -116,13 +116,16 @@ def test_a_live_tally_follows_pushes_politely(browser, service, host):
     # Fresh (a push every 1.5 intervals keeps it well within its 3 intervals): asked every
     # interval (not the stale pace of 4), and conditionally, so that a poll between two
     # pushes is a 304 with no body.
+    # (Six pushes, nine intervals: on a loaded CI machine one answer in a run was once seen
+    # to say stale, then the next poll came at the stale pace; the pace asked of most polls
+    # is the fresh one, and one such gap leaves at least five polls.)
     before, answered_before = len(asked), len(service.answered)
-    for value in (78, 79, 80, 81):
+    for value in (78, 79, 80, 81, 82, 83):
         push(service, value)
         page.wait_for_timeout(1_500 * INTERVAL)
     recent = asked[before:]
-    gaps = [b[0] - a[0] for a, b in zip(recent, recent[1:], strict=False)]
-    assert len(recent) >= 4 and max(gaps) <= 2 * INTERVAL, gaps
+    gaps = sorted(b[0] - a[0] for a, b in zip(recent, recent[1:], strict=False))
+    assert len(recent) >= 5 and gaps[len(gaps) // 2] <= 1.5 * INTERVAL, gaps
     assert all(sent_etag for _, _, sent_etag in recent)
     assert 304 in service.answered[answered_before:]  # the page sees the cached 200; the wire carried a 304
 
