@@ -28,25 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import wrk_report  # noqa: E402
-from bench.push import TOKEN, push_script  # noqa: E402
+from bench.push import TIMELINE, TOKEN, push_script  # noqa: E402
 from tests.servers import free_port, serving, wait_tcp  # noqa: E402
 
-HEAD = """\
-default_counter = "c"
-
-[counters.c]
-timezone = "Africa/Casablanca"
-start = 2016-01-05
-default_lang = "fr"
-title = { fr = "Compteur" }
-
-[counters.c.tallies.t]
-title = { fr = "Signatures" }
-unit = "signatures"
-start = 2016-01-05
-interval = 60
-token_sha256 = "%s"
-"""
 COLLECTED = """
 [counters.c.tallies.k%(n)d]
 title = { fr = "Collecte %(n)d" }
@@ -63,7 +47,7 @@ timeout = 3
 
 
 def timeline(url: str, tallies: int, every: int) -> str:
-    text = HEAD % hashlib.sha256(TOKEN.encode()).hexdigest()
+    text = TIMELINE % hashlib.sha256(TOKEN.encode()).hexdigest()  # bench/push.py's: one pushed tally
     return text + "".join(COLLECTED % {"n": n, "url": url, "every": every} for n in range(tallies))
 
 

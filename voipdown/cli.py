@@ -235,7 +235,7 @@ def tally_collect(which: str | None, once: bool, timeline_path: str | None) -> N
     """Collect every collecting tally (or SLUG/TALLY) once, now: for cron, or before a static
     build. One line per tally; exit 1 if any round failed. An interval already collected (by
     the service, another host, or an earlier run) is not fetched again."""
-    from voipdown.tallies.collect.collector import Rounds, user_agent
+    from voipdown.tallies.collect.collector import Rounds, collecting, user_agent
     from voipdown.tallies.collect.collector import once as one_round
     from voipdown.tallies.collect.extract import KINDS
     from voipdown.tallies.store import open_tally_store
@@ -245,7 +245,7 @@ def tally_collect(which: str | None, once: bool, timeline_path: str | None) -> N
         raise click.UsageError("say --once: one round now (a running service collects on its own)")
     settings = _settings()
     timeline = _load_or_exit(_timeline_path(timeline_path))
-    tallies = [t for counter in timeline.counters.values() for t in counter.tallies.values() if t.collect]
+    tallies = collecting(timeline)
     if which is not None:
         tallies = [t for t in tallies if f"{t.counter}/{t.name}" == which]
         if not tallies:

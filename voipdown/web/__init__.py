@@ -21,7 +21,7 @@ from voipdown.isolation import isolate, isolate_html
 from voipdown.participants import Recorder, open_store
 from voipdown.render.font import Font, FontUnavailable, find_font, open_font
 from voipdown.settings import Settings
-from voipdown.tallies.collect.collector import Collector, Rounds, user_agent
+from voipdown.tallies.collect.collector import Collector, Rounds, collecting, user_agent
 from voipdown.tallies.offload import offload_for
 from voipdown.tallies.reader import TallyReader
 from voipdown.tallies.store import open_tally_store
@@ -121,12 +121,8 @@ def _collector(state: ServiceState) -> Collector:
     """This worker's schedule of collecting tallies, on the timeline it serves; its writes are
     its reader's notice, as a push's are."""
 
-    def tallies() -> list:
-        timeline = state.timelines.snapshot().timeline
-        return [tally for counter in timeline.counters.values() for tally in counter.tallies.values()]
-
     rounds = Rounds(state.tallies.store, user_agent(state.settings.public_url), on_write=state.tallies.wrote)
-    return Collector(rounds, tallies).start()
+    return Collector(rounds, lambda: collecting(state.timelines.snapshot().timeline)).start()
 
 
 def _opened(store: TallyStore) -> TallyStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown.doctor import unstable_feed_ids
+from voipdown.tallies.collect.collector import collecting
 from voipdown.tallies.collect.state import CollectState
 from voipdown.tallies.store.protocol import StoreUnavailable
 from voipdown.web.server_cache import cache_health
@@ -23,7 +24,7 @@ NO_PUBLIC_URL = (
 def _collecting(state, timeline, store_answers: bool) -> dict:
     """How many tallies the service collects, and how many of them failed their last round
     (their figures may be behind: the tally's JSON says why)."""
-    tallies = [t for counter in timeline.counters.values() for t in counter.tallies.values() if t.collect]
+    tallies = collecting(timeline)
     failing = 0
     if store_answers and tallies:
         try:

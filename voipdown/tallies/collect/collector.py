@@ -66,8 +66,9 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def collecting(tallies: Iterable[Tally]) -> list[Tally]:
-    return [tally for tally in tallies if tally.collect is not None]
+def collecting(timeline) -> list[Tally]:
+    """Every tally of `timeline` that the service collects."""
+    return [tally for counter in timeline.counters.values() for tally in counter.tallies.values() if tally.collect]
 
 
 class Rounds:
@@ -95,18 +96,6 @@ class Rounds:
             for tally in tallies
         ]
         return await asyncio.to_thread(self.store.claim, leases, self.holder)
-
-    async def run(self, tally: Tally, at_ms: int | None = None) -> Outcome:
-        """One round of `tally` for the interval of `at_ms` (now), if this worker gets its lease."""
-        at_ms = to_ms(now()) if at_ms is None else at_ms
-        try:
-            (state,) = await self.states([tally])
-            (taken,) = await self.claim([tally], at_ms)
-        except StoreUnavailable:
-            return Outcome(tally, failure="store_unavailable")
-        if not taken:
-            return Outcome(tally, taken=False)
-        return await self.collect(tally, state, at_ms)
 
     async def collect(
         self, tally: Tally, state: CollectState, at_ms: int, latest_start_ms: int | None = None
@@ -197,6 +186,7 @@ class Collector:
     it got (one round at a time per tally: a round still running is never doubled)."""
 
     def __init__(self, rounds: Rounds, tallies: Callable[[], list[Tally]]):
+        """`tallies`: the collecting tallies of the timeline served now."""
         self.rounds = rounds
         self._tallies = tallies
         self._stop = threading.Event()
@@ -205,10 +195,6 @@ class Collector:
     def start(self) -> Collector:
         self._thread.start()
         return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
 
     def _run(self) -> None:
         asyncio.run(self._main())
@@ -219,7 +205,7 @@ class Collector:
         """The last interval this worker considered, by tally: each is considered once."""
         while not self._stop.is_set():
             try:
-                tallies = collecting(self._tallies())
+                tallies = self._tallies()
             except Exception:  # noqa: BLE001 - a timeline that cannot be read now: try again later
                 log.exception("the collector could not read the timeline")
                 tallies = []
