@@ -1,14 +1,17 @@
 """Collecting, measured: what 100 tallies collecting every 10 s from a local source cost the
 cached badge and pushes, against the same server with collecting off, in the same run.
 
-    python bench/collect.py [--tallies 100] [--every 10] [--seconds 20] [--connections 16] [--rounds 2]
+    python bench/collect.py [--tallies 100] [--every 10] [--connections 16] [--rounds 6]
 
-`voipdown serve` (2 workers, SQLite) on a timeline with one pushed tally and `--tallies`
-collected ones, from a source in a process of its own (bench/counting_source.py),
-alternately with VOIPDOWN_COLLECT=off and on, `--rounds` times each: the cached badge's
-rate with wrk, then single-sample pushes' rate; and, with collecting on, how many requests
-the source got per interval (one per tally is the promise) and the most for one tally in
-one interval (one).
+One `voipdown serve` (2 workers, SQLite) on a timeline with one pushed tally and
+`--tallies` more, which read a source in a process of their own (bench/counting_source.py)
+or not: the timeline file is rewritten with and without their `collect` tables, in turn,
+`--rounds` times each, and the service picks each edit up as it would an operator's (one
+process throughout: the machine's drift between two servers' runs was larger than the cost
+measured). In each turn, from an interval's start: the cached badge's rate with wrk for
+one interval (its round of 100 fetches included), then single-sample pushes' for the next;
+and, with collecting on, how many requests the source got in those intervals (one per
+tally each is the promise) and the most for one tally in one interval (one).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ title = { fr = "Collecte %(n)d" }
 unit = "signatures"
 start = 2016-01-05
 interval = %(every)d
-
+"""
+COLLECT = """
 [counters.c.tallies.k%(n)d.collect]
 url = "%(url)s/n.json?tally=%(n)d"
 pointer = "/n"
@@ -46,9 +50,12 @@ timeout = 3
 """
 
 
-def timeline(url: str, tallies: int, every: int) -> str:
-    text = TIMELINE % hashlib.sha256(TOKEN.encode()).hexdigest()  # bench/push.py's: one pushed tally
-    return text + "".join(COLLECTED % {"n": n, "url": url, "every": every} for n in range(tallies))
+def timeline(url: str | None, tallies: int, every: int) -> str:
+    """bench/push.py's timeline (one pushed tally) and `tallies` more, collected from `url`
+    (or, with none, the same tallies without their `collect` tables)."""
+    text = TIMELINE % hashlib.sha256(TOKEN.encode()).hexdigest()
+    values = [{"n": n, "url": url, "every": every} for n in range(tallies)]
+    return text + "".join(COLLECTED % v + (COLLECT % v if url else "") for v in values)
 
 
 class CountingSource:
@@ -72,38 +79,47 @@ class CountingSource:
         self.process.wait(timeout=10)
 
 
-def measure(args, work: Path, source: CountingSource, collect: str) -> dict:
-    env = {
-        "VOIPDOWN_TIMELINE": str(work / "timeline.toml"),
-        "VOIPDOWN_TALLY_STORE": str(work / f"tallies-{collect}-{time.monotonic_ns()}.sqlite3"),
-        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
-        "VOIPDOWN_COLLECT": collect,
-        "XDG_STATE_HOME": str(work / "state"),
-    }
-    with serving(env) as (base, _):
-        urllib.request.urlopen(base + "/badge/c.svg?lang=fr").read()
-        time.sleep(args.every + 1)  # every collecting tally has had its first round
-        began = time.time()
-        badge = wrk_report.run(
-            base + "/badge/c.svg?lang=fr", args.seconds, args.connections, wrk_report.write_script(work / "get.lua")
-        )
-        script = push_script(work / "push.lua", int(time.time() * 1000) - 86_400_000)
-        pushes = wrk_report.run(
-            base + "/api/v1/counters/c/tallies/t/samples", args.seconds, args.connections, script, threads=2
-        )
-        ended = time.time()
-    # Whole intervals only, counted by the source: one request per tally in each is the promise,
-    # and never two for one tally (?tally=N) in one interval.
-    first, last = (int(began // args.every) + 1) * args.every, int(ended // args.every) * args.every
+def edit(work: Path, base: str, text: str, collecting: int) -> None:
+    """The timeline rewritten as `text`, once every worker serves it (each says how many
+    tallies it collects in /healthz: several asks reach both)."""
+    (work / "timeline.toml").write_text(text, encoding="utf-8")
+    deadline = time.monotonic() + 30
+    seen = 0
+    while seen < 20:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the service did not pick the timeline's edit up within 30 s")
+        with urllib.request.urlopen(base + "/healthz") as answer:
+            seen = seen + 1 if json.load(answer)["collect"]["tallies"] == collecting else 0
+        time.sleep(0.05)
+
+
+def at_next_interval(every: int) -> float:
+    """Sleep to just after the next interval's start (its round begins then); its time."""
+    start = (time.time() // every + 1) * every
+    time.sleep(start - time.time() + 0.05)
+    return start
+
+
+def measure(args, work: Path, base: str, source: CountingSource, collect: bool) -> dict:
+    began = at_next_interval(args.every)
+    badge = wrk_report.run(
+        base + "/badge/c.svg?lang=fr", args.every, args.connections, wrk_report.write_script(work / "get.lua")
+    )
+    script = push_script(work / "push.lua", int(time.time() * 1000) - 86_400_000)
+    pushes = wrk_report.run(
+        base + "/api/v1/counters/c/tallies/t/samples", args.every, args.connections, script, threads=2
+    )
+    # The two intervals measured, counted by the source: one request per tally in each is
+    # the promise, and never two for one tally (?tally=N) in one interval.
+    first, last = began, began + 2 * args.every
     asked = [(moment, query) for moment, query in source.asked() if first <= moment < last]
-    intervals = max(1, round((last - first) / args.every))
     per_pair = collections.Counter((int(moment // args.every), query) for moment, query in asked)
     return {
-        "badge_per_second": round(badge["requests"] / args.seconds),
+        "badge_per_second": round(badge["requests"] / args.every),
         "badge_p99_ms": badge["p99_ms"],
-        "pushes_per_second": round(pushes["requests"] / args.seconds),
+        "pushes_per_second": round(pushes["requests"] / args.every),
         "push_statuses": pushes["statuses"],
-        "source_requests_per_interval": round(len(asked) / intervals, 1) if collect == "on" else 0,
+        "source_requests_per_interval": len(asked) / 2,
         "most_requests_of_one_tally_in_one_interval": max(per_pair.values(), default=0),
     }
 
@@ -112,19 +128,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tallies", type=int, default=100)
     parser.add_argument("--every", type=int, default=10)
-    parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="voipdown-collect-"))
     source = CountingSource(work)
+    texts = {True: timeline(source.url, args.tallies, args.every), False: timeline(None, args.tallies, args.every)}
+    (work / "timeline.toml").write_text(texts[False], encoding="utf-8")
+    env = {
+        "VOIPDOWN_TIMELINE": str(work / "timeline.toml"),
+        "VOIPDOWN_TALLY_STORE": str(work / "tallies.sqlite3"),
+        "VOIPDOWN_PUBLIC_URL": "http://127.0.0.1",
+        "VOIPDOWN_COLLECT": "on",
+        "XDG_STATE_HOME": str(work / "state"),
+    }
+    runs: dict[str, list[dict]] = {"off": [], "on": []}
     try:
-        (work / "timeline.toml").write_text(timeline(source.url, args.tallies, args.every), encoding="utf-8")
-        runs: dict[str, list[dict]] = {"off": [], "on": []}
-        for _ in range(args.rounds):
-            for collect in ("off", "on"):
-                runs[collect].append(measure(args, work, source, collect))
-                print(collect, json.dumps(runs[collect][-1]), flush=True)
+        with serving(env) as (base, _):
+            urllib.request.urlopen(base + "/badge/c.svg?lang=fr").read()
+            for _ in range(args.rounds):
+                for mode, collect in (("off", False), ("on", True)):
+                    edit(work, base, texts[collect], args.tallies if collect else 0)
+                    runs[mode].append(measure(args, work, base, source, collect))
+                    print(mode, json.dumps(runs[mode][-1]), flush=True)
     finally:
         source.stop()
 

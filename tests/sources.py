@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ class Source:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # as real servers: an answer's header and body not held 40 ms apart
 
             def do_GET(self):  # noqa: N802 - http.server's name
                 path, _, query = self.path.partition("?")
@@ -45,8 +47,7 @@ class Source:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -66,6 +67,16 @@ class Source:
     def __exit__(self, *exc):
         self._server.shutdown()
         self._server.server_close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+    """As a real server's backlog (socketserver's 5 drops a burst's connections: SYNs retried a second later)."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client gone, as at a collector's stop
+            super().handle_error(request, client_address)
 
 
 def send(handler, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None):

@@ -102,6 +102,34 @@ def test_validators_are_sent_and_a_304_is_the_same_value_at_a_new_instant(store,
     assert "cookie" not in second  # the Set-Cookie of the first answer was not kept
 
 
+def test_the_tallies_of_one_host_take_turns_on_kept_alive_connections_without_cookies(store, source):
+    """Twenty tallies read from one source in one round: at most LIMITS.per_host fetches at
+    once, over fewer connections than fetches, and no Set-Cookie of one answer sent with another."""
+    import dataclasses
+    import threading
+
+    lock, at_once, most, peers = threading.Lock(), [0], [0], set()
+
+    def slow(handler):
+        with lock:
+            at_once[0] += 1
+            most[0] = max(most[0], at_once[0])
+            peers.add(handler.client_address)
+        time.sleep(0.05)
+        with lock:
+            at_once[0] -= 1
+        send(handler, 200, json.dumps(e_petition(3)).encode(), headers={"Set-Cookie": "seen=1; Path=/"})
+
+    source.routes["/p.json"] = slow
+    tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
+    tallies = [dataclasses.replace(tally, name=f"p{n}") for n in range(20)]
+    outcomes = once(Rounds(store, "ua"), tallies, interval_ahead(0))
+    assert [outcome.value for outcome in outcomes] == [3] * 20
+    assert most[0] == LIMITS.per_host
+    assert len(peers) <= LIMITS.per_host < 20  # each connection served several fetches
+    assert all("cookie" not in headers for headers in source.headers_of("/p.json"))
+
+
 def test_one_taker_per_interval(store, source):
     """Two workers (two holders of one store) in the same interval: one fetch."""
     source.routes["/p.json"] = json_route(e_petition(7))
@@ -500,8 +528,12 @@ def test_a_round_that_cannot_start_in_the_first_half_of_its_interval_is_skipped(
     tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
     rounds = Rounds(store, "ua")
     at_ms = interval_ahead(0)
-    late = rounds.collect(tally, CollectState(), at_ms, latest_start_ms=at_ms - 1)
+
+    async def late():
+        async with rounds.session() as session:
+            return await rounds.collect(tally, CollectState(), at_ms, session, latest_start_ms=at_ms - 1)
+
     # In a thread of its own: this one may run an event loop already (Playwright's, earlier in the suite).
     with ThreadPoolExecutor(1) as thread:
-        outcome = thread.submit(asyncio.run, late).result()
+        outcome = thread.submit(asyncio.run, late()).result()
     assert outcome.failure == "late" and source.hits("/p.json") == 0 and stored_values(store, tally) == []

@@ -24,7 +24,7 @@ import httpx
 
 from voipdown.clock import now
 from voipdown.tallies.collect.extract import Failure, number_in
-from voipdown.tallies.collect.fetch import fetch
+from voipdown.tallies.collect.fetch import Session, fetch
 from voipdown.tallies.collect.state import CollectState, interval_of, next_interval
 from voipdown.tallies.model import Tally, to_ms
 from voipdown.tallies.push import BadSample, Sent, checked
@@ -72,8 +72,9 @@ def collecting(timeline) -> list[Tally]:
 
 
 class Rounds:
-    """What a round needs besides its tally: the store, who we are, the environment, and one
-    TLS context for every fetch (made once: loading the certificates is a fetch's dearest part)."""
+    """What a round needs besides its tally and its loop's fetch `Session`: the store, who we
+    are, the environment, and one TLS context for every session (made once: loading the
+    certificates is a fetch's dearest part)."""
 
     def __init__(self, store: TallyStore, user_agent: str, environ: Mapping[str, str] | None = None, on_write=None):
         self.store = store
@@ -97,8 +98,12 @@ class Rounds:
         ]
         return await asyncio.to_thread(self.store.claim, leases, self.holder)
 
+    def session(self) -> Session:
+        """The fetches' shared client and turns, for the event loop that calls this."""
+        return Session(self.tls)
+
     async def collect(
-        self, tally: Tally, state: CollectState, at_ms: int, latest_start_ms: int | None = None
+        self, tally: Tally, state: CollectState, at_ms: int, session: Session, latest_start_ms: int | None = None
     ) -> Outcome:
         """The fetch and the write of a round whose lease (for the interval of `at_ms`) is held;
         none if it could not start by `latest_start_ms` (a worker too busy: the next interval's
@@ -113,9 +118,7 @@ class Rounds:
             if budget <= 0:
                 raise TimeoutError
             async with asyncio.timeout(budget):
-                fetched = await fetch(
-                    collect, self.user_agent, self.environ, state.etag, state.last_modified, tls=self.tls
-                )
+                fetched = await fetch(collect, self.user_agent, self.environ, state.etag, state.last_modified, session)
             if fetched.body is None:  # 304: the value it gave last, at this new instant
                 if state.last_value is None:
                     raise Failure("http_status")
@@ -168,11 +171,12 @@ class Rounds:
             taken = await self.claim(tallies, at_ms)
         except StoreUnavailable:
             return [Outcome(tally, failure="store_unavailable") for tally in tallies]
-        work = [
-            self.collect(tally, state, at_ms) if won else _not_taken(tally)
-            for tally, state, won in zip(tallies, states, taken, strict=True)
-        ]
-        return list(await asyncio.gather(*work))
+        async with self.session() as session:
+            work = [
+                self.collect(tally, state, at_ms, session) if won else _not_taken(tally)
+                for tally, state, won in zip(tallies, states, taken, strict=True)
+            ]
+            return list(await asyncio.gather(*work))
 
 
 async def _not_taken(tally: Tally) -> Outcome:
@@ -200,6 +204,10 @@ class Collector:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
+        async with self.rounds.session() as session:
+            await self._schedule(session)
+
+    async def _schedule(self, session: Session) -> None:
         running: dict[tuple[str, str], asyncio.Task] = {}
         considered: dict[tuple[str, str], int] = {}
         """The last interval this worker considered, by tally: each is considered once."""
@@ -218,12 +226,13 @@ class Collector:
                     considered[tally.key] = interval
                     due.append(tally)
             if due:
-                await self._start(due, moment, running)
+                await self._start(due, moment, running, session)
             await asyncio.sleep(self._pause(tallies, moment))
         for task in running.values():
             task.cancel()
+        await asyncio.gather(*running.values(), return_exceptions=True)  # before the session closes
 
-    async def _start(self, due: list[Tally], moment: int, running: dict) -> None:
+    async def _start(self, due: list[Tally], moment: int, running: dict, session: Session) -> None:
         """The rounds of `due` in this interval, unless a failing source's back-off ends later
         (it ends at an interval's start: then that interval's round is its next)."""
         try:
@@ -243,7 +252,7 @@ class Collector:
             if won:
                 # Started within the first half of its interval, or not at all.
                 span = tally.collect.every * 1000
-                work = self.rounds.collect(tally, state, moment, moment - moment % span + span // 2)
+                work = self.rounds.collect(tally, state, moment, session, moment - moment % span + span // 2)
                 running[tally.key] = asyncio.create_task(self._guarded(tally, work))
 
     @staticmethod

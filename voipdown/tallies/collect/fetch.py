@@ -4,9 +4,10 @@ Polite: a User-Agent naming the service and its public address; If-None-Match an
 If-Modified-Since when the source gave validators (a 304 is the same value, at a new
 instant); a 429 or 503's Retry-After honoured by the caller. Bounded: at most
 LIMITS.max_bytes read (streamed, decoded here with a bounded zlib, then cut), at most
-LIMITS.max_redirects redirects, http(s) only, no cookies kept (a new client each time), no
-proxy or netrc credentials from the environment, every address reached checked
-(`addresses.py`) before connecting and again once connected. The caller bounds the time.
+LIMITS.max_redirects redirects, http(s) only, at most LIMITS.per_host at a time to one host,
+no cookie ever kept, no proxy or netrc credentials from the environment, every address
+reached checked (`addresses.py`) before connecting and again once connected. The caller
+bounds the time.
 
 Nothing raised names the URL's query string, its user-info or a header's value.
 """
@@ -21,6 +22,7 @@ import ssl
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -40,6 +42,33 @@ class Fetched:
     """None: the source said 304 Not Modified (the value it gave last)."""
     etag: str | None
     last_modified: str | None
+
+
+class Session:
+    """What the fetches run by one event loop share: one client, whose connections to a
+    source are kept alive between the fetches of one round (a source many tallies read is
+    connected to once, not once each), and a turn per host. Made and closed in that loop."""
+
+    def __init__(self, tls: ssl.SSLContext | bool = True):
+        """`tls`: the context to verify certificates with (made once by the caller: loading
+        them is the dearest part of a fetch)."""
+        self.client = httpx.AsyncClient(
+            trust_env=False,
+            follow_redirects=False,
+            verify=tls,
+            cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])),  # a jar that accepts none
+        )
+        self._turns: dict[str, asyncio.Semaphore] = {}
+
+    def turn(self, host: str) -> asyncio.Semaphore:
+        """The right to fetch from `host` now: LIMITS.per_host of them at a time."""
+        return self._turns.setdefault(host.lower(), asyncio.Semaphore(LIMITS.per_host))
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(self, *_) -> None:
+        await self.client.aclose()
 
 
 def request_headers(
@@ -84,40 +113,55 @@ async def fetch(
     environ: Mapping[str, str],
     etag: str | None = None,
     last_modified: str | None = None,
-    tls: ssl.SSLContext | bool = True,
+    session: Session | None = None,
 ) -> Fetched:
-    """The source's body (or a 304's none); `tls`: the context to verify certificates with
-    (one made once by the caller saves loading them at every fetch)."""
+    """The source's body (or a 304's none), through `session` (one of its own if none)."""
+    if session is None:
+        async with Session() as own:
+            return await fetch(collect, user_agent, environ, etag, last_modified, own)
     headers, secret = request_headers(collect, user_agent, environ, etag, last_modified)
     url = collect.url
+    first = urlsplit(url)
+    async with session.turn(first.hostname or ""):
+        return await _follow(session.client, url, headers, secret, httpx.Timeout(collect.timeout), etag, last_modified)
+
+
+async def _follow(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    secret: set[str],
+    timeout: httpx.Timeout,
+    etag: str | None,
+    last_modified: str | None,
+) -> Fetched:
+    """The answer of `url`, following at most LIMITS.max_redirects redirects, each checked."""
     first = urlsplit(url)
     origin_classes = await _classes(first.hostname or "", _port(first))
     # A name resolving to addresses of several classes is held to the strictest: public.
     origin = origin_classes.pop() if len(origin_classes) == 1 else "public"
-    timeout = httpx.Timeout(collect.timeout)
-    async with httpx.AsyncClient(trust_env=False, follow_redirects=False, timeout=timeout, verify=tls) as client:
-        for _ in range(LIMITS.max_redirects + 1):
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise Failure("forbidden_redirect")
-            _port(parts)  # an address out of range is refused before anything else
-            if not all(allowed(origin, found) for found in await _classes(parts.hostname, _port(parts))):
-                raise Failure("forbidden_address")
-            try:
-                async with client.stream("GET", url, headers=headers) as response:
-                    _check_peer(response, origin)
-                    if response.status_code in REDIRECTS and "location" in response.headers:
-                        following = urljoin(url, response.headers["location"])
-                        if _origin_of(following) != _origin_of(url):
-                            headers = {name: value for name, value in headers.items() if name not in secret}
-                        url = following
-                        continue
-                    return await _answer(response, etag, last_modified)
-            except httpx.TimeoutException:
-                raise Failure("timeout") from None
-            except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError):
-                raise Failure("unreachable") from None
-        raise Failure("too_many_redirects")
+    for _ in range(LIMITS.max_redirects + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise Failure("forbidden_redirect")
+        _port(parts)  # an address out of range is refused before anything else
+        if not all(allowed(origin, found) for found in await _classes(parts.hostname, _port(parts))):
+            raise Failure("forbidden_address")
+        try:
+            async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+                _check_peer(response, origin)
+                if response.status_code in REDIRECTS and "location" in response.headers:
+                    following = urljoin(url, response.headers["location"])
+                    if _origin_of(following) != _origin_of(url):
+                        headers = {name: value for name, value in headers.items() if name not in secret}
+                    url = following
+                    continue
+                return await _answer(response, etag, last_modified)
+        except httpx.TimeoutException:
+            raise Failure("timeout") from None
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError):
+            raise Failure("unreachable") from None
+    raise Failure("too_many_redirects")
 
 
 def _origin_of(url: str) -> tuple[str, str, int]:

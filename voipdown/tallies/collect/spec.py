@@ -31,6 +31,9 @@ class Limits:
     max_bytes: int = 1024 * 1024
     """A body is read up to this, then cut and refused."""
     max_redirects: int = 3
+    per_host: int = 4
+    """Fetches of one worker to one host at a time (the rest wait their turn within their
+    own time budget): a campaign's many tallies from one source never arrive as a burst."""
     max_backoff: int = 10
     """A failing source is asked again after at most this many intervals."""
     max_retry_after: int = 86_400
