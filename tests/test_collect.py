@@ -102,6 +102,35 @@ def test_validators_are_sent_and_a_304_is_the_same_value_at_a_new_instant(store,
     assert "cookie" not in second  # the Set-Cookie of the first answer was not kept
 
 
+def test_a_last_modified_is_sent_back_as_if_modified_since(store, source):
+    """A source that gives Last-Modified (no ETag) is asked If-Modified-Since; its 304 is the
+    same value at a new instant, and a changed answer is taken with its new date."""
+    dates = ["Tue, 01 Dec 2026 10:00:00 GMT", "Wed, 02 Dec 2026 10:00:00 GMT"]
+    values = iter([40, 41])
+
+    def dated(handler):
+        asked = handler.headers.get("If-Modified-Since")
+        if asked == dates[0] and not getattr(source, "changed", False):
+            handler.send_response(304)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        date = dates[1] if asked else dates[0]
+        send(handler, 200, json.dumps(e_petition(next(values))).encode(), headers={"Last-Modified": date})
+
+    source.routes["/p.json"] = dated
+    tally = tally_reading(source, "/p.json", 'pointer = "/data/attributes/signature_count"')
+    rounds = Rounds(store, "ua")
+    assert run(rounds, tally, 0).value == 40
+    assert run(rounds, tally, 1).value == 40  # a 304
+    source.changed = True
+    assert run(rounds, tally, 2).value == 41
+    asked = [headers.get("if-modified-since") for headers in source.headers_of("/p.json")]
+    assert asked == [None, dates[0], dates[0]]
+    assert stored_values(store, tally) == [40, 40, 41]
+    assert CollectState.loads(store.collectors([tally.key])[0]).last_modified == dates[1]
+
+
 def test_the_tallies_of_one_host_take_turns_on_kept_alive_connections_without_cookies(store, source):
     """Twenty tallies read from one source in one round: at most LIMITS.per_host fetches at
     once, over fewer connections than fetches, and no Set-Cookie of one answer sent with another."""

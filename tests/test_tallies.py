@@ -177,6 +177,30 @@ def test_one_lease_per_interval_and_the_collecting_state_kept_with_the_sample(st
     assert store.collectors([("c", "t")])[0] == '{"state": 2}'  # whole or not at all: the state too
 
 
+def test_a_burst_of_workers_claiming_at_once_gives_each_lease_one_taker(store: TallyStore):
+    """Eight workers (each its own connection to the store) claim the same twenty leases at
+    the same instant, interval after interval: every lease is won exactly once."""
+    import threading
+
+    store.open()
+    workers = [type(store)(store.path) for _ in range(8)]  # the path names a Redis server too
+    barrier = threading.Barrier(len(workers))
+    won: list[list[bool]] = [[] for _ in workers]
+
+    def claim(n: int) -> None:
+        for interval in range(5):
+            leases = [Lease("c", f"t{k}", interval, 2**62) for k in range(20)]
+            barrier.wait()
+            won[n].extend(workers[n].claim(leases, f"worker-{n}"))
+
+    threads = [threading.Thread(target=claim, args=(n,)) for n in range(len(workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [sum(column) for column in zip(*won, strict=True)] == [1] * 100
+
+
 def test_a_store_made_before_counts_were_kept_counts_them_once(tmp_path):
     """A file from before the `samples` column: opened, it gains the column, filled."""
     import sqlite3
