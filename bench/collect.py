@@ -100,7 +100,7 @@ def at_next_interval(every: int) -> float:
     return start
 
 
-def measure(args, work: Path, base: str, source: CountingSource, collect: bool) -> dict:
+def measure(args, work: Path, base: str, source: CountingSource) -> dict:
     began = at_next_interval(args.every)
     badge = wrk_report.run(
         base + "/badge/c.svg?lang=fr", args.every, args.connections, wrk_report.write_script(work / "get.lua")
@@ -149,7 +149,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 for mode, collect in (("off", False), ("on", True)):
                     edit(work, base, texts[collect], args.tallies if collect else 0)
-                    runs[mode].append(measure(args, work, base, source, collect))
+                    runs[mode].append(measure(args, work, base, source))
                     print(mode, json.dumps(runs[mode][-1]), flush=True)
     finally:
         source.stop()
