@@ -354,6 +354,14 @@ def test_every_kind_is_said_in_words():
     assert LIMITS.max_bytes == 1024 * 1024 and LIMITS.max_redirects == 3
 
 
+def test_the_docs_say_the_limits_the_fetch_keeps():
+    from pathlib import Path
+
+    docs = " ".join((Path(__file__).parent.parent / "docs" / "tallies.md").read_text(encoding="utf-8").split())
+    assert f"at most {LIMITS.per_host} fetches from one host at a time" in docs
+    assert f"at most {LIMITS.max_redirects} redirects" in docs
+
+
 BAD_TABLES = {
     'url = "file:///etc/passwd"\npointer = "/a"': ("url", "must be an http:// or https:// address"),
     'url = "https://e.org/x"\npointer = "a/b"': ("pointer", "is not an RFC 6901 JSON Pointer"),

@@ -49,7 +49,7 @@ class Session:
     source are kept alive between the fetches of one round (a source many tallies read is
     connected to once, not once each), and a turn per host. Made and closed in that loop."""
 
-    def __init__(self, tls: ssl.SSLContext | bool = True):
+    def __init__(self, tls: ssl.SSLContext | bool):
         """`tls`: the context to verify certificates with (made once by the caller: loading
         them is the dearest part of a fetch)."""
         self.client = httpx.AsyncClient(
@@ -111,14 +111,11 @@ async def fetch(
     collect: Collect,
     user_agent: str,
     environ: Mapping[str, str],
-    etag: str | None = None,
-    last_modified: str | None = None,
-    session: Session | None = None,
+    etag: str | None,
+    last_modified: str | None,
+    session: Session,
 ) -> Fetched:
-    """The source's body (or a 304's none), through `session` (one of its own if none)."""
-    if session is None:
-        async with Session() as own:
-            return await fetch(collect, user_agent, environ, etag, last_modified, own)
+    """The source's body (or a 304's none), through `session`, in its host's turn."""
     headers, secret = request_headers(collect, user_agent, environ, etag, last_modified)
     url = collect.url
     first = urlsplit(url)
