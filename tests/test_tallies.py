@@ -703,3 +703,28 @@ def test_a_cold_helper_asked_by_many_threads_at_once_starts_once_and_answers_eac
         assert len({child.pid for child in multiprocessing.active_children()} - before) == 1
     finally:
         offload.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux's idle scheduling class")
+def test_the_helper_runs_only_on_a_core_nothing_else_wants(tmp_path):
+    """A window's reading in the helper must never delay a serving thread: the helper is in
+    Linux's idle scheduling class (at niceness 10 a window still cost the badges' slowest
+    answers milliseconds, docs/benchmarks.md)."""
+    import multiprocessing
+
+    from voipdown.tallies.offload import Offload
+    from voipdown.tallies.reader import LONG_READ_FROM
+
+    tally = petition()
+    store = SqliteTallyStore(tmp_path / "t.sqlite3")
+    start = to_ms(tally.instant_of(tally.samples[0].at))
+    store.add(*tally.key, samples(*((start + 1_000 * n, n % 89) for n in range(LONG_READ_FROM + 10))))
+    before = {child.pid for child in multiprocessing.active_children()}
+    offload = Offload(store.path)
+    try:
+        assert TallyReader(store, offload=offload).thinned(tally, None, None, 50).points
+        (helper,) = {child.pid for child in multiprocessing.active_children()} - before
+        assert os.sched_getscheduler(helper) == os.SCHED_IDLE
+        assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the caller keeps its class
+    finally:
+        offload.close()

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from voipdown.tallies.series import kept_indices
 
 HELPER_NICENESS = 10
-"""The helper's scheduling priority below the serving threads': a core is theirs first."""
+"""Where the idle scheduling class is refused, the helper's priority below the serving
+threads' (a niceness)."""
 
 
 @dataclass(frozen=True)
@@ -42,17 +43,14 @@ class TimelineMark:
 
 
 @dataclass(frozen=True)
-class Kept:
-    """A sample the thinning kept: a stored one, or the timeline's `timeline` (its index)."""
-
-    at_ms: int
-    value: int
-    timeline: int = -1
-
-
-@dataclass(frozen=True)
 class Thinned:
-    kept: list[Kept]
+    """The samples the thinning kept, oldest first, as columns: three lists of integers
+    cross between processes in a fraction of the time 500 objects take (docs/benchmarks.md)."""
+
+    at_ms: list[int]
+    values: list[int]
+    timeline: list[int]
+    """For each kept sample, the index of the timeline's sample it is, or -1 for a stored one."""
     window: int
     """How many samples the window holds, the timeline's included."""
 
@@ -75,8 +73,8 @@ def thin(at_ms: Sequence[int], values: Sequence[int], marks: Sequence[TimelineMa
             values.insert(index, mark.value)
             ours = {(i + 1 if i >= index else i): n for i, n in ours.items()}
         ours[index] = number
-    kept = [Kept(at_ms[i], values[i], ours.get(i, -1)) for i in kept_indices(values, limit)]
-    return Thinned(kept, len(values))
+    kept = kept_indices(values, limit)
+    return Thinned([at_ms[i] for i in kept], [values[i] for i in kept], [ours.get(i, -1) for i in kept], len(values))
 
 
 class Offload:
@@ -105,7 +103,7 @@ class Offload:
             if self._pool is None:
                 # Started here, in the serving process (after any fork); a fresh interpreter.
                 self._pool = concurrent.futures.ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice, initargs=(HELPER_NICENESS,)
+                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_yielding
                 )
                 multiprocessing.util.Finalize(self, self.close, exitpriority=10)
             return self._pool
@@ -122,6 +120,16 @@ def offload_for(store) -> Offload | None:
     from voipdown.tallies.store.sqlite import SqliteTallyStore
 
     return Offload(store.path) if isinstance(store, SqliteTallyStore) else None
+
+
+def _yielding() -> None:
+    """The helper runs only on a core nothing else wants (Linux's SCHED_IDLE: any serving
+    thread that wakes takes the core at once; at niceness 10 a window's read still delayed
+    the badges' slowest answers by milliseconds, docs/benchmarks.md); else a lower priority."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):  # not Linux, or refused (a sandbox)
+        os.nice(HELPER_NICENESS)
 
 
 def _thinned(path, key, since_ms, until_ms, limit, marks) -> Thinned:

@@ -265,8 +265,8 @@ class TallyReader:
                 columns = self.store.columns(*tally.key, *bounds)
                 thinned = thin(columns.at_ms, columns.values, marks, limit)
             points = tuple(
-                timeline[kept.timeline] if kept.timeline >= 0 else stored_point(StoredSample(kept.at_ms, kept.value))
-                for kept in thinned.kept
+                timeline[ours] if ours >= 0 else stored_point(StoredSample(at_ms, value))
+                for at_ms, value, ours in zip(thinned.at_ms, thinned.values, thinned.timeline, strict=True)
             )
             return TallyReading(points, count, seen.version, seen.changed, True, window_count=thinned.window)
 
