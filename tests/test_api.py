@@ -136,8 +136,8 @@ def test_shields_endpoint_schema(client, travel):
     assert body["schemaVersion"] == 1
     assert body["label"] == "Example shutdown" and body["message"] == "for 9 days"
     assert body["color"] == "#b91c1c"  # our palette's red, as on our badge
-    # until the next Casablanca midnight: 00:00+00:00 on the 11th, from 23:30Z on the 9th
-    assert body["cacheSeconds"] == 24 * 3600 + 30 * 60
+    # An hour: the next Casablanca midnight (00:00+00:00 on the 11th) is 24.5 hours from 23:30Z on the 9th
+    assert body["cacheSeconds"] == 3600
     assert client.get("/api/v1/counters/lifted/shields.json").get_json()["color"] == "#15803d"
 
 
@@ -145,7 +145,7 @@ def test_public_url_makes_absolute_links(make_app, ongoing_path):
 
     app = make_app(ongoing_path, VOIPDOWN_PUBLIC_URL="https://count.example.org/")
     body = app.test_client().get("/api/v1/counters/shutdown?lang=en").get_json()
-    assert body["links"]["self"] == "https://count.example.org/api/v1/counters/shutdown?lang=en"
+    assert body["links"]["self"] == "https://count.example.org/api/v1/counters/shutdown.en.json"
 
 
 def test_forwarded_headers_are_ignored_unless_trusted(make_app, ongoing_path):

@@ -184,5 +184,5 @@ def test_gallery_lists_every_style_and_language(badge_client):
     html = response.get_data(as_text=True)
     for style in ("flat", "flat-square", "plastic", "for-the-badge"):
         for lang in ("fr", "ar", "zgh", "en"):
-            assert f"/badge/ongoing.svg?lang={lang}&amp;style={style}" in html
+            assert f"badge/ongoing.{lang}.{style}.svg" in html
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]

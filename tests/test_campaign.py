@@ -309,7 +309,7 @@ def test_snippets_say_no_count_that_will_change_and_the_frame_keeps_tally_and_th
     codes = [markup.unescape(code) for code in re.findall(r"<textarea[^>]*>(.*?)</textarea>", page, re.DOTALL)]
     assert codes and not any("48" in code for code in codes), codes
     iframe = next(code for code in codes if code.startswith("<iframe"))
-    assert "frame?lang=fr&amp;theme=dark&amp;tally=petition" in iframe
+    assert "frame.fr.petition.dark.html" in iframe
     assert 'title="Pétition pour le rétablissement"' in iframe  # the frame shows the tally
     counted = get(algeria, "/embed?lang=fr").get_data(as_text=True)
     assert 'alt="Coupure d’internet en Algérie"' in markup.unescape(counted)

@@ -33,7 +33,7 @@ def test_script_carries_every_language_and_caches_until_midnight(embed_client):
     assert set(data["texts"]) == {"fr", "ar", "zgh", "en"}
     api = embed_client.get("/api/v1/counters/ongoing?lang=ar").get_json()
     assert data["texts"]["ar"]["message"] == api["message"] and data["texts"]["ar"]["dir"] == "rtl"
-    assert data["texts"]["ar"]["badge"].endswith("/badge/ongoing.svg?lang=ar")
+    assert data["texts"]["ar"]["badge"].endswith("/badge/ongoing.ar.svg")
     assert data["texts"]["fr"]["width"] > 100 and data["texts"]["fr"]["height"] == 20
 
 
@@ -165,21 +165,19 @@ def test_builder_offers_every_snippet_without_javascript(make_app, every_status_
         ' data-theme="dark"></script>' in found["script"]
     )
     assert found["script"].startswith(
-        '<a href="https://count.example.org/ended?lang=ar" data-voipdown>'
-        '<img src="https://count.example.org/badge/ended.svg?lang=ar" width='
+        '<a href="https://count.example.org/ended.ar.html" data-voipdown>'
+        '<img src="https://count.example.org/badge/ended.ar.svg" width='
     )
     assert 'alt="حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام"' in found["html"]
     # The frame keeps the theme chosen (docs/embed.md documents it).
-    assert found["iframe"].startswith(
-        '<iframe src="https://count.example.org/embed/ended/frame?lang=ar&amp;theme=dark"'
-    )
+    assert found["iframe"].startswith('<iframe src="https://count.example.org/embed/ended/frame.ar.dark.html"')
     assert (
         found["markdown"]
-        == "[![حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام](https://count.example.org/badge/ended.svg?lang=ar)](https://count.example.org/ended?lang=ar)"
+        == "[![حجب المكالمات عبر الإنترنت في المغرب: رُفع بعد 304 أيام](https://count.example.org/badge/ended.ar.svg)](https://count.example.org/ended.ar.html)"
     )
     assert (
         found["bbcode"]
-        == "[url=https://count.example.org/ended?lang=ar][img]https://count.example.org/badge/ended.png?lang=ar[/img][/url]"
+        == "[url=https://count.example.org/ended.ar.html][img]https://count.example.org/badge/ended.ar.png[/img][/url]"
     )
     assert 'lang="ar" dir="rtl"' in page
 
@@ -190,12 +188,13 @@ def test_the_builders_language_and_the_snippets_are_two_choices(embed_client):
     page = embed_client.get("/embed?counter=ended&lang=fr&snippet_lang=ar&theme=dark").get_data(as_text=True)
     assert '<html lang="fr" dir="ltr">' in page and "Ajouter le compteur à votre site" in page
     script = snippet_texts(page)["script"]
-    assert 'data-lang="ar"' in script and "/badge/ended.svg?lang=ar" in script
+    assert 'data-lang="ar"' in script and "/badge/ended.ar.svg" in script
     assert re.search(r'<option value="ar" lang="ar" selected>', page)
     assert '<input type="hidden" name="lang" value="fr">' in page  # a new choice keeps the builder French
     links = dict(re.findall(r'<a href="([^"]+)" hreflang="(\w+)"', page))
     arabic_builder = html.unescape(next(href for href, code in links.items() if code == "ar"))
-    assert arabic_builder == "/embed?counter=ended&theme=dark&lang=ar&snippet_lang=ar"
+    # The counter, the builder's language, the snippet's and the theme, in the path (path_forms.py).
+    assert arabic_builder == "embed.ended.ar.ar.dark.html"
     assert set(links.values()) == {"fr", "ar", "zgh", "en"}
     english = embed_client.get("/embed?counter=ended", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="en"' in english and 'data-lang="en"' in snippet_texts(english)["script"]
@@ -232,12 +231,12 @@ def test_builder_offers_a_tally_live(make_app, tmp_path):
     page = client.get("/embed?counter=shutdown&tally=calls&lang=en&position=inline").get_data(as_text=True)
     assert '<option value="calls" selected>' in page  # the choice, among the counter's tallies
     script = html.unescape(re.search(r'<textarea id="snippet-script"[^>]*>(.*?)</textarea>', page, re.S).group(1))
-    assert 'data-tally="calls"' in script and "/badge/shutdown/calls.svg?lang=en" in script
-    assert "/shutdown/tallies/calls?lang=en" in script and 'alt="Calls reported"' in script
+    assert 'data-tally="calls"' in script and "/badge/shutdown/calls.en.svg" in script
+    assert "/shutdown/tallies/calls.en.html" in script and 'alt="Calls reported"' in script
     markdown = html.unescape(re.search(r'<textarea id="snippet-markdown"[^>]*>(.*?)</textarea>', page, re.S).group(1))
-    assert "/badge/shutdown/calls.svg" in markdown
+    assert "/badge/shutdown/calls.en.svg" in markdown
     frame = snippet_texts(page)["iframe"]  # the frame shows the tally, and its title says so
-    assert "/embed/shutdown/frame?lang=en&amp;tally=calls" in frame and 'title="Calls reported"' in frame
+    assert "/embed/shutdown/frame.en.calls.html" in frame and 'title="Calls reported"' in frame
     # Another counter's tally (the builder's counter was changed): the count, not an error.
     other = client.get("/embed?counter=lifted&tally=calls").get_data(as_text=True)
     assert "data-tally" not in other and '<select id="tally"' not in other

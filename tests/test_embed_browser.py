@@ -55,7 +55,7 @@ def test_embed_on_a_hostile_page(browser, host, live_server, every_status_app, l
     )
     inline_item = next(item for item in found if item["img"])
     assert inline_item["name"] == f"{expected['ended']['title']}: {expected['ended']['message']}"
-    assert f"/badge/ended.svg?lang={lang}" in inline_item["img"]
+    assert f"/badge/ended.{lang}.svg" in inline_item["img"]
     corners = [item for item in found if not item["img"]]
     assert {item["text"] for item in corners} == {
         expected["ongoing"]["title"] + expected["ongoing"]["message"],

@@ -76,14 +76,14 @@ def test_press_and_participants(site):
 def test_language_links_and_alternates(site):
     html = site.get("/voip-ma?lang=fr").get_data(as_text=True)
     for lang in SHIPPED:
-        assert f'<link rel="alternate" hreflang="{lang}" href="https://count.example.org/voip-ma?lang={lang}">' in html
-        assert f'href="/voip-ma?lang={lang}"' in html
+        assert f'<link rel="alternate" hreflang="{lang}" href="https://count.example.org/voip-ma.{lang}.html">' in html
+        assert f'href="voip-ma.{lang}.html"' in html
     assert 'aria-current="page"' in html
 
 
 def test_open_graph_and_share_image(site):
     html = site.get("/voip-ma?lang=ar").get_data(as_text=True)
-    assert '<meta property="og:image" content="https://count.example.org/voip-ma/share.png?lang=ar">' in html
+    assert '<meta property="og:image" content="https://count.example.org/voip-ma/share.ar.png">' in html
     assert '<meta name="twitter:card" content="summary_large_image">' in html
     image = site.get("/voip-ma/share.png?lang=ar")
     assert image.status_code == 200 and image.mimetype == "image/png"
@@ -118,7 +118,7 @@ def test_feed_has_events_and_milestones(site):
     assert not any(title.startswith("400") for title in titles)  # it ended at 304
     assert len(titles) == 12 + 3
     self_link = feed.find(f"{ATOM}link[@rel='self']").get("href")
-    assert self_link == "https://count.example.org/voip-ma/feed.atom?lang=fr"
+    assert self_link == "https://count.example.org/voip-ma/feed.fr.atom"
     ids = [entry.find(f"{ATOM}id").text for entry in feed.findall(f"{ATOM}entry")]
     assert len(set(ids)) == len(ids) and all(i.startswith("tag:voipdown.com,2016:voip-ma/") for i in ids)
 

@@ -436,8 +436,8 @@ def test_the_campaign_page_shows_its_tallies_with_their_caveats(make_app):
     page = client.get("/voip-ma?lang=zgh").get_data(as_text=True)
     section = page[page.index('id="tallies"') :]
     for name in ("maroc-telecom", "meditel", "inwi"):
-        assert f'src="/chart/voip-ma/{name}.svg?lang=zgh"' in section
-        assert f'href="/voip-ma/tallies/{name}?lang=zgh"' in section
+        assert f'src="chart/voip-ma/{name}.zgh.svg"' in section
+        assert f'href="voip-ma/tallies/{name}.zgh.html"' in section
     assert "+27" in section and "ⴰⵙⵏⴼⵍ ⵙⴳ" in section  # the change since the first sample, in Tamazight
     assert '<p class="caveat" lang="fr" dir="auto">' in section  # no Tamazight note yet: the French, marked
     assert "Médias 24" in section and "ⴰⵎⵣⵔⵓⵢ" in section  # its sources; closed: history only
@@ -454,10 +454,13 @@ def test_a_tally_page_pages_its_samples_newest_first(make_app, tmp_path):
     assert first.status_code == 200 and "Samples, page 1 of 3" in html
     assert first.headers["Cache-Control"] == "public, max-age=60, s-maxage=60, stale-while-revalidate=60"
     assert html.count("<tr><td>") == 50 and html.index(">219<") < html.index(">218<")  # newest first
-    assert 'href="/shutdown/tallies/calls?lang=en&amp;page=2" rel="next"' in html
+    assert 'href="calls.en.2.html" rel="next"' in html
     last = client.get("/shutdown/tallies/calls?lang=en&page=3").get_data(as_text=True)
     assert last.count("<tr><td>") == 21 and "Campaign newsletter" in last and 'rel="prev"' in last
-    assert 'src="/chart/shutdown/calls.svg?lang=en&amp;size=large"' in html
+    assert 'src="../../chart/shutdown/calls.en.large.svg"' in html
+    second = client.get("/shutdown/tallies/calls.en.2.html").get_data(as_text=True)  # the path form
+    assert second == client.get("/shutdown/tallies/calls?lang=en&page=2").get_data(as_text=True)
+    assert 'href="calls.en.html" rel="prev"' in second and 'href="calls.en.3.html" rel="next"' in second
     for bad in ("4", "0", "x", "1.5"):
         refused = client.get(f"/shutdown/tallies/calls?page={bad}")
         assert refused.status_code == 400 and refused.mimetype == "text/html", bad

@@ -180,7 +180,7 @@ def test_health_says_when_the_tally_store_fails_and_the_counter_links_its_tallie
     client = app.test_client()
     assert client.get("/healthz").get_json()["tallies"] == "ok"
     links = client.get("/api/v1/counters/shutdown?lang=en").get_json()["links"]
-    assert links["tallies"].endswith("/api/v1/counters/shutdown/tallies?lang=en")
+    assert links["tallies"].endswith("/api/v1/counters/shutdown/tallies.en.json")
     assert "tallies" not in client.get("/api/v1/counters/lifted").get_json()["links"]
     client.post(PATH, json={"value": 3}, headers=AUTH)  # the file exists, with its tables
     (tmp_path / "tallies.sqlite3").unlink()

@@ -150,6 +150,37 @@ def days(slug: str, at: str | None, lang: str | None, timeline_path: str | None,
     click.echo(label_and_message(summary["label"], summary["message"]))
 
 
+@cli.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Where OUT will be served, e.g. https://you.github.io/campaign (default: $VOIPDOWN_PUBLIC_URL): the"
+    " addresses other sites use (the embed, snippets, feeds) are written from it.",
+)
+@click.option("--at", "at", metavar="INSTANT", help="Build as of this ISO 8601 instant with offset (default: now).")
+def build(out: str, base_url: str | None, at: str | None) -> None:
+    """Write the whole site into OUT as files for any static host: every page, badge, chart,
+    feed, JSON answer and the embed, as the service would answer them. Files that would not
+    change are not written."""
+    import time
+
+    from voipdown.web import create_app
+    from voipdown.web.freeze import build as freeze
+
+    instant = _instant(at) if at else None
+    public = base_url or _settings().public_url
+    if not public:
+        raise click.UsageError("give --base-url (or set VOIPDOWN_PUBLIC_URL): where the files will be served")
+    try:
+        app = create_app({"VOIPDOWN_PUBLIC_URL": public, "VOIPDOWN_COLLECT": "off", "VOIPDOWN_DISCOVERY": "off"})
+    except SettingsError as error:
+        raise click.BadParameter(str(error), param_hint="--base-url") from None
+    started = time.monotonic()
+    built = freeze(app, Path(out), instant)
+    click.echo(f"{out}: {built.files} files, {built.written} written, in {time.monotonic() - started:.1f} s")
+
+
 @cli.group()
 def tally() -> None:
     """Tallies: push tokens, and what the store holds."""

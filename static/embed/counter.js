@@ -133,7 +133,7 @@
         box.className = 'vd live ' + theme;
         box.removeAttribute('style');
       }
-      link.href = tally.page + '?lang=' + lang;
+      link.href = words.page;
       link.textContent = '';
       link.appendChild(make('span', 'title', words.label));
       link.appendChild(value);
@@ -165,7 +165,7 @@
         if (!host.isConnected) return;
         last = Date.now();
         // no-cache: the browser asks again with the ETag it has, and a 304 costs a few bytes.
-        fetch(tally.api + '?lang=' + lang, { cache: 'no-cache', credentials: 'omit' }).then(function (response) {
+        fetch(words.api, { cache: 'no-cache', credentials: 'omit' }).then(function (response) {
           if (!response.ok) throw new Error('HTTP ' + response.status);
           return response.json();
         }).then(function (said) {

@@ -32,6 +32,7 @@ from voipdown.web.bodies import close_if_unread
 from voipdown.web.compression import compress
 from voipdown.web.discovery import SiteDiscovery
 from voipdown.web.negotiation import vary
+from voipdown.web.path_forms import PathForms, link
 from voipdown.web.replay import Replay
 from voipdown.web.response_kinds import kind_of, secure
 from voipdown.web.server_cache import CacheHealth, cache
@@ -66,6 +67,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # page text, Unicode isolates in plain text such as <title> and attributes.
     app.jinja_env.filters["bdi"] = lambda text, lang: Markup(isolate_html(str(text), lang))
     app.jinja_env.filters["isolate"] = isolate
+    app.jinja_env.globals["link"] = link  # our own addresses, in their path forms, relative
 
     @app.context_processor
     def the_site() -> dict:
@@ -100,7 +102,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     # Inside the proxy fix, so that a replayed response is keyed by the real host and scheme.
     replay = app.extensions["voipdown_replay"] = Replay(app.wsgi_app, state)
-    app.wsgi_app = SiteDiscovery(replay, state)
+    app.wsgi_app = PathForms(SiteDiscovery(replay, state), app)
     if settings.trust_proxy:
         # Opt-in: only behind a proxy that sets X-Forwarded-* may they be believed.
         n = settings.trust_proxy

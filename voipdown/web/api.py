@@ -16,6 +16,10 @@ from voipdown.web.state import served
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 
 SHIELDS_MIN_CACHE_SECONDS = 300  # shields.io's own floor
+SHIELDS_MAX_CACHE_SECONDS = 3_600
+"""At most an hour, then the seconds to midnight: shields.io never keeps a count past its day,
+and a body that changes only in a day's last hour is the same file in every build of that
+day (voipdown/web/freeze.py) but the last hour's."""
 
 
 @blueprint.get("/counters")
@@ -55,8 +59,9 @@ def shields(slug: str):
     count = asked.count
     body = texts_of_the_day("shields", asked.counter, count, asked.lang, asked.timeline.version, shields_endpoint)
     if count.next_change is not None:
-        body["cacheSeconds"] = max(SHIELDS_MIN_CACHE_SECONDS, seconds_until(count.next_change, asked.instant))
+        until = seconds_until(count.next_change, asked.instant)
+        body["cacheSeconds"] = max(SHIELDS_MIN_CACHE_SECONDS, min(SHIELDS_MAX_CACHE_SECONDS, until))
     else:
         body["cacheSeconds"] = DAY_SECONDS
-    # Not replayed: its cacheSeconds counts down to midnight, so the body changes every second.
+    # Not replayed: its cacheSeconds counts down in the day's last hour, a body a second.
     return count_response(jsonify(body), asked, replayable=False)

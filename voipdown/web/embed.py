@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, render_template
 
 from voipdown.badge_content import counter_badge, tally_badge
 from voipdown.clock import now
@@ -26,6 +26,7 @@ from voipdown.texts import (
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import conditional, count_response
 from voipdown.web.links import absolute, counter_links
+from voipdown.web.path_forms import link
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
@@ -60,27 +61,28 @@ def _tally_links(counter, tally, lang: str) -> TallyLinks:
 
 
 def _tallies(counter, languages: tuple[str, ...]) -> dict[str, dict]:
-    """What the script needs to show a tally live: its interval, its page and its JSON (asked
-    again every interval, with ?lang=), and per language its label and, for a closed tally,
-    its message, which cannot change (a closed tally takes no pushes): then it asks nothing."""
+    """What the script needs to show a tally live: its interval, and per language its label,
+    its page and its JSON (asked again every interval, in their path forms: a static host
+    serves them too), or, for a closed tally, its message instead of the JSON, which cannot
+    change (a closed tally takes no pushes): then it asks nothing."""
     described = {}
     for tally in counter.tallies.values():
         texts = {}
         value = reader().summary(tally, now()).latest_value if tally.closed else None
         for lang in languages:
-            words = {"label": isolate(tally.title_in(lang), lang)}
+            words = {
+                "label": isolate(tally.title_in(lang), lang),
+                "page": absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
+            }
+            if not tally.closed:
+                words["api"] = absolute("tallies.show_tally", slug=counter.slug, name=tally.name, lang=lang)
             action = tally_action(tally, lang)
             if action:
                 words["action"] = isolate(action, lang)
             if tally.closed:
                 words["message"] = isolate(tally_message(value, tally.unit, lang, tally.locale_in(lang)), lang)
             texts[lang] = words
-        described[tally.name] = {
-            "interval": tally.interval,
-            "page": absolute("site.tally_page", slug=counter.slug, name=tally.name),
-            "api": absolute("tallies.show_tally", slug=counter.slug, name=tally.name),
-            "texts": texts,
-        }
+        described[tally.name] = {"interval": tally.interval, "texts": texts}
         if tally.url:
             described[tally.name]["url"] = tally.url
     return described
@@ -210,7 +212,7 @@ def builder():
         dir=language(ui_lang).direction,
         counters=[(c.slug, c.title_in(ui_lang)) for c in asked.timeline.counters.values()],
         languages=[(code, language(code).autonym, language(code).direction) for code in asked.timeline.site.languages],
-        language_link=lambda code: url_for("embed.builder", **{**chosen_query, "lang": code, "snippet_lang": lang}),
+        language_link=lambda code: link("embed.builder", **{**chosen_query, "lang": code, "snippet_lang": lang}),
         positions=POSITIONS,
         themes=THEMES,
         tallies=[(name, t.title_in(ui_lang)) for name, t in counter.tallies.items()],

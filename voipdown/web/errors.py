@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from voipdown.languages import language
 from voipdown.texts import BAD_ADDRESS, NO_SUCH_PAGE, NOT_ANSWERING, phrase
 from voipdown.web.freshness import cache_error
+from voipdown.web.links import absolute
 from voipdown.web.negotiation import accepted_language, negotiated
 from voipdown.web.response_kinds import KINDS, Kind, kind_of
 from voipdown.web.state import current_timeline
@@ -128,6 +129,7 @@ def _error_page(refusal: Refusal) -> Response:
         lang=lang,
         dir=language(lang).direction,
         heading=heading,
+        home=absolute("site.home", lang=lang),  # absolute: a static host serves 404.html at any depth
         t=lambda msgid: phrase(lang, msgid),
     )
     return cache_error(Response(html, status=refusal.status))

@@ -7,6 +7,7 @@ if a route reads a parameter it does not list. Adding a parameter is one entry h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,6 +30,8 @@ COUNTER_PAGES = (
 
 
 INSTANT = {"type": "string", "format": "date-time"}
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+"""A free-form whole number as a parameter writes it: ASCII digits only, at most nine."""
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,8 @@ class Replay:
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return self.app(environ, start_response)
         # The timeline this request is answered from, replayed or not (voipdown/web/state.py).
-        snapshot = environ[SERVED_KEY] = self.state.timelines.snapshot()
+        snapshot = environ.get(SERVED_KEY) or self.state.timelines.snapshot()  # a path form's, if read
+        environ[SERVED_KEY] = snapshot
         instant = now()
         stamp = self._write_stamp()  # before drawing: a write meanwhile makes a brief answer unfit
         path = environ.get("PATH_INFO", "")

@@ -9,7 +9,6 @@ voipdown/web/errors.py answers them in the route's own format (JSON, image, scri
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -21,10 +20,8 @@ from voipdown.tallies.push import parse_instant
 from voipdown.timeline import Counter, Timeline
 from voipdown.web.errors import Moved, Refusal
 from voipdown.web.negotiation import negotiated
-from voipdown.web.parameters import BY_NAME, parameters_of
+from voipdown.web.parameters import BY_NAME, WHOLE_NUMBER, parameters_of
 from voipdown.web.state import current_timeline
-
-WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)

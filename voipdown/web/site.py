@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request
 
 from voipdown.embed_code import snippets
 from voipdown.feed import atom_feed, feed_authority
@@ -46,6 +46,7 @@ from voipdown.web.errors import Refusal
 from voipdown.web.freshness import cache_for, conditional, count_response
 from voipdown.web.links import absolute, counter_links
 from voipdown.web.negotiation import negotiated
+from voipdown.web.path_forms import link
 from voipdown.web.resolver import resolve, resolve_default
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.slots import long_read
@@ -104,7 +105,7 @@ def _page(asked) -> Response:
         ).script.split("\n")[0],
         links=links,
         languages=[(code, language(code).autonym, language(code).direction) for code in asked.timeline.site.languages],
-        language_link=lambda code: url_for("site.counter_page", slug=counter.slug, lang=code),
+        language_link=lambda code: link("site.counter_page", slug=counter.slug, lang=code),
         page_url=links.page,
         alternate=lambda code: absolute("site.counter_page", slug=counter.slug, lang=code),
         share_image=absolute("site.share_image", slug=counter.slug, lang=lang),
@@ -156,9 +157,9 @@ def _tally_view(counter, tally, reading: TallyReading, lang: str) -> dict:
         "sources": list(sources.values()),
         "url": tally.url,
         "action": tally_action(tally, lang),
-        "sparkline": url_for("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang),
-        "chart": url_for("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang, size="large"),
-        "page": url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
+        "sparkline": link("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang),
+        "chart": link("charts.chart", slug=counter.slug, file=f"{tally.name}.svg", lang=lang, size="large"),
+        "page": link("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
     }
 
 
@@ -213,7 +214,9 @@ def tally_page(slug: str, name: str):
     ]
 
     def page_link(number: int) -> str:
-        return url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=lang, page=number)
+        return link(
+            "site.tally_page", slug=counter.slug, name=tally.name, lang=lang, page=number if number > 1 else None
+        )
 
     html = render_template(
         "tally.html",
@@ -228,9 +231,9 @@ def tally_page(slug: str, name: str):
         caption=phrase(lang, SAMPLES_PAGE, page=format_number(page, lang), pages=format_number(pages, lang)),
         newer=page_link(page - 1) if page > 1 else None,
         older=page_link(page + 1) if page < pages else None,
-        csv=url_for("tallies.samples_csv", slug=counter.slug, name=tally.name),
+        csv=link("tallies.samples_csv", slug=counter.slug, name=tally.name),
         languages=[(code, language(code).autonym, language(code).direction) for code in asked.timeline.site.languages],
-        language_link=lambda code: url_for("site.tally_page", slug=counter.slug, name=tally.name, lang=code),
+        language_link=lambda code: link("site.tally_page", slug=counter.slug, name=tally.name, lang=code),
         page_url=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
         alternate=lambda code: absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=code),
         status_css=status_css(),
