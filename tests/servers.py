@@ -154,20 +154,35 @@ class RedisServer:
 
 
 NGINX_CONFIG = ROOT / "docs" / "deploy" / "nginx.conf"
+NGINX_STATIC_CONFIG = ROOT / "docs" / "deploy" / "nginx-static.conf"
 
 
 @contextmanager
 def nginx_in_front(upstream: str, run: Path) -> Iterator[str]:
     """Debian's nginx with the documented configuration (docs/deploy/nginx.conf) in front of
     `upstream`, its files in `run`; yields its base address."""
+    port = free_port()
+    config = NGINX_CONFIG.read_text().replace("@@UPSTREAM@@", upstream.removeprefix("http://"))
+    with _nginx(config, run, port) as base:
+        yield base
+
+
+@contextmanager
+def nginx_static(site: Path, run: Path, port: int) -> Iterator[str]:
+    """Debian's nginx serving a build's folder `site` as plain files under /campaign/, with the
+    documented configuration (docs/deploy/nginx-static.conf); yields its base address."""
+    config = NGINX_STATIC_CONFIG.read_text().replace("@@SITE@@", str(site))
+    with _nginx(config, run, port) as base:
+        yield base + "/campaign"
+
+
+@contextmanager
+def _nginx(config: str, run: Path, port: int) -> Iterator[str]:
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     assert os.path.exists(binary), "nginx is missing: scripts/system-packages --test installs it"
-    port = free_port()
     config = (
-        NGINX_CONFIG.read_text()
-        .replace("@@USER@@", "user root;" if os.geteuid() == 0 else "")
+        config.replace("@@USER@@", "user root;" if os.geteuid() == 0 else "")
         .replace("@@RUN@@", str(run))
-        .replace("@@UPSTREAM@@", upstream.removeprefix("http://"))
         .replace("@@LISTEN@@", f"127.0.0.1:{port}")
     )
     (run / "nginx.conf").write_text(config)

@@ -26,6 +26,8 @@ EVERY_LANG_ROUTE = {
     "badges.badge": "/badge/dz-coupure.svg",
     "charts.chart": "/chart/dz-coupure/petition.svg",
     "embed.frame": "/embed/dz-coupure/frame",
+    "embed.script": "/embed/dz-coupure.js",
+    "embed.tally_script": "/embed/dz-coupure/tallies.js",
     "embed.builder": "/embed",
     "site.home": "/",
     "site.counter_page": "/dz-coupure",
@@ -70,6 +72,7 @@ def test_only_the_sites_languages_are_linked_and_negotiated(algeria):
     html = get(algeria, "/dz-coupure?lang=fr").get_data(as_text=True)
     assert set(re.findall(r'hreflang="([\w-]+)"', html)) == {"fr", "ar"}
     assert "?lang=en" not in html and "?lang=zgh" not in html
+    assert not re.search(r"\.(en|zgh)\.(html|svg|png|json|js|atom)", html)  # nor their path forms
     english = get(algeria, "/dz-coupure", **{"Accept-Language": "en-GB,en;q=0.9"})
     assert english.status_code == 200 and '<html lang="fr"' in english.get_data(as_text=True)
     arabic = get(algeria, "/dz-coupure", **{"Accept-Language": "en;q=0.9,ar-DZ;q=0.5"})

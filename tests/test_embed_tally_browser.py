@@ -236,7 +236,7 @@ def test_the_builders_tally_snippet_on_a_hostile_page(browser, service, host, po
     client = service.app.test_client()
     snippet = builder_snippet(client, counter="shutdown", tally="calls", lang="en", position=position)
     assert 'data-tally="calls"' in snippet and "/badge/shutdown/calls.en.svg" in snippet
-    assert f'src="{service.url}/embed/shutdown/tallies.js"' in snippet
+    assert f'src="{service.url}/embed/shutdown/tallies.en.js"' in snippet
     url = host.page(f"/builder-{position}.html", f"<p>Avant : {snippet} après.</p><p id='after'>Fin.</p>", lang="en")
     context = browser.new_context(viewport={"width": 700, "height": 360})
     page = context.new_page()
@@ -249,7 +249,7 @@ def test_the_builders_tally_snippet_on_a_hostile_page(browser, service, host, po
     assert text.startswith("Calls reported") and "people" in text
     assert_host_untouched(page, problems)
     paths = sorted({answer.url[len(service.url) :].split("?")[0] for answer in answers})
-    expected = ["/api/v1/counters/shutdown/tallies/calls.en.json", "/embed/shutdown/tallies.js"]
+    expected = ["/api/v1/counters/shutdown/tallies/calls.en.json", "/embed/shutdown/tallies.en.js"]
     assert paths == sorted(expected + (["/badge/shutdown/calls.en.svg"] if position == "inline" else []))
     script_and_json = [a for a in answers if "/badge/" not in a.url]
     assert sum(a.request.sizes()["responseBodySize"] for a in script_and_json) <= 4608

@@ -99,7 +99,7 @@ def test_the_store_is_bounded(app, monkeypatch):
     [
         ("/badge/ongoing.svg", "theme", "style=plastic"),  # ours, but the badge's route does not read it
         ("/badge/ongoing.svg", "position", "lang=fr"),
-        ("/embed/ongoing.js", "lang", None),  # the script reads no parameter at all
+        ("/embed/ongoing.js", "theme", "lang=ar"),  # a tag's option, read by the script in the page
         ("/api/v1/counters/ongoing", "size", "lang=ar"),
     ],
 )

@@ -66,6 +66,7 @@ COLLECT_FAILING = "The last reading of {source} failed: the figures may be behin
 CLOSED_TALLY = "History: this tally takes no new samples."
 UNREAD_TALLY = "The samples cannot be read just now: these figures are the last this server saw, and may be behind."
 SAMPLES_PAGE = "Samples, page {page} of {pages}"
+AS_OF = "{message}, as of {date}"
 
 
 @dataclass(frozen=True)
@@ -252,6 +253,13 @@ def count_message(counter: Counter, count: Count, lang: str) -> str:
     if count.status is Status.ENDED:
         return phrase(lang, words.ended, days=count.days, locale=locale)
     return phrase(lang, words.ongoing, days=count.days, locale=locale)
+
+
+def count_as_of(counter: Counter, count: Count, lang: str) -> str:
+    """The last count a script knows, marked with its day, for a reader whose clock is past
+    it: « depuis 311 jours, au 12 novembre 2016 », never a count that may be wrong."""
+    message = count_message(counter, count, lang)
+    return phrase(lang, AS_OF, message=message, date=count.as_of, locale=counter.locale_in(lang))
 
 
 def milestone(counter: Counter, days: int, lang: str) -> str:

@@ -35,6 +35,26 @@
     var pageLang = (document.documentElement.lang || '').toLowerCase().split('-')[0];
     var lang = [opt.lang, pageLang, data.lang].filter(function (l) { return Object.prototype.hasOwnProperty.call(data.texts, l); })[0];
     var text = data.texts[lang];
+    // The count of the reader's present day in the counter's zone: the script's own, or one
+    // of the next days it carries (a copy kept past midnight still turns); past them, the
+    // last one it knows, with its day, never a count that may be wrong.
+    var message = text.message;
+    var status = data.status;
+    var ahead = 0;
+    //DAYS{ (only in the script of a count that changes: embed_code.py)
+    try {
+      var now = {};
+      var built = data.date.split('-');
+      new Intl.DateTimeFormat('en-US', { timeZone: data.zone, year: 'numeric', month: 'numeric', day: 'numeric' })
+        .formatToParts(new Date()).forEach(function (part) { now[part.type] = +part.value; });
+      ahead = Math.round((Date.UTC(now.year, now.month - 1, now.day) - Date.UTC(built[0], built[1] - 1, built[2])) / 864e5) || 0;
+    } catch (ignored) {} // no time zone support: the script's own day
+    if (ahead > 0) {
+      var day = data.days[Math.min(ahead, data.days.length) - 1];
+      message = ahead > data.days.length ? text.stale : day.texts[lang];
+      status = day.status;
+    }
+    //}DAYS
     var position = ['bottom-left', 'bottom-right', 'inline'].indexOf(opt.position) >= 0 ? opt.position : 'bottom-left';
     var theme = ['light', 'dark', 'auto'].indexOf(opt.theme) >= 0 ? opt.theme : 'auto';
 
@@ -59,12 +79,12 @@
       root.appendChild(make('style', '', data.css));
     }
 
-    var box = make('span', 'vd ' + theme + ' ' + data.status + (position === 'inline' ? ' inline' : ' corner ' + position));
+    var box = make('span', 'vd ' + theme + ' ' + status + (position === 'inline' ? ' inline' : ' corner ' + position));
     box.lang = lang;
     box.dir = text.dir;
     var link = make('a', 'link');
     link.href = text.page;
-    link.setAttribute('aria-label', text.label + ': ' + text.message); // as texts.label_and_message
+    link.setAttribute('aria-label', text.label + ': ' + message); // as texts.label_and_message
     box.appendChild(link);
     root.appendChild(box);
 
@@ -75,7 +95,10 @@
     //}TALLY
     if (position === 'inline') {
       // The count's badge, unless a tally is shown in its place: never downloaded for nothing.
-      if (!tally) {
+      // On another day than the script's, the badge says the old count: its words instead.
+      if (!tally && ahead > 0) {
+        link.appendChild(make('span', 'text', text.label + ': ' + message));
+      } else if (!tally) {
         var image = make('img');
         image.src = text.badge;
         image.width = text.width;
@@ -107,7 +130,7 @@
       }
     } else {
       link.appendChild(make('span', 'title', text.label));
-      link.appendChild(make('span', 'message', text.message));
+      link.appendChild(make('span', 'message', message));
       var close = make('button', 'close', '\u00d7');
       close.type = 'button';
       close.setAttribute('aria-label', text.close);

@@ -51,7 +51,7 @@ def _tally_links(counter, tally, lang: str) -> TallyLinks:
     layout = tally_badge(font, tally, value, lang, "flat", None) if font else None
     return TallyLinks(
         name=tally.name,
-        script=absolute("embed.tally_script", slug=counter.slug),
+        script=absolute("embed.tally_script", slug=counter.slug, lang=lang),
         page=absolute("site.tally_page", slug=counter.slug, name=tally.name, lang=lang),
         badge_svg=absolute("badges.badge", name=f"{counter.slug}/{tally.name}.svg", lang=lang),
         badge_png=absolute("badges.badge", name=f"{counter.slug}/{tally.name}.png", lang=lang),
@@ -88,17 +88,25 @@ def _tallies(counter, languages: tuple[str, ...]) -> dict[str, dict]:
     return described
 
 
+def script_languages(asked) -> tuple[str, ...]:
+    """A script's languages: the one asked (`lang`: what snippets use, the smallest), else
+    every one of the site's, the reader's page choosing."""
+    lang = asked.value("lang")
+    return (lang,) if lang else asked.timeline.site.languages
+
+
 def _script_response(asked, kind: str, write) -> Response:
-    """A script of `asked.counter`: `write(texts)` given its texts in every site language."""
+    """A script of `asked.counter`: `write(texts)` given its texts in its languages."""
     counter, count = asked.counter, asked.count
-    key = f"embed:{kind}:{counter.slug}:{count.as_of.isoformat()}:{asked.timeline.version}"
+    languages = script_languages(asked)
+    key = f"embed:{kind}:{counter.slug}:{','.join(languages)}:{count.as_of.isoformat()}:{asked.timeline.version}"
 
     def build() -> str:
         texts = {
             lang: embed_texts(
                 counter, count, lang, counter_links(counter.slug, lang), _badge_size(counter, count, lang)
             )
-            for lang in asked.timeline.site.languages
+            for lang in languages
         }
         return write(texts)
 
@@ -116,7 +124,7 @@ def script(name: str):
         raise Refusal(404, "not_found", "An embed script's address ends in .js.")
     asked = resolve("embed.script", slug, address=lambda slug: {"name": f"{slug}.js"})
     counter = asked.counter
-    live = absolute("embed.tally_script", slug=counter.slug) if counter.tallies else None
+    live = absolute("embed.tally_script", slug=counter.slug, lang=asked.value("lang")) if counter.tallies else None
     return _script_response(asked, "count", lambda texts: embed_script(counter, asked.count, texts, live))
 
 
@@ -124,7 +132,7 @@ def script(name: str):
 def tally_script(slug: str):
     """The script that shows one of the counter's tallies live (`data-tally`), or its count."""
     asked = resolve("embed.tally_script", slug)
-    counter, languages = asked.counter, asked.timeline.site.languages
+    counter, languages = asked.counter, script_languages(asked)
     return _script_response(
         asked,
         "tallies",

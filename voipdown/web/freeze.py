@@ -69,6 +69,8 @@ def addresses() -> Iterator[str]:
         yield from _badges(f"{slug}.{{fmt}}", languages)
         for lang in languages:
             yield path_form("site.counter_page", slug=slug, lang=lang)
+            yield path_form("embed.script", name=f"{slug}.js", lang=lang)
+            yield path_form("embed.tally_script", slug=slug, lang=lang)
             yield path_form("site.counter_feed", slug=slug, lang=lang)
             yield path_form("site.share_image", slug=slug, lang=lang)
             yield path_form("api.show_counter", slug=slug, lang=lang)

@@ -26,5 +26,5 @@ def counter_links(slug: str, lang: str) -> Links:
         badge_svg=absolute("badges.badge", name=f"{slug}.svg", lang=lang),
         badge_png=absolute("badges.badge", name=f"{slug}.png", lang=lang),
         frame=absolute("embed.frame", slug=slug, lang=lang),
-        script=absolute("embed.script", name=f"{slug}.js"),
+        script=absolute("embed.script", name=f"{slug}.js", lang=lang),
     )

@@ -473,23 +473,23 @@ def document(timeline: Timeline) -> dict:
             },
             "/embed/{name}": {
                 "get": {
-                    "summary": "The embed script: <slug>.js",
-                    "parameters": [_param("name", "path")],
+                    "summary": "The embed script: <slug>.js (<slug>.<lang>.js: one language's texts)",
+                    "parameters": [_param("name", "path"), *query("embed.script", timeline)],
                     "responses": {
                         "200": _content("text/javascript"),
                         "301": _redirect(),
-                        **_errors("embed.script", 404),
+                        **_errors("embed.script", 400, 404),
                     },
                 }
             },
             "/embed/{slug}/tallies.js": {
                 "get": {
                     "summary": "The embed script that shows one of the counter's tallies live (data-tally)",
-                    "parameters": [SLUG],
+                    "parameters": [SLUG, *query("embed.tally_script", timeline)],
                     "responses": {
                         "200": _content("text/javascript"),
                         "301": _redirect(),
-                        **_errors("embed.tally_script", 404),
+                        **_errors("embed.tally_script", 400, 404),
                     },
                 }
             },

@@ -82,10 +82,13 @@ PARAMETERS: tuple[Parameter, ...] = (
             "charts.chart",
             "embed.frame",
             "embed.builder",
+            "embed.script",
+            "embed.tally_script",
             *COUNTER_PAGES,
         ),
         lambda timeline: timeline.site.languages,
-        "the best of Accept-Language among the site's languages, else the counter's own language",
+        "the best of Accept-Language among the site's languages, else the counter's own language"
+        " (a script: every language, the reader's page choosing)",
         "Language of the texts.",
     ),
     Parameter(

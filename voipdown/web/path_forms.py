@@ -50,6 +50,8 @@ FORMS: dict[str, str | None] = {
     "api.shields": None,
     "tallies.shields": None,
     "tallies.samples_csv": None,
+    "embed.script": None,
+    "embed.tally_script": None,
 }
 """The endpoints with a path form, and the extension it adds (None: its address has one)."""
 
