@@ -139,3 +139,28 @@ def test_the_embed_of_an_old_build_turns_at_the_counters_midnight_in_every_langu
                     assert not pill["img"] and pill["text"] == f"{label}: {message}"  # the badge would be old
                 assert problems == {"errors": [], "console": []}
                 page.close()
+
+
+def test_the_builders_choices_open_their_pages_on_the_static_host(browser, site):
+    """No server reads the form there: each choice opens its page's path form, which the build has."""
+    base, _ = site
+    page = browser.new_page()
+    problems = watch(page)
+    page.goto(f"{base}/embed.shutdown.fr.fr.html")
+    with page.expect_navigation():
+        page.select_option("#theme", "dark")
+    assert page.url == f"{base}/embed.shutdown.fr.fr.dark.html"
+    with page.expect_navigation():
+        page.select_option("#snippet_lang", "ar")
+    with page.expect_navigation():
+        page.select_option("#tally", "calls")
+    assert page.url == f"{base}/embed.shutdown.fr.ar.calls.dark.html"
+    assert page.evaluate("document.querySelector('#theme').value") == "dark"
+    assert 'data-tally="calls"' in page.input_value("#snippet-script") and 'data-lang="ar"' in page.input_value(
+        "#snippet-script"
+    )
+    with page.expect_navigation():
+        page.select_option("#theme", "auto")  # back to the default: not written
+    assert page.url == f"{base}/embed.shutdown.fr.ar.calls.html"
+    assert problems == {"errors": [], "console": []}
+    page.close()

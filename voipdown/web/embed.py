@@ -26,7 +26,7 @@ from voipdown.texts import (
 from voipdown.web.errors import Refusal
 from voipdown.web.freshness import conditional, count_response
 from voipdown.web.links import absolute, counter_links
-from voipdown.web.path_forms import link
+from voipdown.web.path_forms import link, template
 from voipdown.web.resolver import resolve
 from voipdown.web.server_cache import DAY_SECONDS, cached
 from voipdown.web.state import service
@@ -232,6 +232,8 @@ def builder():
             "tally": tally.name if tally else "",
         },
         snippets=chosen,
+        # A new choice opens its page's path form: a static build has every one of them.
+        path_template=template("embed.builder", always=("counter", "lang", "snippet_lang")),
         preview=chosen.script,
         script_src=links.script,
     )

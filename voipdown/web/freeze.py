@@ -24,6 +24,7 @@ from flask import Flask
 from flask_frozen import Freezer, MimetypeMismatchWarning, MissingURLGeneratorWarning
 
 from voipdown.clock import pinned_clock
+from voipdown.embed_code import POSITIONS, THEMES
 from voipdown.palette import PALETTE
 from voipdown.render.chart_layout import SIZES
 from voipdown.render.styles import STYLES
@@ -76,9 +77,8 @@ def addresses() -> Iterator[str]:
             yield path_form("api.show_counter", slug=slug, lang=lang)
             yield path_form("api.shields", slug=slug, lang=lang)
             yield path_form("tallies.list_tallies", slug=slug, lang=lang)
-            for snippet_lang in languages:
-                yield path_form("embed.builder", counter=slug, lang=lang, snippet_lang=snippet_lang)
             yield path_form("embed.builder", counter=slug, lang=lang)
+            yield from _builders(slug, lang, languages, counter.tallies)
             for tally in (None, *counter.tallies):
                 for theme in (None, "light", "dark"):
                     yield path_form("embed.frame", slug=slug, lang=lang, tally=tally, theme=theme)
@@ -95,6 +95,23 @@ def addresses() -> Iterator[str]:
                 for size in (None, *SIZES):
                     for fmt in ("svg", "png"):
                         yield path_form("charts.chart", slug=slug, file=f"{name}.{fmt}", lang=lang, size=size)
+
+
+def _builders(slug: str, lang: str, languages: tuple[str, ...], tallies) -> Iterator[str]:
+    """The builder in `lang` for every choice its form offers (its script opens them)."""
+    for snippet_lang in languages:
+        for position in (None, *(p for p in POSITIONS if p != "inline")):
+            for tally in (None, *tallies):
+                for theme in (None, *(t for t in THEMES if t != "auto")):
+                    yield path_form(
+                        "embed.builder",
+                        counter=slug,
+                        lang=lang,
+                        snippet_lang=snippet_lang,
+                        position=position,
+                        tally=tally,
+                        theme=theme,
+                    )
 
 
 def _badges(name: str, languages: tuple[str, ...]) -> Iterator[str]:

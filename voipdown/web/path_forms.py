@@ -169,3 +169,22 @@ def relative(address: str) -> str:
 def link(endpoint: str, **values) -> str:
     """A link from one of our pages to another of our addresses: its path form, relative."""
     return relative(path_form(endpoint, **values))
+
+
+def template(endpoint: str, always: tuple[str, ...]) -> str | None:
+    """The relative address of `endpoint`'s path form with a `{name}` for each of its
+    parameters, in the table's order, for a script to fill in from a form (the builder's
+    choices, on a static host too): a parameter not in `always` is left out when it has its
+    default. None when a value of one of those could be read as another's (a tally named
+    like a theme): the form is then sent as it is, which only the live service understands."""
+    timeline = current_timeline()
+    written = [parameter for parameter in parameters_of(endpoint) if _in_path(parameter)]
+    seen: set[str] = set()
+    for parameter in written:
+        if parameter.name not in always:
+            values = set(parameter.values(timeline) or ())
+            if values & seen:
+                return None
+            seen |= values
+    parts = "".join(f".{{{parameter.name}}}" for parameter in written)
+    return relative(url_for(endpoint)) + parts + f".{FORMS[endpoint]}"
