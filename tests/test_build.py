@@ -68,6 +68,8 @@ def test_every_built_file_is_what_the_live_service_answers_at_its_address(tmp_pa
     with serving(live_env, workers=1) as (base, _):
         for path in files:
             address = address_of(out, path)
+            if address == "/_headers":
+                continue  # the host's instructions (Netlify, Cloudflare Pages), not an address
             try:
                 with urllib.request.urlopen(base + address, timeout=10) as answer:
                     body, status = answer.read(), answer.status
@@ -126,3 +128,75 @@ def test_the_day_of_a_build_is_the_day_of_its_instant(tmp_path):
         built = json.loads((out / "api" / "v1" / "counters" / "shutdown.en.json").read_text())
         count = count_at(counter, instant)
         assert (built["days"], built["as_of"]) == (count.days, count.as_of.isoformat())
+
+
+WORKFLOW = Path(__file__).parent.parent / "docs" / "deploy" / "github-pages.yml"
+
+
+def test_the_github_pages_workflow_is_valid_and_rebuilds_after_the_counters_midnight():
+    """docs/deploy/github-pages.yml against GitHub's workflow schema (SchemaStore's, which
+    check-jsonschema carries: it knows `schedule`'s `timezone`), and actionlint where it is
+    installed; its schedule a few minutes after midnight in a real zone; its build step ours."""
+    import shutil
+    from zoneinfo import ZoneInfo
+
+    from ruamel.yaml import YAML
+
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    done = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    if shutil.which("actionlint"):
+        linted = subprocess.run(["actionlint", str(WORKFLOW)], capture_output=True, text=True, check=False)
+        assert linted.returncode == 0, linted.stdout
+    workflow = YAML(typ="safe").load(WORKFLOW.read_text())
+    (schedule,) = workflow["on"]["schedule"]
+    minute, hour, *every = schedule["cron"].split()
+    assert ZoneInfo(schedule["timezone"]) and hour == "0" and 0 < int(minute) <= 15 and every == ["*", "*", "*"]
+    assert "push" in workflow["on"] and "workflow_dispatch" in workflow["on"]
+    runs = [step.get("run", "") for step in workflow["jobs"]["build"]["steps"]]
+    (build_step,) = [run for run in runs if run.startswith("voipdown build ")]
+    assert "--base-url" in build_step and "_site" in build_step
+    uploads = [step for step in workflow["jobs"]["build"]["steps"] if "upload-pages-artifact" in step.get("uses", "")]
+    assert uploads and uploads[0]["with"]["path"] == "_site"
+
+
+def test_the_headers_file_gives_every_file_the_headers_the_service_sends(make_app, tmp_path):
+    """`_headers` (Netlify, Cloudflare Pages): each built file matched by its rules gets the
+    Content-Security-Policy, Referrer-Policy and CORS of the live answer at its address, and
+    no two policies (a host joins the headers of every rule that matches)."""
+    from voipdown.web.freeze import build as freeze
+
+    app = make_app(ONGOING, VOIPDOWN_PUBLIC_URL=PUBLIC, VOIPDOWN_TALLY_STORE=str(tmp_path / "t.sqlite3"))
+    out = tmp_path / "site"
+    freeze(app, out, dt.datetime.fromisoformat(AT))
+    rules: list[tuple[re.Pattern, dict]] = []
+    for line in (out / "_headers").read_text().splitlines():
+        if line.startswith("/"):
+            rules.append((re.compile(re.escape(line).replace(r"\*", ".*") + "$"), {}))
+        elif line.startswith("  "):
+            name, _, value = line.strip().partition(": ")
+            rules[-1][1][name] = value
+    client = app.test_client()
+    for path in built_files(out):
+        address = address_of(out, path)
+        if address == "/_headers":
+            continue
+        served = "/campaign" + address  # the base URL's path
+        matched = [headers for pattern, headers in rules if pattern.match(served)]
+        policies = [headers["Content-Security-Policy"] for headers in matched if "Content-Security-Policy" in headers]
+        live = client.get(address)
+        assert policies == (
+            [live.headers["Content-Security-Policy"]] if "Content-Security-Policy" in live.headers else []
+        ), address
+        joined = {name: value for headers in matched for name, value in headers.items()}
+        assert joined.get("Referrer-Policy") == live.headers.get("Referrer-Policy"), address
+        if "Access-Control-Allow-Origin" in live.headers:
+            assert joined.get("Access-Control-Allow-Origin") == "*", address
+        assert joined["X-Content-Type-Options"] == "nosniff"
+    # A source with a path matches that path alone: the builder names the service's origin.
+    assert "script-src 'self' https://count.example.org;" in client.get("/embed").headers["Content-Security-Policy"]

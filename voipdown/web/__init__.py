@@ -34,7 +34,7 @@ from voipdown.web.discovery import SiteDiscovery
 from voipdown.web.negotiation import vary
 from voipdown.web.path_forms import PathForms, link
 from voipdown.web.replay import Replay
-from voipdown.web.response_kinds import kind_of, secure
+from voipdown.web.response_kinds import kind_of, origin_of, secure
 from voipdown.web.server_cache import CacheHealth, cache
 from voipdown.web.state import ServiceState, current_timeline
 
@@ -94,7 +94,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     def headers_of_the_kind(response):
         """The security headers of the route's kind, the body compressed as the client accepts,
         and Vary on what chose the answer."""
-        origin = (settings.public_url or request.host_url).rstrip("/")  # the builder's CSP: its links too
+        origin = origin_of(settings.public_url or request.host_url)  # the builder's CSP: its links too
         response = vary(
             compress(secure(response, kind_of(request.endpoint, response.mimetype), origin, request.method))
         )

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 from flask_frozen import Freezer, MimetypeMismatchWarning, MissingURLGeneratorWarning
@@ -29,6 +30,7 @@ from voipdown.palette import PALETTE
 from voipdown.render.chart_layout import SIZES
 from voipdown.render.styles import STYLES
 from voipdown.web.path_forms import path_form
+from voipdown.web.response_kinds import KINDS, REFERRER_POLICIES, SHARED_KINDS, content_security_policy, origin_of
 from voipdown.web.state import current_timeline
 
 KEPT = ("404.html", "_headers", ".git", ".git/*", "CNAME", ".nojekyll")
@@ -142,8 +144,66 @@ def build(app: Flask, out: Path, at: dt.datetime | None = None) -> Built:
         # What a static host sends for any address it does not have (GitHub Pages,
         # Codeberg Pages, nginx's error_page): the live service's 404 page, whose links are absolute.
         _write_if_changed(out / "404.html", app.test_client().get("/404.html").data)
+        state = app.extensions["voipdown"]
+        headers = headers_file(state.timelines.snapshot().timeline, state.settings.public_url)
+        _write_if_changed(out / "_headers", headers.encode())
     after = _times(out)
-    return Built(len(pages) + 1, sum(1 for path, time in after.items() if before.get(path) != time))
+    return Built(len(pages) + 2, sum(1 for path, time in after.items() if before.get(path) != time))
+
+
+HOST_CACHE_SECONDS = 600
+"""What `_headers` asks a host to send: ten minutes, as GitHub Pages does."""
+
+
+def header_patterns(timeline) -> list[tuple[str, str]]:
+    """Which addresses of a build are which route's, as `_headers` patterns (`*`: anything,
+    slashes too): no address matches two routes of different kinds."""
+    patterns = [
+        ("/", "site.home"),
+        ("/badge/*", "badges.badge"),
+        ("/chart/*", "charts.chart"),
+        ("/*/share.*", "site.share_image"),
+        ("/api/*", "api.show_counter"),
+        ("/*.atom", "site.counter_feed"),
+        ("/embed/*", "embed.script"),
+        ("/embed/*/frame.*", "embed.frame"),
+        ("/static/embed/*", "embed.builder_asset"),
+        ("/embed.*", "embed.builder"),
+        ("/index.*", "site.home"),
+        ("/badges.html", "badges.gallery"),
+        ("/404.html", "site.home"),
+        ("/favicon.ico", "site.favicon"),
+        ("/robots.txt", "site.robots"),
+    ]
+    for slug in timeline.counters:
+        patterns += [(f"/{slug}.*", "site.counter_page"), (f"/{slug}/tallies/*", "site.tally_page")]
+    return patterns
+
+
+def headers_file(timeline, public_url: str) -> str:
+    """`_headers`, for hosts that read it (Netlify, Cloudflare Pages): the headers the service
+    sends with each kind of answer (voipdown/web/response_kinds.py), and a cache lifetime."""
+    origin = origin_of(public_url)
+    under = urlsplit(public_url).path.rstrip("/")  # a project site's /<repository>
+    lines = [
+        "# The service's headers, for static hosts that read this file (Netlify, Cloudflare Pages).",
+        f"{under}/*",
+        "  X-Content-Type-Options: nosniff",
+        f"  Cache-Control: public, max-age={HOST_CACHE_SECONDS}",
+    ]
+    for pattern, endpoint in header_patterns(timeline):
+        kind = KINDS[endpoint]
+        found = []
+        policy = content_security_policy(kind, origin)
+        if policy:
+            found.append(f"  Content-Security-Policy: {policy}")
+        if kind in REFERRER_POLICIES:
+            found.append(f"  Referrer-Policy: {REFERRER_POLICIES[kind]}")
+        if kind in SHARED_KINDS:
+            found.append("  Access-Control-Allow-Origin: *")
+        if found:
+            lines += [under + pattern, *found]
+    return "\n".join(lines) + "\n"
 
 
 def _times(out: Path) -> dict[Path, int]:

@@ -8,6 +8,7 @@ a route has no kind.
 from __future__ import annotations
 
 from enum import Enum
+from urllib.parse import urlsplit
 
 from flask import Response
 
@@ -66,6 +67,13 @@ PAGE_POLICY = (
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none';"
     " form-action 'self'"
 )
+
+
+def origin_of(url: str) -> str:
+    """`https://host[:port]` of an address: a CSP source with a path matches that path alone,
+    so a service under a sub-path (VOIPDOWN_PUBLIC_URL=https://host/campaign) names its origin."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def content_security_policy(kind: Kind, origin: str) -> str | None:
