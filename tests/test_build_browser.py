@@ -164,3 +164,29 @@ def test_the_builders_choices_open_their_pages_on_the_static_host(browser, site)
     assert page.url == f"{base}/embed.shutdown.fr.ar.calls.html"
     assert problems == {"errors": [], "console": []}
     page.close()
+
+
+def test_a_live_tally_of_a_build_asks_no_sooner_than_its_host_keeps_the_json(browser, site):
+    """The tally's interval is a minute; the static host keeps its JSON ten minutes
+    (Cache-Control: max-age=600, as GitHub Pages): the embed waits ten minutes, not one,
+    and four times that for a tally with no recent sample (this one's last is of 2024)."""
+    base, _ = site
+    with HostSite(base.removesuffix("/campaign"), connect=True) as host:
+        tag = f'<script async src="{base}/embed/shutdown/tallies.en.js" data-lang="en" data-tally="calls"></script>'
+        url = host.page("/tally.html", tag, lang="en")
+        page = browser.new_page()
+        asked = []
+        page.on("request", lambda request: asked.append(request.url) if request.url.endswith("calls.en.json") else None)
+        page.clock.install(time=BUILT_AT)
+        page.goto(url)
+        page.wait_for_function("() => document.querySelector('voipdown-counter')")
+        page.wait_for_timeout(500)
+        assert len(asked) == 1
+        for _ in range(39):  # the tally's interval 39 times over (stale: 4 minutes at its own)
+            page.clock.run_for(60_000)
+            page.wait_for_timeout(50)
+        assert len(asked) == 1
+        page.clock.run_for(61_000)  # 4 x 600 s
+        page.wait_for_timeout(500)
+        assert len(asked) == 2
+        page.close()

@@ -190,6 +190,9 @@
         // no-cache: the browser asks again with the ETag it has, and a 304 costs a few bytes.
         fetch(words.api, { cache: 'no-cache', credentials: 'omit' }).then(function (response) {
           if (!response.ok) throw new Error('HTTP ' + response.status);
+          // Asked again no sooner than its host keeps it (a static host: GitHub Pages' ten minutes).
+          var kept = /max-age=(\d+)/.exec(response.headers.get('Cache-Control') || '');
+          wait = Math.max(tally.interval, kept ? +kept[1] : 0) * 1000;
           return response.json();
         }).then(function (said) {
           failed = 0;
