@@ -35,6 +35,11 @@ def main() -> None:
     verdict = "met" if gz(script) <= LIMIT else "MISSED"
     print(f"  1 request, {gz(script)} bytes gzipped ({len(script)} raw); limit {LIMIT}: {verdict}")
     print(f"  of which the data (texts in 4 languages, and the CSS): {gz(data)} bytes gzipped")
+    single = client.get("/embed/voip-ma.ar.js").data
+    verdict = "met" if gz(single) <= LIMIT else "MISSED"
+    print(
+        f"generated script, one language (what the snippets load): {gz(single)} bytes gzipped; limit {LIMIT}: {verdict}"
+    )
     print("static script + JSON (the alternative):")
     both = gz(static_core) + gz(one_language)
     print(f"  2 requests in sequence, {gz(static_core)} + {gz(one_language)} = {both} bytes gzipped")
