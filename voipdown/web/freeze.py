@@ -30,7 +30,7 @@ from voipdown.palette import PALETTE
 from voipdown.render.chart_layout import SIZES
 from voipdown.render.styles import STYLES
 from voipdown.web.path_forms import path_form
-from voipdown.web.response_kinds import KINDS, REFERRER_POLICIES, SHARED_KINDS, content_security_policy, origin_of
+from voipdown.web.response_kinds import KINDS, Kind, headers_of, origin_of
 from voipdown.web.state import current_timeline
 
 KEPT = ("404.html", "_headers", ".git", ".git/*", "CNAME", ".nojekyll")
@@ -185,22 +185,18 @@ def headers_file(timeline, public_url: str) -> str:
     sends with each kind of answer (voipdown/web/response_kinds.py), and a cache lifetime."""
     origin = origin_of(public_url)
     under = urlsplit(public_url).path.rstrip("/")  # a project site's /<repository>
+    # What every kind sends is written once, for every file.
+    shared = dict(set.intersection(*(set(headers_of(kind, origin).items()) for kind in Kind)))
     lines = [
         "# The service's headers, for static hosts that read this file (Netlify, Cloudflare Pages).",
         f"{under}/*",
-        "  X-Content-Type-Options: nosniff",
+        *(f"  {name}: {value}" for name, value in shared.items()),
         f"  Cache-Control: public, max-age={HOST_CACHE_SECONDS}",
     ]
     for pattern, endpoint in header_patterns(timeline):
-        kind = KINDS[endpoint]
-        found = []
-        policy = content_security_policy(kind, origin)
-        if policy:
-            found.append(f"  Content-Security-Policy: {policy}")
-        if kind in REFERRER_POLICIES:
-            found.append(f"  Referrer-Policy: {REFERRER_POLICIES[kind]}")
-        if kind in SHARED_KINDS:
-            found.append("  Access-Control-Allow-Origin: *")
+        found = [
+            f"  {name}: {value}" for name, value in headers_of(KINDS[endpoint], origin).items() if name not in shared
+        ]
         if found:
             lines += [under + pattern, *found]
     return "\n".join(lines) + "\n"

@@ -53,6 +53,13 @@ class Parameter:
     since the replay key could not be bounded."""
     schema: dict | None = None
     """A free-form parameter's JSON schema, for the OpenAPI document (its route checks it)."""
+    in_path: bool | None = None
+    """Written in an address's path form (voipdown/web/path_forms.py); by default, when it
+    is one of a few values. A free-form one there is a whole number (a page's)."""
+
+    def __post_init__(self):
+        if self.in_path is None:
+            object.__setattr__(self, "in_path", not self.free_form)
 
     def values(self, timeline: Timeline) -> tuple[str, ...] | None:
         """The allowed values; None for a free-form parameter (its route checks it)."""
@@ -165,6 +172,7 @@ PARAMETERS: tuple[Parameter, ...] = (
         "Which page of the samples' table, from 1 (newest first; past the last page: a 400).",
         free_form=True,
         schema={"type": "integer", "minimum": 1},
+        in_path=True,
     ),
     Parameter(
         "at",

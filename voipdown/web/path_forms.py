@@ -57,8 +57,7 @@ FORMS: dict[str, str | None] = {
 
 
 def _in_path(parameter: Parameter) -> bool:
-    """A parameter written in a path form: one of a few values, or a page number."""
-    return not parameter.free_form or parameter.name == "page"
+    return bool(parameter.in_path)
 
 
 def _takes(parameter: Parameter, value: str, allowed: tuple[str, ...] | None) -> bool:

@@ -111,14 +111,21 @@ def kind_of(endpoint: str | None, mimetype: str | None) -> Kind:
     return Kind.PAGE if mimetype == "text/html" else Kind.DATA
 
 
-def secure(response: Response, kind: Kind, origin: str, method: str) -> Response:
-    """Set the headers of `kind` on `response`: the only place they are set."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
+def headers_of(kind: Kind, origin: str, method: str = "GET") -> dict[str, str]:
+    """The headers of `kind`: the only place they are decided (the service's answers, and a
+    static build's `_headers`, voipdown/web/freeze.py)."""
+    headers = {"X-Content-Type-Options": "nosniff"}
     policy = content_security_policy(kind, origin)
     if policy:
-        response.headers["Content-Security-Policy"] = policy
+        headers["Content-Security-Policy"] = policy
     if kind in REFERRER_POLICIES:
-        response.headers["Referrer-Policy"] = REFERRER_POLICIES[kind]
+        headers["Referrer-Policy"] = REFERRER_POLICIES[kind]
     if kind in SHARED_KINDS and method in ("GET", "HEAD"):
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        headers["Access-Control-Allow-Origin"] = "*"
+    return headers
+
+
+def secure(response: Response, kind: Kind, origin: str, method: str) -> Response:
+    """Set the headers of `kind` on `response`."""
+    response.headers.update(headers_of(kind, origin, method))
     return response
