@@ -85,3 +85,28 @@ def test_no_path_made_of_dotted_parts_gets_a_server_error(app, stem, parts, ext)
     answer = app.test_client().get(path)
     assert answer.status_code < 500, path
     assert b"Traceback" not in answer.data
+
+
+def test_path_forms_read_cold_from_many_threads_are_each_their_query_form(make_app, tmp_path):
+    """The middleware's store of read-back path forms (PathForms._known), empty, hit by many
+    threads at once with the same and different addresses, and one full enough to start afresh."""
+    from tests.concurrency import THREADS, hammer
+    from voipdown.web.path_forms import PathForms
+
+    app = make_app(ONGOING, VOIPDOWN_PUBLIC_URL="https://count.example.org", VOIPDOWN_TALLY_STORE=str(tmp_path / "t"))
+    client = app.test_client()
+    langs = ("fr", "ar", "zgh", "en")
+    asked = [(langs[n % 4], n % 2 == 1) for n in range(THREADS)]  # a language; a badge or a page
+    paths = [f"/badge/shutdown.{lang}.svg" if badge else f"/shutdown.{lang}.html" for lang, badge in asked]
+    queries = [f"/badge/shutdown.svg?lang={lang}" if badge else f"/shutdown?lang={lang}" for lang, badge in asked]
+    expected = {path: client.get(query).data for path, query in zip(paths, queries, strict=True)}
+    answers = hammer(lambda n: client.get(paths[n]).data)
+    assert all(answer == expected[path] for path, answer in zip(paths, answers, strict=True))
+    middleware = app.wsgi_app
+    while not isinstance(middleware, PathForms):
+        middleware = middleware.wsgi_app
+    assert 0 < len(middleware._known) <= len(set(paths))
+    middleware.KNOWN_MAX = 3  # a store that fills up starts afresh, and answers stay right
+    answers = hammer(lambda n: client.get(paths[n]).data)
+    assert all(answer == expected[path] for path, answer in zip(paths, answers, strict=True))
+    assert len(middleware._known) <= 3 + THREADS  # bounded: a full store is cleared (racing threads may each add one)

@@ -56,11 +56,11 @@ def count_at(counter: Counter, instant: dt.datetime) -> Count:
 
 def coming_counts(counter: Counter, count: Count, days: int) -> list[Count]:
     """The counts of the `days` days after `count`'s, each as of its first instant: what a
-    script written today shows after each coming midnight. None for an ended count: it never
-    changes again."""
+    script written today shows after each coming midnight. Nothing for an ended count, which
+    never changes again."""
     if count.next_change is None:
         return []
-    coming = []
-    for ahead in range(1, days + 1):
-        coming.append(count_at(counter, start_of_day(count.as_of + dt.timedelta(days=ahead), counter.timezone)))
-    return coming
+    return [
+        count_at(counter, start_of_day(count.as_of + dt.timedelta(days=ahead), counter.timezone))
+        for ahead in range(1, days + 1)
+    ]

@@ -97,14 +97,22 @@ DAYS_PART = _part("DAYS")
 """The code that chooses the reader's day: sent only with days to choose from."""
 
 
-def _script(source: str, data: dict) -> str:
-    if "days" not in data:
+@lru_cache(maxsize=None)
+def _code(tally: bool, days: bool) -> str:
+    """counter.js with only the parts a script needs, minified once per kind of script."""
+    source = asset("counter.js")
+    if not tally:
+        source = TALLY_PART.sub("", source)
+    if not days:
         source = DAYS_PART.sub("", source)
     if DATA_MARKER not in source:
         raise RuntimeError("static/embed/counter.js lost its DATA marker")
     # A name the minifier keeps (it drops the marker's comment), then the data in its place.
-    source = _compact(source.replace(DATA_MARKER, DATA_HOLDER, 1))
-    return source.replace(DATA_HOLDER, _json_for_script(data), 1)
+    return _compact(source.replace(DATA_MARKER, DATA_HOLDER, 1))
+
+
+def _script(data: dict, tally: bool) -> str:
+    return _code(tally, "days" in data).replace(DATA_HOLDER, _json_for_script(data), 1)
 
 
 def _data(counter: Counter, count: Count, texts: dict[str, dict]) -> dict:
@@ -140,7 +148,7 @@ def embed_script(counter: Counter, count: Count, texts: dict[str, dict], live: s
     data = _data(counter, count, texts)
     if live:
         data["live"] = live
-    return _script(TALLY_PART.sub("", asset("counter.js")), data)
+    return _script(data, tally=False)
 
 
 def tally_script(counter: Counter, count: Count, texts: dict[str, dict], tallies: dict[str, dict]) -> str:
@@ -150,7 +158,7 @@ def tally_script(counter: Counter, count: Count, texts: dict[str, dict], tallies
     data = _data(counter, count, texts)
     data["tallies"] = tallies
     data["css"] += asset("tally.css")
-    return _script(asset("counter.js"), data)
+    return _script(data, tally=True)
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def addresses() -> Iterator[str]:
             yield path_form("embed.builder", counter=slug, lang=lang)
             yield from _builders(slug, lang, languages, counter.tallies)
             for tally in (None, *counter.tallies):
-                for theme in (None, "light", "dark"):
+                for theme in _choices(THEMES, "auto"):
                     yield path_form("embed.frame", slug=slug, lang=lang, tally=tally, theme=theme)
         for name in counter.tallies:
             yield path_form("tallies.show_tally", slug=slug, name=name)
@@ -102,9 +102,9 @@ def addresses() -> Iterator[str]:
 def _builders(slug: str, lang: str, languages: tuple[str, ...], tallies) -> Iterator[str]:
     """The builder in `lang` for every choice its form offers (its script opens them)."""
     for snippet_lang in languages:
-        for position in (None, *(p for p in POSITIONS if p != "inline")):
+        for position in _choices(POSITIONS, "inline"):
             for tally in (None, *tallies):
-                for theme in (None, *(t for t in THEMES if t != "auto")):
+                for theme in _choices(THEMES, "auto"):
                     yield path_form(
                         "embed.builder",
                         counter=slug,
@@ -114,6 +114,11 @@ def _builders(slug: str, lang: str, languages: tuple[str, ...], tallies) -> Iter
                         tally=tally,
                         theme=theme,
                     )
+
+
+def _choices(values: tuple[str, ...], default: str) -> tuple[str | None, ...]:
+    """A parameter's values as its links write them: the default as no value at all."""
+    return (None, *(value for value in values if value != default))
 
 
 def _badges(name: str, languages: tuple[str, ...]) -> Iterator[str]:

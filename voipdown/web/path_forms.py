@@ -109,15 +109,35 @@ class PathForms:
     query string's), before the replay layer keys the request. The timeline it
     reads the values with is the one the request is answered from (voipdown/web/state.py)."""
 
+    KNOWN_MAX = 4_096
+    """Path forms read back and kept; beyond, the store starts afresh (a timeline's path
+    forms are a few thousand: only a flood of them, each valid, refills it). Threads that
+    race past a full store may each add one before it is cleared again."""
+
     def __init__(self, wsgi_app, app: Flask):
         self.wsgi_app = wsgi_app
         self.app = app
+        self._known: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+        """(timeline version, path) → its query form: reading one back costs more than
+        answering a replayed badge. One dict operation each, atomic under the GIL; a cold
+        race reads the same path twice and keeps one of two equal answers."""
+
+    def _query_form(self, path: str, timeline) -> tuple[str, dict[str, str]] | None:
+        key = (timeline.version, path)
+        found = self._known.get(key)
+        if found is None:
+            found = query_form(self.app.url_map, path, timeline)
+            if found is not None:  # only path forms: a flood of other addresses adds nothing
+                if len(self._known) >= self.KNOWN_MAX:
+                    self._known.clear()
+                self._known[key] = found
+        return found
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if "." in path.rpartition("/")[2]:
             snapshot = environ[SERVED_KEY] = self.app.extensions["voipdown"].timelines.snapshot()
-            found = query_form(self.app.url_map, path, snapshot.timeline)
+            found = self._query_form(path, snapshot.timeline)
             if found is not None:
                 address, values = found
                 environ["PATH_INFO"] = address
