@@ -405,7 +405,11 @@ def test_samples_as_json_and_csv_and_for_shields(make_app, tmp_path):
         assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad_parameter", bad
     csv = client.get(base + "/samples.csv")
     lines = csv.get_data(as_text=True).splitlines()
-    assert csv.mimetype == "text/csv" and lines[:3] == ["at,value", "2024-03-02,12", "2026-11-23T12:00:00.000Z,20"]
+    assert csv.mimetype == "text/csv" and lines[:3] == [
+        "at,value",
+        "2024-03-01T23:00:00.000Z,12",  # the day 2024-03-02 begins at 00:00 in Casablanca, UTC+1
+        "2026-11-23T12:00:00.000Z,20",
+    ]
     shields = client.get(base + "/shields.json?lang=fr").get_json()
     assert shields == {"schemaVersion": 1, "label": "Appels signalés", "message": "49 personnes", "color": "#1d4ed8"}
 

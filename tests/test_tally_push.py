@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -797,3 +798,46 @@ def test_a_store_on_a_read_only_disk_takes_no_push_and_health_says_why(tmp_path)
     status, message, health, why = again
     assert status == 503 and "nothing was" in message, again
     assert health == "degraded" and "read-only" in why, again
+
+
+# A second tally of the same counter, with no sample of its own, to push a CSV into.
+WITH_A_COPY = ONGOING.replace(
+    "[[counters.shutdown.participants]]",
+    """[counters.shutdown.tallies.copy]
+title = { fr = "Copie" }
+unit = "people"
+start = 2024-03-01
+interval = 60
+token_sha256 = "08377e57e2aa835a3724c4b24725398d67c2ee4eebd6214ac554020268a8040a"
+
+[[counters.shutdown.participants]]""",
+)
+
+
+def test_samples_csv_is_taken_back_by_a_push_as_it_is_for_every_precision(make_app, tmp_path):
+    import csv
+    import io
+
+    app = make_app(WITH_A_COPY, VOIPDOWN_TALLY_STORE=str(tmp_path / "tallies.sqlite3"))
+    client = app.test_client()
+    base = "/api/v1/counters/shutdown/tallies"
+    pushed = {"samples": [{"at": at(3), "value": 20}, {"at": "2025-06-01T10:00:00.123456789+02:00", "value": 15}]}
+    assert client.post(f"{base}/calls/samples", json=pushed, headers=AUTH).status_code == 201
+    original = client.get(f"{base}/calls/samples.csv")
+    rows = list(csv.DictReader(io.StringIO(original.get_data(as_text=True))))
+    # The day-precision sample (2024-03-02, the timeline's), an instant to the nanosecond and one to the millisecond.
+    assert [row["value"] for row in rows] == ["12", "15", "20"]
+    json_samples = client.get(f"{base}/calls/samples").get_json()["samples"]
+    assert json_samples[0]["at"] == "2024-03-02"
+    for row in rows:  # each an instant with its offset, that any reader places where the service does
+        instant = dt.datetime.fromisoformat(row["at"])
+        assert instant.utcoffset() == dt.timedelta(0)
+    assert dt.datetime.fromisoformat(rows[0]["at"]) == dt.datetime(2024, 3, 2, tzinfo=ZoneInfo("Africa/Casablanca"))
+
+    copied = client.post(f"{base}/copy/samples", data=original.data, headers={**AUTH, "Content-Type": "text/csv"})
+    assert copied.status_code == 201 and copied.get_json()["accepted"] == 3
+    assert client.get(f"{base}/copy/samples.csv").data == original.data.replace(b"-calls", b"-copy")
+    again = client.post(f"{base}/calls/samples", data=original.data, headers={**AUTH, "Content-Type": "text/csv"})
+    # The two pushed are duplicates; the timeline's is stored, then hidden by the timeline's own at its instant.
+    assert again.get_json()["duplicates"] == 2 and again.get_json()["tally"]["samples"] == 3
+    assert client.get(f"{base}/calls/samples.csv").data == original.data

@@ -254,10 +254,12 @@ def _ran(then):
 
 def _csv_chunks(points):
     """Lists of CSV lines, STREAM_CHUNK at a time (a write a line would cost more than the
-    lines); the first may be empty, none after it is."""
+    lines); the first may be empty, none after it is. Every `at` is an instant, a day's the one
+    it begins at in the counter's zone: a bare date would be read as UTC midnight, and refused
+    by a push."""
 
     def chunk() -> list[str]:
-        return [f"{shown(point.at)},{point.value}\n" for point in itertools.islice(points, STREAM_CHUNK)]
+        return [f"{shown(point.instant)},{point.value}\n" for point in itertools.islice(points, STREAM_CHUNK)]
 
     yield chunk()
     while lines := chunk():
