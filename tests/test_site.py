@@ -1,5 +1,6 @@
 """The campaign site: pages, share image, feeds."""
 
+import datetime as dt
 import io
 import xml.etree.ElementTree as ElementTree
 
@@ -7,8 +8,14 @@ import html5lib
 import pytest
 from PIL import Image
 
+from voipdown.counting import Status, count_at
+from voipdown.isolation import isolate
 from voipdown.languages import SHIPPED
 from voipdown.palette import STATUS_COLORS
+from voipdown.settings import bundled_timeline
+from voipdown.texts import status_sentence
+from voipdown.timeline import load_timeline
+from voipdown.zones import start_of_day
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -117,10 +124,40 @@ def test_feed_has_events_and_milestones(site):
     assert "100 jours de blocage" in titles and "300 jours de blocage" in titles
     assert not any(title.startswith("400") for title in titles)  # it ended at 304
     assert len(titles) == 12 + 3
-    self_link = feed.find(f"{ATOM}link[@rel='self']").get("href")
-    assert self_link == "https://count.example.org/voip-ma/feed.fr.atom"
     ids = [entry.find(f"{ATOM}id").text for entry in feed.findall(f"{ATOM}entry")]
     assert len(set(ids)) == len(ids) and all(i.startswith("tag:voipdown.com,2016:voip-ma/") for i in ids)
+
+
+@pytest.mark.parametrize(
+    "path, address",
+    [
+        ("/feed.atom", "/feed.atom"),  # the default counter's, in the reader's language
+        ("/feed.fr.atom", "/feed.fr.atom"),
+        ("/feed.atom?lang=fr", "/feed.fr.atom"),  # the query form answers its path form's bytes
+        ("/voip-ma/feed.atom", "/voip-ma/feed.atom"),
+        ("/voip-ma/feed.ar.atom", "/voip-ma/feed.ar.atom"),
+    ],
+)
+def test_a_feeds_self_link_is_the_address_it_was_asked_by(site, path, address):
+    feed = feed_of(site, path)
+    assert feed.find(f"{ATOM}link[@rel='self']").get("href") == "https://count.example.org" + address
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar", "zgh", "en"])
+def test_every_feed_entry_says_something_and_has_its_own_updated(site, lang):
+    feed = feed_of(site, f"/voip-ma/feed.{lang}.atom")
+    entries = feed.findall(f"{ATOM}entry")
+    updated = [entry.find(f"{ATOM}updated").text for entry in entries]
+    assert len(set(updated)) == len(updated)  # two events on 5 January 2016, two on 26 February
+    assert updated == sorted(updated, key=dt.datetime.fromisoformat, reverse=True)
+    assert feed.find(f"{ATOM}updated").text == updated[0]
+    for entry in entries:
+        assert entry.find(f"{ATOM}summary").text.strip(), entry.find(f"{ATOM}title").text
+    milestone = next(entry for entry in entries if entry.find(f"{ATOM}id").text.endswith("/day/100"))
+    counter = load_timeline(bundled_timeline()).counters["voip-ma"]
+    on_day_100 = count_at(counter, start_of_day(dt.date(2016, 4, 14), counter.timezone))
+    assert on_day_100.days == 100 and on_day_100.status is Status.ONGOING
+    assert milestone.find(f"{ATOM}summary").text == isolate(status_sentence(counter, on_day_100, lang), lang)
 
 
 def test_feed_of_an_ongoing_counter_marks_years(make_app, ongoing_path):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
-from voipdown.counting import Count, Status
+from voipdown.counting import Count, Status, count_at
 from voipdown.isolation import isolate
-from voipdown.texts import event_title, milestone
+from voipdown.texts import event_title, milestone, status_sentence
 from voipdown.timeline import Counter
 from voipdown.zones import start_of_day
 
@@ -26,8 +27,11 @@ def milestones(counter: Counter, count: Count) -> list[int]:
     return sorted(marks)
 
 
-def _instant(day: dt.date, counter: Counter) -> str:
-    return start_of_day(day, counter.timezone).isoformat()
+def _instant(day: dt.date, counter: Counter, order: int = 0) -> str:
+    """When an entry of `day` is said to be updated: the day's start in the counter's zone,
+    one second later for each entry of that day before it (a feed reader sorts and tells
+    entries apart by `updated`; two alike are one too many for the W3C validator)."""
+    return (start_of_day(day, counter.timezone) + dt.timedelta(seconds=order)).isoformat()
 
 
 def feed_authority(counter: Counter, public_url: str | None) -> str | None:
@@ -41,40 +45,63 @@ def feed_authority(counter: Counter, public_url: str | None) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Entry:
+    day: dt.date
+    id: str
+    title: str
+    link: str
+    summary: str
+    updated: str = ""
+
+
 def atom_feed(
     counter: Counter, count: Count, lang: str, self_url: str, page_url: str, authority: str, author: str
 ) -> bytes:
     """The feed; its ids are `tag:` URIs minted from `authority` (feed_authority), so a
-    reader that reaches us by another address sees the same entries; `author` is the site's name."""
+    reader that reaches us by another address sees the same entries; `author` is the site's name.
+    Every entry says something beside its title: an event its sources, a milestone the
+    counter's state on that day."""
     tag = f"tag:{authority},{counter.start.year}:{counter.slug}"
     entries = []
     for index, event in enumerate(counter.events):
         title, _ = event_title(event, counter, lang)
         link = next((source.url for source in event.sources if source.url), page_url)
-        summary = isolate(", ".join(source.name for source in event.sources), lang)
-        title = isolate(title, lang)
-        entries.append((event.date, f"{tag}/event/{index}", title, link, summary))
+        summary = ", ".join(source.name for source in event.sources)
+        entries.append(_Entry(event.date, f"{tag}/event/{index}", isolate(title, lang), link, isolate(summary, lang)))
     for days in milestones(counter, count):
         day = counter.start + dt.timedelta(days=days)
-        entries.append((day, f"{tag}/day/{days}", milestone(counter, days, lang), page_url, ""))
-    entries.sort(key=lambda entry: entry[0], reverse=True)
+        then = count_at(counter, start_of_day(day, counter.timezone))
+        summary = isolate(status_sentence(counter, then, lang), lang)  # « Bloqué depuis le 5 janvier 2016. »
+        entries.append(_Entry(day, f"{tag}/day/{days}", milestone(counter, days, lang), page_url, summary))
+    entries = _dated(entries, counter)
 
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": lang})
     ET.SubElement(feed, f"{{{ATOM}}}id").text = tag
     ET.SubElement(feed, f"{{{ATOM}}}title").text = isolate(counter.title_in(lang), lang)
-    updated = entries[0][0] if entries else counter.start
-    ET.SubElement(feed, f"{{{ATOM}}}updated").text = _instant(updated, counter)
+    updated = entries[0].updated if entries else _instant(counter.start, counter)
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "href": self_url})
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "type": "text/html", "href": page_url})
     author_element = ET.SubElement(feed, f"{{{ATOM}}}author")
     ET.SubElement(author_element, f"{{{ATOM}}}name").text = isolate(author, lang)
-    for day, entry_id, title, link, summary in entries:
+    for item in entries:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        ET.SubElement(entry, f"{{{ATOM}}}id").text = entry_id
-        ET.SubElement(entry, f"{{{ATOM}}}title").text = title
-        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _instant(day, counter)
-        ET.SubElement(entry, f"{{{ATOM}}}link", {"href": link})
-        if summary:
-            ET.SubElement(entry, f"{{{ATOM}}}summary").text = summary
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = item.id
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = item.title
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = item.updated
+        ET.SubElement(entry, f"{{{ATOM}}}link", {"href": item.link})
+        ET.SubElement(entry, f"{{{ATOM}}}summary").text = item.summary
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _dated(entries: list[_Entry], counter: Counter) -> list[_Entry]:
+    """The entries newest first, each with its own `updated`: a day's entries one second
+    apart, in the timeline's order and then the milestone's."""
+    dated, previous, order = [], None, 0
+    for entry in sorted(entries, key=lambda entry: entry.day):  # stable: a day's keep their order
+        order = order + 1 if entry.day == previous else 0
+        previous = entry.day
+        dated.append(replace(entry, updated=_instant(entry.day, counter, order)))
+    return dated[::-1]

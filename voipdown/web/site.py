@@ -300,13 +300,20 @@ def _request_host() -> str:
     return request.host.split(":")[0]
 
 
+def _address_of(asked) -> str:
+    """The address the document was asked by (its path form): a feed's `rel="self"`, which
+    a feed reader compares with where it fetched it."""
+    path_values = {"slug": asked.counter.slug} if asked.endpoint == "site.counter_feed" else {}
+    return absolute(asked.endpoint, **path_values, **asked.values)
+
+
 def _feed(asked) -> Response:
     counter, lang = asked.counter, asked.lang
     body = atom_feed(
         counter,
         asked.count,
         lang,
-        self_url=absolute("site.counter_feed", slug=counter.slug, lang=lang),
+        self_url=_address_of(asked),
         page_url=absolute("site.counter_page", slug=counter.slug, lang=lang),
         authority=feed_authority(counter, service().settings.public_url) or _request_host(),
         author=asked.timeline.site.name_in(lang),
