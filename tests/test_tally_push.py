@@ -841,3 +841,12 @@ def test_samples_csv_is_taken_back_by_a_push_as_it_is_for_every_precision(make_a
     # The two pushed are duplicates; the timeline's is stored, then hidden by the timeline's own at its instant.
     assert again.get_json()["duplicates"] == 2 and again.get_json()["tally"]["samples"] == 3
     assert client.get(f"{base}/calls/samples.csv").data == original.data
+
+
+def test_a_push_answers_the_tally_in_the_language_asked_and_refuses_an_unknown_one(app):
+    client = app.test_client()
+    english = client.post(PATH + "?lang=en", json={"value": 7}, headers=AUTH)
+    assert english.status_code == 201 and english.get_json()["tally"]["message"] == "7 people"
+    unknown = client.post(PATH + "?lang=xx", json={"value": 8}, headers=AUTH)
+    assert unknown.status_code == 400 and unknown.get_json()["error"]["parameter"] == "lang"
+    assert client.get("/api/v1/counters/shutdown/tallies/calls").get_json()["value"] == 7  # nothing stored

@@ -11,6 +11,7 @@ from voipdown.tallies.model import MAX_SAMPLE_VALUE, UNITS
 from voipdown.tallies.push import MAX_SAMPLES
 from voipdown.timeline import Timeline
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
+from voipdown.web.health_fields import health_schema
 from voipdown.web.parameters import parameters_of
 from voipdown.web.response_kinds import KINDS, Kind
 from voipdown.web.state import current_timeline, served
@@ -36,73 +37,178 @@ CACHED = {
 
 
 NUMBER_OR_NULL = {"type": ["integer", "null"]}
-TALLY = {
-    "type": "object",
-    "required": [
-        "slug",
-        "counter",
-        "title",
-        "url",
-        "unit",
-        "value",
-        "at",
-        "at_precision",
-        "start",
-        "change",
-        "rate_per_minute",
-        "rate_per_hour",
-        "samples",
-        "interval",
-        "closed",
-        "stale",
-        "lang",
-        "dir",
-        "label",
-        "message",
-        "links",
-    ],
-    "properties": {
-        "slug": {"type": "string"},
-        "counter": {"type": "string"},
-        "unit": {"type": "string", "enum": list(UNITS)},
-        "value": NUMBER_OR_NULL,
-        "at": {"type": ["string", "null"]},
-        "at_precision": {"type": ["string", "null"], "enum": ["day", "instant", None]},
-        "change": NUMBER_OR_NULL,
-        "rate_per_minute": {"type": ["number", "null"]},
-        "rate_per_hour": {"type": ["number", "null"]},
-        "samples": {"type": "integer", "minimum": 0},
-        "interval": {"type": "integer", "minimum": 1},
-        "closed": {"type": "boolean"},
-        "stale": {"type": "boolean"},
-        "collect": {
-            "type": "object",
-            "description": "Present only for a tally the service collects from its source itself.",
-            "required": ["source", "every", "state", "since", "last_success", "last_error", "next"],
-            "properties": {
-                "source": {"type": "string", "description": "The source's host name."},
-                "every": {"type": "integer", "minimum": 10, "description": "Seconds between two rounds."},
-                "state": {"type": "string", "enum": ["pending", "ok", "failing"]},
-                "since": {"type": ["string", "null"], "format": "date-time"},
-                "last_success": {"type": ["string", "null"], "format": "date-time"},
-                "last_error": {
-                    "type": ["object", "null"],
-                    "required": ["kind", "at"],
-                    "properties": {
-                        "kind": {"type": "string", "enum": list(FAILURE_KINDS)},
-                        "at": {"type": "string", "format": "date-time"},
-                    },
-                },
-                "next": {"type": ["string", "null"], "format": "date-time"},
-            },
-        },
-        "store": {
-            "type": "string",
-            "description": "Present only when the tally store could not be read: the figures are the timeline's and"
-            " the last stored ones this server saw, and the answer lives 5 seconds in every cache.",
-        },
-    },
+TEXT = {"type": "string"}
+DAY_OR_INSTANT = {"type": "string", "description": "A date (2016-02-29) when only the day is known, else RFC 3339."}
+DIRECTION = {"type": "string", "enum": ["ltr", "rtl"]}
+
+
+_VALUE = {
+    "type": "integer",
+    "minimum": -MAX_SAMPLE_VALUE,
+    "maximum": MAX_SAMPLE_VALUE,
+    "description": "The running total.",
 }
+_AT = {"type": "string", "format": "date-time", "description": "RFC 3339 with its offset; not before start."}
+
+
+def _object(properties: dict, optional: tuple[str, ...] = ()) -> dict:
+    """An object with exactly these properties, all required but `optional`."""
+    return {
+        "type": "object",
+        "required": [name for name in properties if name not in optional],
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def schemas(timeline: Timeline) -> dict:
+    """Every JSON answer's schema, complete: each property typed, each array with its items,
+    nothing else allowed (Schemathesis checks the answers; a generated client reads them)."""
+    lang = {"type": "string", "enum": list(timeline.site.languages)}
+    shields = _object(
+        {
+            "schemaVersion": {"type": "integer", "enum": [1]},
+            "label": TEXT,
+            "message": TEXT,
+            "color": TEXT,
+            "cacheSeconds": {"type": "integer", "minimum": 0},
+        },
+        optional=("cacheSeconds",),
+    )
+    return {
+        "Error": _object(
+            {
+                "error": _object(
+                    {
+                        "code": TEXT,
+                        "message": TEXT,
+                        "parameter": {**TEXT, "description": "With bad_parameter: which one."},
+                        "index": {"type": "integer", "description": "A push's sample at fault."},
+                        "field": {**TEXT, "description": "That sample's field at fault."},
+                    },
+                    optional=("parameter", "index", "field"),
+                )
+            }
+        ),
+        "CounterSummary": _object(
+            {
+                "slug": TEXT,
+                "title": TEXT,
+                "status": {"type": "string", "enum": ["upcoming", "ongoing", "ended"]},
+                "days": {"type": "integer", "minimum": 0},
+                "url": {**TEXT, "description": "The counter's JSON."},
+            }
+        ),
+        "CounterList": _object(
+            {"lang": lang, "default_counter": TEXT, "counters": {"type": "array", "items": _ref("CounterSummary")}}
+        ),
+        "Counter": _object(
+            {
+                "slug": TEXT,
+                "status": {"type": "string", "enum": ["upcoming", "ongoing", "ended"]},
+                "days": {"type": "integer", "minimum": 0},
+                "start": {"type": "string", "format": "date"},
+                "end": {"type": ["string", "null"], "format": "date"},
+                "timezone": TEXT,
+                "as_of": {"type": "string", "format": "date"},
+                "next_change": {"type": ["string", "null"], "format": "date-time"},
+                "lang": lang,
+                "dir": DIRECTION,
+                "label": TEXT,
+                "message": TEXT,
+                "title": TEXT,
+                "url": {"type": ["string", "null"]},
+                "links": _object({"self": TEXT, "tallies": TEXT}, optional=("tallies",)),
+            }
+        ),
+        "Shields": shields,
+        "TallyCollect": {
+            **_object(
+                {
+                    "source": {**TEXT, "description": "The source's host name."},
+                    "every": {"type": "integer", "minimum": 10, "description": "Seconds between two rounds."},
+                    "state": {"type": "string", "enum": ["pending", "ok", "failing"]},
+                    "since": {"type": ["string", "null"], "format": "date-time"},
+                    "last_success": {"type": ["string", "null"], "format": "date-time"},
+                    "last_error": {"anyOf": [_ref("CollectError"), {"type": "null"}]},
+                    "next": {"type": ["string", "null"], "format": "date-time"},
+                }
+            ),
+            "description": "Present only for a tally the service collects from its source itself.",
+        },
+        "CollectError": _object(
+            {"kind": {"type": "string", "enum": list(FAILURE_KINDS)}, "at": {"type": "string", "format": "date-time"}}
+        ),
+        "Tally": _object(
+            {
+                "slug": TEXT,
+                "counter": TEXT,
+                "title": TEXT,
+                "url": {"type": ["string", "null"], "description": "Where to act (a petition), if any."},
+                "unit": {"type": "string", "enum": list(UNITS)},
+                "value": NUMBER_OR_NULL,
+                "at": {"type": ["string", "null"], "description": DAY_OR_INSTANT["description"]},
+                "at_precision": {"anyOf": [{"type": "string", "enum": ["day", "instant"]}, {"type": "null"}]},
+                "start": DAY_OR_INSTANT,
+                "change": NUMBER_OR_NULL,
+                "rate_per_minute": {"type": ["number", "null"]},
+                "rate_per_hour": {"type": ["number", "null"]},
+                "samples": {"type": "integer", "minimum": 0},
+                "interval": {"type": "integer", "minimum": 1},
+                "closed": {"type": "boolean"},
+                "stale": {"type": "boolean"},
+                "lang": lang,
+                "dir": DIRECTION,
+                "label": TEXT,
+                "message": TEXT,
+                "links": _object({"self": TEXT, "counter": TEXT}),
+                "collect": _ref("TallyCollect"),
+                "store": {
+                    "type": "string",
+                    "description": "Present only when the tally store could not be read: the figures are the"
+                    " timeline's and the last stored ones this server saw, and the answer lives 5 seconds in every"
+                    " cache.",
+                },
+            },
+            optional=("collect", "store"),
+        ),
+        "TallyList": _object({"tallies": {"type": "array", "items": _ref("Tally")}}),
+        "Source": _object({"name": TEXT, "url": TEXT}, optional=("url",)),
+        "Sample": _object(
+            {
+                "at": DAY_OR_INSTANT,
+                "value": {"type": "integer"},
+                "source": {**_ref("Source"), "description": "Where the timeline's sample comes from."},
+            },
+            optional=("source",),
+        ),
+        "Samples": _object(
+            {
+                "samples": {"type": "array", "items": _ref("Sample")},
+                "downsampled": {"type": "boolean", "description": "Whether samples were left out (see points)."},
+            }
+        ),
+        "PushResult": _object(
+            {
+                "accepted": {"type": "integer", "minimum": 0},
+                "duplicates": {"type": "integer", "minimum": 0},
+                "tally": _ref("Tally"),
+            }
+        ),
+        "PushOne": {
+            **_object({"value": _VALUE, "at": _AT}, optional=("at",)),
+            "description": "One value, at the service's now or at `at`.",
+        },
+        "PushMany": _object(
+            {"samples": {"type": "array", "minItems": 1, "maxItems": MAX_SAMPLES, "items": _ref("PushedSample")}}
+        ),
+        "PushedSample": _object({"at": _AT, "value": _VALUE}),
+        "Health": health_schema(),
+    }
 
 
 def _json(schema: dict, description: str = "OK") -> dict:
@@ -165,41 +271,7 @@ def _image_responses(endpoint: str, what: str) -> dict:
     }
 
 
-_VALUE = {
-    "type": "integer",
-    "minimum": -MAX_SAMPLE_VALUE,
-    "maximum": MAX_SAMPLE_VALUE,
-    "description": "The running total.",
-}
-_AT = {"type": "string", "format": "date-time", "description": "RFC 3339 with its offset; not before start."}
-PUSH_BODY = {
-    "oneOf": [
-        {
-            "type": "object",
-            "required": ["value"],
-            "properties": {"value": _VALUE, "at": _AT},
-            "additionalProperties": False,
-        },
-        {
-            "type": "object",
-            "required": ["samples"],
-            "properties": {
-                "samples": {
-                    "type": "array",
-                    "minItems": 1,
-                    "maxItems": MAX_SAMPLES,
-                    "items": {
-                        "type": "object",
-                        "required": ["at", "value"],
-                        "properties": {"at": _AT, "value": _VALUE},
-                        "additionalProperties": False,
-                    },
-                }
-            },
-            "additionalProperties": False,
-        },
-    ]
-}
+PUSH_BODY = {"oneOf": [{"$ref": "#/components/schemas/PushOne"}, {"$ref": "#/components/schemas/PushMany"}]}
 """A push's JSON body: one value (at the service's now, or at `at`), or many samples."""
 
 
@@ -226,42 +298,6 @@ def query(endpoint: str, timeline: Timeline) -> list[dict]:
 
 
 def document(timeline: Timeline) -> dict:
-    counter = {
-        "type": "object",
-        "required": [
-            "slug",
-            "status",
-            "days",
-            "start",
-            "end",
-            "timezone",
-            "as_of",
-            "next_change",
-            "lang",
-            "dir",
-            "label",
-            "message",
-            "title",
-            "url",
-        ],
-        "properties": {
-            "slug": {"type": "string"},
-            "status": {"type": "string", "enum": ["upcoming", "ongoing", "ended"]},
-            "days": {"type": "integer", "minimum": 0},
-            "start": {"type": "string", "format": "date"},
-            "end": {"type": ["string", "null"], "format": "date"},
-            "timezone": {"type": "string"},
-            "as_of": {"type": "string", "format": "date"},
-            "next_change": {"type": ["string", "null"], "format": "date-time"},
-            "lang": {"type": "string", "enum": list(timeline.site.languages)},
-            "dir": {"type": "string", "enum": ["ltr", "rtl"]},
-            "label": {"type": "string"},
-            "message": {"type": "string"},
-            "title": {"type": "string"},
-            "url": {"type": ["string", "null"]},
-            "links": {"type": "object", "properties": {"self": {"type": "string"}}},
-        },
-    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -276,23 +312,7 @@ def document(timeline: Timeline) -> dict:
                     "summary": "Every counter",
                     "parameters": query("api.list_counters", timeline),
                     "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "required": ["lang", "default_counter", "counters"],
-                                "properties": {
-                                    "lang": {"type": "string"},
-                                    "default_counter": {"type": "string"},
-                                    "counters": {
-                                        "type": "array",
-                                        "items": {
-                                            "type": "object",
-                                            "required": ["slug", "title", "status", "days", "url"],
-                                        },
-                                    },
-                                },
-                            }
-                        ),
+                        "200": _json(_ref("CounterList")),
                         **_errors("api.list_counters", 400),
                     },
                 }
@@ -302,7 +322,7 @@ def document(timeline: Timeline) -> dict:
                     "summary": "One counter",
                     "parameters": [SLUG, *query("api.show_counter", timeline)],
                     "responses": {
-                        "200": {**_json(counter), "headers": CACHED},
+                        "200": {**_json(_ref("Counter")), "headers": CACHED},
                         "301": _redirect(),
                         **_errors("api.show_counter", 400, 404),
                     },
@@ -313,19 +333,7 @@ def document(timeline: Timeline) -> dict:
                     "summary": "shields.io's endpoint-badge schema",
                     "parameters": [SLUG, *query("api.shields", timeline)],
                     "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "required": ["schemaVersion", "label", "message", "color"],
-                                "properties": {
-                                    "schemaVersion": {"const": 1},
-                                    "label": {"type": "string"},
-                                    "message": {"type": "string"},
-                                    "color": {"type": "string"},
-                                    "cacheSeconds": {"type": "integer"},
-                                },
-                            }
-                        ),
+                        "200": _json(_ref("Shields")),
                         "301": _redirect(),
                         **_errors("api.shields", 400, 404),
                     },
@@ -336,13 +344,7 @@ def document(timeline: Timeline) -> dict:
                     "summary": "The counter's tallies",
                     "parameters": [SLUG, *query("tallies.list_tallies", timeline)],
                     "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "required": ["tallies"],
-                                "properties": {"tallies": {"type": "array", "items": TALLY}},
-                            }
-                        ),
+                        "200": _json(_ref("TallyList")),
                         "301": _redirect(),
                         **_errors("tallies.list_tallies", 400, 404),
                     },
@@ -353,7 +355,7 @@ def document(timeline: Timeline) -> dict:
                     "summary": "One tally: its latest value, change and rates",
                     "parameters": [SLUG, _param("name", "path"), *query("tallies.show_tally", timeline)],
                     "responses": {
-                        "200": {**_json(TALLY), "headers": CACHED},
+                        "200": {**_json(_ref("Tally")), "headers": CACHED},
                         "301": _redirect(),
                         **_errors("tallies.show_tally", 400, 404),
                     },
@@ -375,7 +377,7 @@ def document(timeline: Timeline) -> dict:
                     "summary": "A tally in shields.io's endpoint-badge schema",
                     "parameters": [SLUG, _param("name", "path"), *query("tallies.shields", timeline)],
                     "responses": {
-                        "200": _json({"type": "object", "required": ["schemaVersion", "label", "message", "color"]}),
+                        "200": _json(_ref("Shields")),
                         "301": _redirect(),
                         **_errors("tallies.shields", 400, 404),
                     },
@@ -386,13 +388,7 @@ def document(timeline: Timeline) -> dict:
                     "summary": "A tally's samples, downsampled to real ones when there are many",
                     "parameters": [SLUG, _param("name", "path"), *query("tallies.samples", timeline)],
                     "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "required": ["samples", "downsampled"],
-                                "properties": {"samples": {"type": "array"}, "downsampled": {"type": "boolean"}},
-                            }
-                        ),
+                        "200": _json(_ref("Samples")),
                         "301": _redirect(),
                         **_errors("tallies.samples", 400, 404),
                     },
@@ -400,7 +396,7 @@ def document(timeline: Timeline) -> dict:
                 "post": {
                     "summary": "Push samples (the tally's token as a Bearer token)",
                     "security": [{"token": []}],
-                    "parameters": [SLUG, _param("name", "path")],
+                    "parameters": [SLUG, _param("name", "path"), *query("tallies.push_samples", timeline)],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -408,16 +404,16 @@ def document(timeline: Timeline) -> dict:
                             "text/csv": {
                                 "schema": {
                                     "type": "string",
-                                    "description": "A header `at,value`, then one sample a line (LF or CRLF).",
+                                    "format": "binary",  # bytes, as a generated client sends a file
+                                    "description": "A header `at,value`, then one sample a line (LF or CRLF):"
+                                    " what samples.csv writes.",
                                 }
                             },
                         },
                     },
                     "responses": {
-                        "201": _json({"type": "object", "required": ["accepted", "duplicates", "tally"]}, "Stored"),
-                        "200": _json(
-                            {"type": "object", "required": ["accepted", "duplicates", "tally"]}, "Only duplicates"
-                        ),
+                        "201": _json(_ref("PushResult"), "Stored"),
+                        "200": _json(_ref("PushResult"), "Only duplicates"),
                         "308": _redirect(),
                         **_errors("tallies.push_samples", 400, 401, 403, 404, 409, 413, 415, 503),
                     },
@@ -550,19 +546,7 @@ def document(timeline: Timeline) -> dict:
             "/healthz": {
                 "get": {
                     "summary": "Health: always 200",
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "required": ["status", "timeline", "version"],
-                                "properties": {
-                                    "status": {"type": "string", "enum": ["ok", "degraded"]},
-                                    "timeline": {"type": "string", "enum": ["ok", "stale"]},
-                                    "version": {"type": "string"},
-                                },
-                            }
-                        )
-                    },
+                    "responses": {"200": _json(_ref("Health"))},
                 }
             },
             "/api/openapi.json": {
@@ -571,25 +555,7 @@ def document(timeline: Timeline) -> dict:
         },
         "components": {
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": {"type": "string"},
-                                "message": {"type": "string"},
-                                "parameter": {"type": "string", "description": "With bad_parameter: which one."},
-                                "index": {"type": "integer", "description": "A push's sample at fault."},
-                                "field": {"type": "string", "description": "That sample's field at fault."},
-                            },
-                        }
-                    },
-                }
-            },
+            "schemas": schemas(timeline),
         },
     }
 

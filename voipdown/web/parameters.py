@@ -91,6 +91,7 @@ PARAMETERS: tuple[Parameter, ...] = (
             "embed.builder",
             "embed.script",
             "embed.tally_script",
+            "tallies.push_samples",  # the tally in its answer
             *COUNTER_PAGES,
         ),
         lambda timeline: timeline.site.languages,
