@@ -45,3 +45,34 @@ def test_the_units_exposure_is_the_documented_one(tmp_path):
     documented = re.search(r"exposure level (\d+\.\d+)", (UNIT.parent.parent / "deploy.md").read_text())
     assert documented, "docs/deploy.md gives the unit's exposure"
     assert exposure <= float(documented.group(1)) <= 2.0, exposure
+
+
+BACKUP = UNIT.with_name("voipdown-backup.service")
+TIMER = UNIT.with_name("voipdown-backup.timer")
+
+
+def test_the_nightly_backup_units_are_valid_and_share_the_services_user(tmp_path):
+    voipdown = Path(sys.executable).with_name("voipdown")
+    for unit in (UNIT, BACKUP, TIMER):
+        (tmp_path / unit.name).write_text(unit.read_text().replace("/opt/voipdown/venv/bin/voipdown", str(voipdown)))
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / BACKUP.name), str(tmp_path / TIMER.name)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
+    backup, service = BACKUP.read_text(), UNIT.read_text()
+    # The service's dynamic user is named after its unit; the backup's User= names the same one.
+    assert not re.search(r"^User=", service, re.M) and re.search(r"^User=voipdown$", backup, re.M) and "DynamicUser=yes" in backup
+    assert "StateDirectory=voipdown voipdown-backups" in backup and "Environment=XDG_STATE_HOME=%S" in backup
+    assert "ExecStart=/opt/voipdown/venv/bin/voipdown backup /var/lib/voipdown-backups/voipdown" in backup
+    assert "OnCalendar=" in TIMER.read_text() and "Persistent=yes" in TIMER.read_text()
+    security = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", str(tmp_path / BACKUP.name)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    exposure = float(re.search(r"Overall exposure level for voipdown-backup.service: ([0-9.]+)", security.stdout)[1])
+    assert exposure <= 1.5, security.stdout

@@ -181,6 +181,25 @@ def build(out: str, base_url: str | None, at: str | None) -> None:
     click.echo(f"{out}: {built.files} files, {built.written} written, in {time.monotonic() - started:.1f} s")
 
 
+@cli.command()
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False))
+def backup(folder: str) -> None:
+    """Copy the tally and participants stores into DIR (tallies.sqlite3, participants.sqlite3),
+    consistently, while the service runs and takes pushes: every sample acknowledged before
+    the copy began is in it. Redis stores are backed up by Redis (docs/deploy.md)."""
+    from voipdown.backup import BackupRefused, back_up
+
+    try:
+        copies = back_up(_settings(), Path(folder))
+    except BackupRefused as error:
+        raise click.ClickException(str(error)) from None
+    for copy in copies:
+        if copy.target is None:
+            click.echo(f"{copy.what}: no store yet at {copy.source}, nothing to copy")
+        else:
+            click.echo(f"{copy.what}: {copy.rows:,} rows, {copy.size:,} bytes, {copy.source} -> {copy.target}")
+
+
 @cli.group()
 def tally() -> None:
     """Tallies: push tokens, and what the store holds."""
