@@ -64,7 +64,8 @@ def test_the_nightly_backup_units_are_valid_and_share_the_services_user(tmp_path
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr
     backup, service = BACKUP.read_text(), UNIT.read_text()
     # The service's dynamic user is named after its unit; the backup's User= names the same one.
-    assert not re.search(r"^User=", service, re.M) and re.search(r"^User=voipdown$", backup, re.M) and "DynamicUser=yes" in backup
+    assert not re.search(r"^User=", service, re.M) and re.search(r"^User=voipdown$", backup, re.M)
+    assert "DynamicUser=yes" in backup
     assert "StateDirectory=voipdown voipdown-backups" in backup and "Environment=XDG_STATE_HOME=%S" in backup
     assert "ExecStart=/opt/voipdown/venv/bin/voipdown backup /var/lib/voipdown-backups/voipdown" in backup
     assert "OnCalendar=" in TIMER.read_text() and "Persistent=yes" in TIMER.read_text()
