@@ -150,3 +150,12 @@ def test_backup_of_a_service_that_never_stored_anything_copies_nothing_and_makes
     )
     assert done.returncode == 0 and done.stdout.count("nothing to copy") == 2
     assert not (tmp_path / "tallies.sqlite3").exists() and os.listdir(tmp_path / "out") == []
+
+
+def test_backup_never_replaces_a_live_store_with_its_copy(tmp_path):
+    env = {**os.environ, **server_env(tmp_path)}
+    (tmp_path / "tallies.sqlite3").write_bytes(b"")  # where the store is: the folder given
+    done = subprocess.run(
+        [sys.executable, "-m", "voipdown", "backup", str(tmp_path)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and "holds the store itself" in done.stderr

@@ -64,7 +64,13 @@ def back_up(settings: Settings, folder: Path) -> list[Copied]:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise BackupRefused(f"cannot make the folder {folder}: {error.strerror}") from None
-    return [_copy(store, folder / store.path.name) for store in files]
+    targets = [folder / store.path.name for store in files]
+    if len(set(targets)) < len(targets):
+        raise BackupRefused("the two stores have the same file name: their copies would be one file")
+    for store, target in zip(files, targets, strict=True):
+        if target.resolve() == store.path.resolve():
+            raise BackupRefused(f"{folder} holds the store itself: give another folder for its copy")
+    return [_copy(store, target) for store, target in zip(files, targets, strict=True)]
 
 
 def _copy(store: StoreFile, target: Path) -> Copied:
