@@ -75,19 +75,12 @@ def test_a_backup_under_push_load_holds_every_acknowledged_sample_and_serves_fro
         for pusher in pushers:
             pusher.start()
         try:
-            while len(acknowledged) < 300:
-                time.sleep(0.05)
+            _wait(lambda: len(acknowledged) >= 300 or refused, "300 pushes acknowledged")
             began = time.monotonic()
-            done = subprocess.run(
-                [sys.executable, "-m", "voipdown", "backup", str(folder)],
-                env={**os.environ, **env},
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            done = _backup(env, folder)
             backed_up = time.monotonic()
-            while sum(1 for when, *_ in acknowledged if when > backed_up) < 50:  # pushes go on after it
-                time.sleep(0.05)
+            # Pushes go on after it.
+            _wait(lambda: sum(1 for when, *_ in acknowledged if when > backed_up) >= 50 or refused, "later pushes")
         finally:
             stop.set()
             for pusher in pushers:
@@ -118,6 +111,24 @@ def test_a_backup_under_push_load_holds_every_acknowledged_sample_and_serves_fro
     assert len(before) >= 300 and during, "pushes were acknowledged while the backup ran"
 
 
+def _wait(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {seconds} s"
+        time.sleep(0.05)
+
+
+def _backup(env: dict, folder) -> subprocess.CompletedProcess:
+    """`voipdown backup FOLDER` as an operator runs it, with the service's settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "voipdown", "backup", str(folder)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def _hosts(path) -> list[str]:
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as connection:
         try:
@@ -127,35 +138,19 @@ def _hosts(path) -> list[str]:
 
 
 def test_backup_refuses_redis_stores_and_says_what_to_do(tmp_path):
-    env = {**os.environ, **server_env(tmp_path), "VOIPDOWN_REDIS_URL": "redis://127.0.0.1:1/0"}
-    done = subprocess.run(
-        [sys.executable, "-m", "voipdown", "backup", str(tmp_path / "out")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _backup({**server_env(tmp_path), "VOIPDOWN_REDIS_URL": "redis://127.0.0.1:1/0"}, tmp_path / "out")
     assert done.returncode == 1 and "back up Redis itself" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
 
 
 def test_backup_of_a_service_that_never_stored_anything_copies_nothing_and_makes_no_store(tmp_path):
-    env = {**os.environ, **server_env(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "voipdown", "backup", str(tmp_path / "out")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _backup(server_env(tmp_path), tmp_path / "out")
     assert done.returncode == 0 and done.stdout.count("nothing to copy") == 2
     assert not (tmp_path / "tallies.sqlite3").exists() and os.listdir(tmp_path / "out") == []
 
 
 def test_backup_never_replaces_a_live_store_with_its_copy(tmp_path):
-    env = {**os.environ, **server_env(tmp_path)}
+    env = server_env(tmp_path)
     (tmp_path / "tallies.sqlite3").write_bytes(b"")  # where the store is: the folder given
-    done = subprocess.run(
-        [sys.executable, "-m", "voipdown", "backup", str(tmp_path)], env=env, capture_output=True, text=True, timeout=60
-    )
+    done = _backup(env, tmp_path)
     assert done.returncode == 1 and "holds the store itself" in done.stderr

@@ -20,10 +20,12 @@ from voipdown.settings import Settings
 
 @dataclass(frozen=True)
 class StoreFile:
-    """A store to copy: what it keeps and where (its copy gets the same file name)."""
+    """A store to copy: what it keeps, where (its copy gets the same file name), and the
+    table whose rows the copy reports."""
 
     what: str
     path: Path
+    table: str
 
 
 @dataclass(frozen=True)
@@ -47,14 +49,10 @@ def store_files(settings: Settings) -> list[StoreFile]:
             "the stores are in Redis (VOIPDOWN_REDIS_URL): back up Redis itself, from its RDB snapshot"
             " (BGSAVE, then copy dump.rdb) or its append-only file (docs/deploy.md, 'Backups')"
         )
-    files = [StoreFile("tally samples", settings.tally_store)]
+    files = [StoreFile("tally samples", settings.tally_store, "samples")]
     if settings.discovery:
-        files.append(StoreFile("participating sites", settings.store))
+        files.append(StoreFile("participating sites", settings.store, "participants"))
     return files
-
-
-_ROWS = {"tally samples": "SELECT count(*) FROM samples", "participating sites": "SELECT count(*) FROM participants"}
-"""What a copy's row count counts, by what its store keeps."""
 
 
 def back_up(settings: Settings, folder: Path) -> list[Copied]:
@@ -86,7 +84,7 @@ def _copy(store: StoreFile, target: Path) -> Copied:
             source.backup(copy)  # every page in one step: one read transaction, one moment
             if copy.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
                 raise BackupRefused(f"the copy of {store.path} failed SQLite's integrity check")
-            rows = copy.execute(_ROWS[store.what]).fetchone()[0]
+            rows = copy.execute(f"SELECT count(*) FROM {store.table}").fetchone()[0]
         finally:
             copy.close()
     except sqlite3.Error as error:
