@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,6 +166,48 @@ def nginx_in_front(upstream: str, run: Path) -> Iterator[str]:
     config = NGINX_CONFIG.read_text().replace("@@UPSTREAM@@", upstream.removeprefix("http://"))
     with _nginx(config, run, port) as base:
         yield base
+
+
+@dataclass(frozen=True)
+class NginxTls:
+    """The documented nginx over TLS: its HTTPS and plain-HTTP base addresses."""
+
+    https: str
+    http: str
+
+
+@contextmanager
+def nginx_tls_in_front(upstream: str, run: Path, certificate: Path, key: Path, acme: Path) -> Iterator[NginxTls]:
+    """docs/deploy/nginx.conf with the TLS lines its comments give, as a reader would paste
+    them (HOST is `localhost`, the ports are free ones, the certificate and the ACME folder
+    are the caller's); a change to those lines that this cannot follow fails loudly."""
+    https, http = free_port(), free_port()
+    text = NGINX_CONFIG.read_text()
+    comment = text[text.index("# TLS:") : text.index("# Reload nginx")]
+    listen_lines, server_lines = (
+        "\n".join(line.removeprefix("#     ") for line in part.splitlines() if line.startswith("#     "))
+        for part in comment.split("# and add this server")
+    )
+    filled = {
+        "listen 443 ssl http2;": f"listen 127.0.0.1:{https} ssl http2;",
+        "listen 80;": f"listen 127.0.0.1:{http};",
+        "/etc/letsencrypt/live/HOST/fullchain.pem": str(certificate),
+        "/etc/letsencrypt/live/HOST/privkey.pem": str(key),
+        "/var/www/acme": str(acme),
+        "HOST": "localhost",
+    }
+    pasted = listen_lines + "\n" + server_lines
+    for placeholder, value in filled.items():
+        assert placeholder in pasted, f"docs/deploy/nginx.conf's TLS lines no longer say {placeholder!r}"
+        listen_lines, server_lines = (part.replace(placeholder, value) for part in (listen_lines, server_lines))
+    directive = "\n        listen @@LISTEN@@;\n"  # the server's own, not the comments that name it
+    assert text.count(directive) == 1
+    indented = "".join(f"\n        {line}" for line in listen_lines.splitlines()) + "\n"
+    config = text.replace("@@UPSTREAM@@", upstream.removeprefix("http://")).replace(directive, indented)
+    end_of_http = config.rindex("}")
+    config = config[:end_of_http] + server_lines + "\n" + config[end_of_http:]
+    with _nginx(config, run, https) as _:
+        yield NginxTls(https=f"https://localhost:{https}", http=f"http://127.0.0.1:{http}")
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Debian's nginx in front of the service, with docs/deploy/nginx.conf: cache HITs and 304s."""
+"""Debian's nginx in front of the service, with docs/deploy/nginx.conf: cache HITs and 304s,
+and over HTTPS with the TLS lines its comments give."""
 
 import pytest
 
@@ -163,3 +164,139 @@ def test_slow_pushers_behind_nginx_cost_the_service_no_thread_and_a_stalled_body
             feeder.join()
             for connection in slow:
                 connection.close()
+
+
+@pytest.fixture(scope="module")
+def nginx_tls(tmp_path_factory):
+    """The documented nginx with its documented TLS lines, a self-signed certificate for
+    `localhost` standing for the ACME client's, in front of a service that knows it is
+    https://localhost."""
+    import ssl
+    import subprocess
+
+    from tests.servers import nginx_tls_in_front, serving
+
+    folder = tmp_path_factory.mktemp("nginx-tls")
+    certificate, key, acme = folder / "fullchain.pem", folder / "privkey.pem", folder / "acme"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"]
+        + ["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]
+        + ["-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+    )
+    (acme / ".well-known" / "acme-challenge").mkdir(parents=True)
+    (acme / ".well-known" / "acme-challenge" / "token-1").write_text("token-1.thumbprint")
+    (folder / "run").mkdir()
+    env = server_env(folder, VOIPDOWN_PUBLIC_URL="https://localhost", VOIPDOWN_TRUST_PROXY="1")
+    with (
+        serving(env, workers=1) as (direct, _),
+        nginx_tls_in_front(direct, folder / "run", certificate, key, acme) as tls,
+    ):
+        yield direct, tls, ssl.create_default_context(cafile=str(certificate))
+
+
+def _expiry(headers):
+    """When an answer stops being fresh for a browser: its Date plus its max-age, the same
+    directives besides (nginx sends no Age)."""
+    import re
+    from email.utils import parsedate_to_datetime
+
+    seconds = int(re.search(r"(?<!-)max-age=(\d+)", headers["cache-control"])[1])
+    return parsedate_to_datetime(headers["date"]).timestamp() + seconds, re.sub(r"\d+", "N", headers["cache-control"])
+
+
+def test_a_copy_served_later_keeps_the_services_date_so_a_browser_keeps_it_no_longer(nginx):
+    """A count is fresh until midnight: served from nginx's cache a while later with the same
+    max-age, it must still say when it was made, or a browser would keep it past midnight."""
+    import time
+
+    base, _ = nginx
+    path = "/badge/ongoing.svg?lang=fr&style=flat"
+    first = get(base + path)[1]
+    time.sleep(1.2)
+    later = get(base + path)[1]
+    assert later["x-cache-status"] == "HIT" and later["cache-control"] == first["cache-control"]
+    assert _expiry(later) == _expiry(first)
+
+
+def _over_tls(url, context, method="GET", headers=None, data=None):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=30) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
+
+
+@pytest.mark.parametrize(
+    "path, encoding",
+    [
+        ("/badge/shutdown.svg?lang=ar", "br"),
+        ("/api/v1/counters/shutdown?lang=en", "gzip"),
+        ("/shutdown?lang=zgh", "br"),
+        ("/embed/shutdown.js", "gzip"),
+        ("/api/v1/counters/shutdown/tallies/calls/samples.csv", "identity"),
+    ],
+)
+def test_answers_pass_through_the_documented_tls_lines_unchanged_and_cached(nginx_tls, path, encoding):
+    direct, tls, context = nginx_tls
+    headers = {"Accept-Encoding": encoding}
+    status, mine, body = get(direct + path, headers)
+    for _ in range(2):
+        status_tls, theirs, body_tls = _over_tls(tls.https + path, context, headers=headers)
+        assert status == status_tls == 200
+        for name in ("etag", "vary", "content-encoding", "content-type", "content-security-policy"):
+            assert mine.get(name) == theirs.get(name), name
+        assert _expiry(mine)[1] == _expiry(theirs)[1]
+        assert _expiry(mine)[0] == pytest.approx(_expiry(theirs)[0], abs=1)  # the same instant, said a second apart
+        assert body_tls == body  # compressed by the service, not again by nginx
+        assert theirs["strict-transport-security"] == "max-age=31536000"
+    if "s-maxage" in mine["cache-control"]:
+        assert theirs["x-cache-status"] == "HIT"
+    if "etag" in theirs:
+        again, _, empty = _over_tls(tls.https + path, context, headers={**headers, "If-None-Match": theirs["etag"]})
+        assert again == 304 and empty == b""
+
+
+def test_the_documented_tls_lines_speak_http2_redirect_plain_http_and_answer_acme(nginx_tls):
+    import http.client
+    import socket
+    import ssl
+    import urllib.error
+    from urllib.parse import urlsplit
+
+    _, tls, context = nginx_tls
+    offering_h2 = ssl.create_default_context(cadata=ssl.DER_cert_to_PEM_cert(context.get_ca_certs(True)[0]))
+    offering_h2.set_alpn_protocols(["h2", "http/1.1"])
+    port = urlsplit(tls.https).port
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        with offering_h2.wrap_socket(raw, server_hostname="localhost") as secured:
+            assert secured.selected_alpn_protocol() == "h2" and secured.version() in ("TLSv1.2", "TLSv1.3")
+    plain = http.client.HTTPConnection("127.0.0.1", urlsplit(tls.http).port, timeout=10)
+    plain.request("GET", "/badge/shutdown.svg?lang=fr", headers={"Host": "localhost"})
+    moved = plain.getresponse()
+    assert moved.status == 301 and moved.getheader("Location") == "https://localhost/badge/shutdown.svg?lang=fr"
+    moved.read()
+    plain.request("GET", "/.well-known/acme-challenge/token-1", headers={"Host": "localhost"})
+    challenge = plain.getresponse()
+    assert challenge.status == 200 and challenge.read() == b"token-1.thumbprint"
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        _over_tls(tls.https + "/healthz", ssl.create_default_context())  # trusted only where told
+
+
+def test_a_push_through_the_documented_tls_lines_is_stored(nginx_tls):
+    import json
+
+    from tests.timelines import CALLS_TOKEN
+
+    direct, tls, context = nginx_tls
+    auth = {"Authorization": f"Bearer {CALLS_TOKEN}", "Content-Type": "application/json"}
+    status, headers, answer = _over_tls(
+        tls.https + "/api/v1/counters/shutdown/tallies/calls/samples", context, "POST", auth, b'{"value": 8765}'
+    )
+    assert status == 201 and json.loads(answer)["tally"]["value"] == 8765 and headers["cache-control"] == "no-store"
+    assert json.loads(get(direct + "/api/v1/counters/shutdown/tallies/calls")[2])["value"] == 8765
