@@ -1,6 +1,9 @@
 """Small helpers several test modules share (none of them a test)."""
 
 import datetime as dt
+import re
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 from voipdown.languages import SHIPPED
 
@@ -72,3 +75,28 @@ def push_head(host: str, path: str, token: str, length: int) -> bytes:
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
     ).encode()
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When an answer stops being fresh for a browser (its Date plus its max-age: a cache in
+    front sends no Age), and its Cache-Control with the numbers left out."""
+
+    expires: float | None
+    directives: str
+
+
+def freshness(headers: dict) -> Freshness:
+    control = headers.get("cache-control", "")
+    max_age = re.search(r"(?<![-\w])max-age=(\d+)", control)
+    expires = parsedate_to_datetime(headers["date"]).timestamp() + int(max_age[1]) if max_age else None
+    return Freshness(expires, re.sub(r"\d+", "N", control))
+
+
+def fresh_alike(one: dict, other: dict) -> bool:
+    """The same Cache-Control, and the same instant of expiry give or take the second that
+    may tick between two requests (a count's max-age counts down to midnight)."""
+    a, b = freshness(one), freshness(other)
+    if a.directives != b.directives or (a.expires is None) != (b.expires is None):
+        return False
+    return a.expires is None or abs(a.expires - b.expires) <= 1
