@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -32,9 +33,21 @@ def free_port() -> int:
 
 def get(url: str, headers: dict | None = None, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
     """GET `url`: status, headers (lower-case names) and body, error statuses included."""
-    request = urllib.request.Request(url, headers=headers or {})
+    return fetch(url, headers=headers, timeout=timeout)
+
+
+def fetch(
+    url: str,
+    context: ssl.SSLContext | None = None,
+    method: str = "GET",
+    headers: dict | None = None,
+    data: bytes | None = None,
+    timeout: float = 30,
+) -> tuple[int, dict[str, str], bytes]:
+    """Any request, over HTTPS trusting what `context` trusts: as `get` answers."""
+    request = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, context=context, timeout=timeout) as response:
             return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
     except urllib.error.HTTPError as error:
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()

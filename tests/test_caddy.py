@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import fresh_alike, server_env
-from tests.servers import free_port, serving, stop, wait_tcp
+from tests.servers import fetch, free_port, serving, stop, wait_tcp
 from tests.timelines import CALLS_TOKEN
 
 CADDYFILE = Path(__file__).resolve().parents[1] / "docs" / "deploy" / "Caddyfile"
@@ -64,15 +64,6 @@ def behind_caddy(tmp_path_factory):
             yield direct, f"https://localhost:{https}", context
         finally:
             stop(process)
-
-
-def fetch(url, context=None, method="GET", headers=None, data=None):
-    request = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=30) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ and over HTTPS with the TLS lines its comments give."""
 import pytest
 
 from tests.helpers import fresh_alike, freshness, push_head, server_env
-from tests.servers import get, nginx_in_front
+from tests.servers import fetch, get, nginx_in_front
 
 
 @pytest.fixture(scope="module")
@@ -210,18 +210,6 @@ def test_a_copy_served_later_keeps_the_services_date_so_a_browser_keeps_it_no_lo
     assert freshness(later) == freshness(first)
 
 
-def _over_tls(url, context, method="GET", headers=None, data=None):
-    import urllib.error
-    import urllib.request
-
-    request = urllib.request.Request(url, method=method, headers=headers or {}, data=data)
-    try:
-        with urllib.request.urlopen(request, context=context, timeout=30) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
-
-
 @pytest.mark.parametrize(
     "path, encoding",
     [
@@ -237,7 +225,7 @@ def test_answers_pass_through_the_documented_tls_lines_unchanged_and_cached(ngin
     headers = {"Accept-Encoding": encoding}
     status, mine, body = get(direct + path, headers)
     for _ in range(2):
-        status_tls, theirs, body_tls = _over_tls(tls.https + path, context, headers=headers)
+        status_tls, theirs, body_tls = fetch(tls.https + path, context, headers=headers)
         assert status == status_tls == 200
         for name in ("etag", "vary", "content-encoding", "content-type", "content-security-policy"):
             assert mine.get(name) == theirs.get(name), name
@@ -247,7 +235,7 @@ def test_answers_pass_through_the_documented_tls_lines_unchanged_and_cached(ngin
     if "s-maxage" in mine["cache-control"]:
         assert theirs["x-cache-status"] == "HIT"
     if "etag" in theirs:
-        again, _, empty = _over_tls(tls.https + path, context, headers={**headers, "If-None-Match": theirs["etag"]})
+        again, _, empty = fetch(tls.https + path, context, headers={**headers, "If-None-Match": theirs["etag"]})
         assert again == 304 and empty == b""
 
 
@@ -274,7 +262,7 @@ def test_the_documented_tls_lines_speak_http2_redirect_plain_http_and_answer_acm
     challenge = plain.getresponse()
     assert challenge.status == 200 and challenge.read() == b"token-1.thumbprint"
     with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
-        _over_tls(tls.https + "/healthz", ssl.create_default_context())  # trusted only where told
+        fetch(tls.https + "/healthz", ssl.create_default_context())  # trusted only where told
 
 
 def test_a_push_through_the_documented_tls_lines_is_stored(nginx_tls):
@@ -284,7 +272,7 @@ def test_a_push_through_the_documented_tls_lines_is_stored(nginx_tls):
 
     direct, tls, context = nginx_tls
     auth = {"Authorization": f"Bearer {CALLS_TOKEN}", "Content-Type": "application/json"}
-    status, headers, answer = _over_tls(
+    status, headers, answer = fetch(
         tls.https + "/api/v1/counters/shutdown/tallies/calls/samples", context, "POST", auth, b'{"value": 8765}'
     )
     assert status == 201 and json.loads(answer)["tally"]["value"] == 8765 and headers["cache-control"] == "no-store"
