@@ -219,7 +219,7 @@ def nginx_tls_in_front(upstream: str, run: Path, certificate: Path, key: Path, a
     config = text.replace("@@UPSTREAM@@", upstream.removeprefix("http://")).replace(directive, indented)
     end_of_http = config.rindex("}")
     config = config[:end_of_http] + server_lines + "\n" + config[end_of_http:]
-    with _nginx(config, run, https) as _:
+    with _nginx(config, run, https):
         yield NginxTls(https=f"https://localhost:{https}", http=f"http://127.0.0.1:{http}")
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from voipdown import __version__
+from voipdown.counting import Status
 from voipdown.tallies.collect.extract import KINDS as FAILURE_KINDS
 from voipdown.tallies.model import MAX_SAMPLE_VALUE, UNITS
 from voipdown.tallies.push import MAX_SAMPLES
 from voipdown.timeline import Timeline
 from voipdown.web.freshness import MAX_LIFETIME, cache_for, conditional
 from voipdown.web.health_fields import health_schema
+from voipdown.web.json_schema import TEXT, exactly, words
 from voipdown.web.parameters import parameters_of
 from voipdown.web.response_kinds import KINDS, Kind
 from voipdown.web.state import current_timeline, served
@@ -22,7 +24,7 @@ blueprint = Blueprint("openapi", __name__)
 def _param(name: str, where: str = "query", enum=None, schema=None, required=False, description="") -> dict:
     param = {"name": name, "in": where, "required": required or where == "path", "schema": schema or {"type": "string"}}
     if enum is not None:
-        param["schema"] = {"type": "string", "enum": ["", *enum]}  # empty: as if absent
+        param["schema"] = words(["", *enum])  # empty: as if absent
     if description:
         param["description"] = description
     return param
@@ -37,9 +39,9 @@ CACHED = {
 
 
 NUMBER_OR_NULL = {"type": ["integer", "null"]}
-TEXT = {"type": "string"}
 DAY_OR_INSTANT = {"type": "string", "description": "A date (2016-02-29) when only the day is known, else RFC 3339."}
-DIRECTION = {"type": "string", "enum": ["ltr", "rtl"]}
+DIRECTION = words(["ltr", "rtl"])
+STATUS = words(status.value for status in Status)
 
 
 _VALUE = {
@@ -51,16 +53,6 @@ _VALUE = {
 _AT = {"type": "string", "format": "date-time", "description": "RFC 3339 with its offset; not before start."}
 
 
-def _object(properties: dict, optional: tuple[str, ...] = ()) -> dict:
-    """An object with exactly these properties, all required but `optional`."""
-    return {
-        "type": "object",
-        "required": [name for name in properties if name not in optional],
-        "properties": properties,
-        "additionalProperties": False,
-    }
-
-
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -68,8 +60,8 @@ def _ref(name: str) -> dict:
 def schemas(timeline: Timeline) -> dict:
     """Every JSON answer's schema, complete: each property typed, each array with its items,
     nothing else allowed (Schemathesis checks the answers; a generated client reads them)."""
-    lang = {"type": "string", "enum": list(timeline.site.languages)}
-    shields = _object(
+    lang = words(timeline.site.languages)
+    shields = exactly(
         {
             "schemaVersion": {"type": "integer", "enum": [1]},
             "label": TEXT,
@@ -80,9 +72,9 @@ def schemas(timeline: Timeline) -> dict:
         optional=("cacheSeconds",),
     )
     return {
-        "Error": _object(
+        "Error": exactly(
             {
-                "error": _object(
+                "error": exactly(
                     {
                         "code": TEXT,
                         "message": TEXT,
@@ -94,22 +86,22 @@ def schemas(timeline: Timeline) -> dict:
                 )
             }
         ),
-        "CounterSummary": _object(
+        "CounterSummary": exactly(
             {
                 "slug": TEXT,
                 "title": TEXT,
-                "status": {"type": "string", "enum": ["upcoming", "ongoing", "ended"]},
+                "status": STATUS,
                 "days": {"type": "integer", "minimum": 0},
                 "url": {**TEXT, "description": "The counter's JSON."},
             }
         ),
-        "CounterList": _object(
+        "CounterList": exactly(
             {"lang": lang, "default_counter": TEXT, "counters": {"type": "array", "items": _ref("CounterSummary")}}
         ),
-        "Counter": _object(
+        "Counter": exactly(
             {
                 "slug": TEXT,
-                "status": {"type": "string", "enum": ["upcoming", "ongoing", "ended"]},
+                "status": STATUS,
                 "days": {"type": "integer", "minimum": 0},
                 "start": {"type": "string", "format": "date"},
                 "end": {"type": ["string", "null"], "format": "date"},
@@ -122,16 +114,16 @@ def schemas(timeline: Timeline) -> dict:
                 "message": TEXT,
                 "title": TEXT,
                 "url": {"type": ["string", "null"]},
-                "links": _object({"self": TEXT, "tallies": TEXT}, optional=("tallies",)),
+                "links": exactly({"self": TEXT, "tallies": TEXT}, optional=("tallies",)),
             }
         ),
         "Shields": shields,
         "TallyCollect": {
-            **_object(
+            **exactly(
                 {
                     "source": {**TEXT, "description": "The source's host name."},
                     "every": {"type": "integer", "minimum": 10, "description": "Seconds between two rounds."},
-                    "state": {"type": "string", "enum": ["pending", "ok", "failing"]},
+                    "state": words(["pending", "ok", "failing"]),
                     "since": {"type": ["string", "null"], "format": "date-time"},
                     "last_success": {"type": ["string", "null"], "format": "date-time"},
                     "last_error": {"anyOf": [_ref("CollectError"), {"type": "null"}]},
@@ -140,19 +132,17 @@ def schemas(timeline: Timeline) -> dict:
             ),
             "description": "Present only for a tally the service collects from its source itself.",
         },
-        "CollectError": _object(
-            {"kind": {"type": "string", "enum": list(FAILURE_KINDS)}, "at": {"type": "string", "format": "date-time"}}
-        ),
-        "Tally": _object(
+        "CollectError": exactly({"kind": words(FAILURE_KINDS), "at": {"type": "string", "format": "date-time"}}),
+        "Tally": exactly(
             {
                 "slug": TEXT,
                 "counter": TEXT,
                 "title": TEXT,
                 "url": {"type": ["string", "null"], "description": "Where to act (a petition), if any."},
-                "unit": {"type": "string", "enum": list(UNITS)},
+                "unit": words(UNITS),
                 "value": NUMBER_OR_NULL,
                 "at": {"type": ["string", "null"], "description": DAY_OR_INSTANT["description"]},
-                "at_precision": {"anyOf": [{"type": "string", "enum": ["day", "instant"]}, {"type": "null"}]},
+                "at_precision": {"anyOf": [words(["day", "instant"]), {"type": "null"}]},
                 "start": DAY_OR_INSTANT,
                 "change": NUMBER_OR_NULL,
                 "rate_per_minute": {"type": ["number", "null"]},
@@ -165,7 +155,7 @@ def schemas(timeline: Timeline) -> dict:
                 "dir": DIRECTION,
                 "label": TEXT,
                 "message": TEXT,
-                "links": _object({"self": TEXT, "counter": TEXT}),
+                "links": exactly({"self": TEXT, "counter": TEXT}),
                 "collect": _ref("TallyCollect"),
                 "store": {
                     "type": "string",
@@ -176,9 +166,9 @@ def schemas(timeline: Timeline) -> dict:
             },
             optional=("collect", "store"),
         ),
-        "TallyList": _object({"tallies": {"type": "array", "items": _ref("Tally")}}),
-        "Source": _object({"name": TEXT, "url": TEXT}, optional=("url",)),
-        "Sample": _object(
+        "TallyList": exactly({"tallies": {"type": "array", "items": _ref("Tally")}}),
+        "Source": exactly({"name": TEXT, "url": TEXT}, optional=("url",)),
+        "Sample": exactly(
             {
                 "at": DAY_OR_INSTANT,
                 "value": {"type": "integer"},
@@ -186,13 +176,13 @@ def schemas(timeline: Timeline) -> dict:
             },
             optional=("source",),
         ),
-        "Samples": _object(
+        "Samples": exactly(
             {
                 "samples": {"type": "array", "items": _ref("Sample")},
                 "downsampled": {"type": "boolean", "description": "Whether samples were left out (see points)."},
             }
         ),
-        "PushResult": _object(
+        "PushResult": exactly(
             {
                 "accepted": {"type": "integer", "minimum": 0},
                 "duplicates": {"type": "integer", "minimum": 0},
@@ -200,13 +190,13 @@ def schemas(timeline: Timeline) -> dict:
             }
         ),
         "PushOne": {
-            **_object({"value": _VALUE, "at": _AT}, optional=("at",)),
+            **exactly({"value": _VALUE, "at": _AT}, optional=("at",)),
             "description": "One value, at the service's now or at `at`.",
         },
-        "PushMany": _object(
+        "PushMany": exactly(
             {"samples": {"type": "array", "minItems": 1, "maxItems": MAX_SAMPLES, "items": _ref("PushedSample")}}
         ),
-        "PushedSample": _object({"at": _AT, "value": _VALUE}),
+        "PushedSample": exactly({"at": _AT, "value": _VALUE}),
         "Health": health_schema(),
     }
 
@@ -271,7 +261,7 @@ def _image_responses(endpoint: str, what: str) -> dict:
     }
 
 
-PUSH_BODY = {"oneOf": [{"$ref": "#/components/schemas/PushOne"}, {"$ref": "#/components/schemas/PushMany"}]}
+PUSH_BODY = {"oneOf": [_ref("PushOne"), _ref("PushMany")]}
 """A push's JSON body: one value (at the service's now, or at `at`), or many samples."""
 
 
@@ -284,7 +274,7 @@ def query(endpoint: str, timeline: Timeline) -> list[dict]:
         required = parameter.free_form and parameter.default == "required"
         schema = parameter.schema
         if schema is not None and not required:
-            schema = {"anyOf": [schema, {"type": "string", "enum": [""]}]}  # empty: as if absent
+            schema = {"anyOf": [schema, words([""])]}  # empty: as if absent
         described.append(
             _param(
                 parameter.name,
